@@ -1,0 +1,254 @@
+//! The crate's one error type.
+
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// Everything that can go wrong with a call, each variant carrying what a caller acts on.
+///
+/// Use the accessors ([`status`](Error::status), [`codes`](Error::codes),
+/// [`ray_id`](Error::ray_id), [`is_retryable`](Error::is_retryable)) rather than matching, so
+/// that new variants do not break your code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request was refused before anything was sent: a field is out of its allowed range,
+    /// an identifier is unsafe in a URL path, or a required parameter is missing.
+    #[error("invalid `{field}`: {problem}; nothing was sent")]
+    InvalidInput {
+        /// Dotted path of the field (`zone_defaults.soa.refresh`) or parameter (`account_id`).
+        field: String,
+        /// What is wrong, with the allowed range or values.
+        problem: String,
+    },
+
+    /// The client could not be built: no credentials, a credential unusable in a header, a bad
+    /// base URL, or a setting out of range. The message never contains a secret.
+    #[error("client configuration: {0}")]
+    Config(String),
+
+    /// Cloudflare answered with its envelope and `success: false` or a non-empty `errors`, at
+    /// any HTTP status (including 200).
+    #[error("{}", api_summary(*.status, errors, ray_id.as_deref(), *attempts))]
+    Api {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// Every item of the envelope's `errors`, in order.
+        errors: Vec<ApiMessage>,
+        /// The envelope's `messages`.
+        messages: Vec<ApiMessage>,
+        /// The `cf-ray` response header, which Cloudflare support asks for.
+        ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+
+    /// A response that is not a Cloudflare envelope, such as an HTML 502 from a proxy.
+    #[error(
+        "unexpected HTTP {status} response{} ({}){}",
+        attempts_note(*attempts),
+        content_type.as_deref().unwrap_or("no content type"),
+        ray_note(ray_id.as_deref())
+    )]
+    UnexpectedResponse {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The `content-type` header, if any.
+        content_type: Option<String>,
+        /// The start of the body (at most 512 bytes, lossily decoded as UTF-8).
+        body_prefix: String,
+        /// The `cf-ray` response header.
+        ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+
+    /// A successful response whose `result` does not match the spec's schema.
+    #[error("cannot decode the response at `{path}`{}", ray_note(ray_id.as_deref()))]
+    Decode {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// JSON path of the value that failed (`result.zone_defaults.ns_ttl`).
+        path: String,
+        /// The `cf-ray` response header.
+        ray_id: Option<String>,
+        /// What serde found.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The response body was larger than the configured limit; reading stopped there.
+    #[error("the response body exceeds the limit of {limit} bytes{}", ray_note(ray_id.as_deref()))]
+    ResponseTooLarge {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The limit in bytes ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+        limit: usize,
+        /// The `cf-ray` response header.
+        ray_id: Option<String>,
+    },
+
+    /// The request or the response did not complete within the configured timeout.
+    #[error("the request timed out{}", attempts_note(*attempts))]
+    Timeout {
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+
+    /// The connection failed or broke (DNS, TCP, TLS, a reset).
+    #[error("cannot reach the API{}", attempts_note(*attempts))]
+    Transport {
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+}
+
+/// One item of an envelope's `errors` or `messages`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiMessage {
+    /// Cloudflare's code (e.g. 10000, 81057). Wide enough for any code seen.
+    #[serde(default)]
+    pub code: i64,
+    /// The human-readable message.
+    #[serde(default)]
+    pub message: String,
+    /// A link to documentation about this error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation_url: Option<String>,
+    /// Where in the request the problem is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ApiMessageSource>,
+    /// Fields this crate does not know, kept as received (e.g. `error_chain`).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The `source` of an [`ApiMessage`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiMessageSource {
+    /// A JSON pointer into the request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Fields this crate does not know, kept as received.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Error {
+    /// The HTTP status, when a response was received.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. }
+            | Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::Timeout { source, .. } | Error::Transport { source, .. } => source.status(),
+            Error::InvalidInput { .. } | Error::Config(_) => None,
+        }
+    }
+
+    /// Cloudflare's error codes, in order (empty unless this is [`Error::Api`]).
+    pub fn codes(&self) -> Vec<i64> {
+        match self {
+            Error::Api { errors, .. } => errors.iter().map(|e| e.code).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `cf-ray` id of the response, which Cloudflare support asks for.
+    pub fn ray_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { ray_id, .. }
+            | Error::UnexpectedResponse { ray_id, .. }
+            | Error::Decode { ray_id, .. }
+            | Error::ResponseTooLarge { ray_id, .. } => ray_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How many times the request was sent (0 if it was refused before sending or if no
+    /// response was involved).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api { attempts, .. }
+            | Error::UnexpectedResponse { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Transport { attempts, .. } => *attempts,
+            _ => 0,
+        }
+    }
+
+    /// Whether sending the same request again could succeed: timeouts, connection failures,
+    /// and HTTP 408, 409, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
+                retryable_status(*status)
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn set_attempts(&mut self, n: u32) {
+        if let Error::Api { attempts, .. }
+        | Error::UnexpectedResponse { attempts, .. }
+        | Error::Timeout { attempts, .. }
+        | Error::Transport { attempts, .. } = self
+        {
+            *attempts = n;
+        }
+    }
+
+    pub(crate) fn from_reqwest(source: reqwest::Error) -> Self {
+        if source.is_timeout() {
+            Error::Timeout {
+                source,
+                attempts: 1,
+            }
+        } else {
+            Error::Transport {
+                source,
+                attempts: 1,
+            }
+        }
+    }
+}
+
+/// Statuses worth retrying: 408, 409, 429 and 5xx.
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+}
+
+fn api_summary(
+    status: StatusCode,
+    errors: &[ApiMessage],
+    ray: Option<&str>,
+    attempts: u32,
+) -> String {
+    let mut s = format!("Cloudflare API error (HTTP {})", status.as_u16());
+    for (i, e) in errors.iter().enumerate() {
+        s.push_str(if i == 0 { ": " } else { "; " });
+        s.push_str(&format!("{} {}", e.code, e.message));
+    }
+    s.push_str(&attempts_note(attempts));
+    s.push_str(&ray_note(ray));
+    s
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
+
+fn ray_note(ray: Option<&str>) -> String {
+    ray.map(|r| format!(" [cf-ray {r}]")).unwrap_or_default()
+}

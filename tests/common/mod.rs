@@ -1,0 +1,60 @@
+//! Shared by the integration tests: a loopback mock Cloudflare and fixtures.
+#![allow(dead_code)]
+
+use cloudflare_dns_settings::Client;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+pub const ZONE: &str = "372e67954025e0ba6aaa6d586b9e0b59";
+pub const TOKEN: &str = "cfut_test-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
+pub const EMAIL: &str = "user@example.com";
+pub const KEY: &str = "144c9defac04969c7bfad8efaa8ea194";
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+pub fn json_fixture(name: &str) -> serde_json::Value {
+    serde_json::from_str(&fixture(name)).expect("fixture is JSON")
+}
+
+/// A mock server whose unmatched requests get a loud 500.
+pub async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500).set_body_string("no mock matched this request"))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+pub fn token_client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.uri())
+        .build()
+        .expect("client builds")
+}
+
+pub fn key_client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key(EMAIL, KEY)
+        .base_url(server.uri())
+        .build()
+        .expect("client builds")
+}
+
+pub fn json_response(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "application/json")
+        .insert_header("cf-ray", "8c3f0a1b2c3d4e5f-SJC")
+        .set_body_string(body.to_string())
+}
+
+/// Requests the server received that reached a real mock (not the catch-all).
+pub async fn received(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap_or_default()
+}

@@ -1,0 +1,135 @@
+//! Responses parsed from recorded envelopes, through the public API.
+
+mod common;
+
+use cloudflare_dns_settings::types::{
+    DnsSettingsDnsSettingsAccountResponseType, DnsSettingsDnsSettingsZoneResponseNameservers,
+    DnsSettingsZoneMode,
+};
+use cloudflare_dns_settings::{Error, Nullable, OpenEnum, ResultExt};
+use common::*;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer};
+
+async fn serve(body: String) -> MockServer {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(json_response(200, &body))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The seed's sample with its placeholder `errors`/`messages` emptied: every field decodes.
+#[tokio::test]
+async fn seed_sample_result_decodes_every_field() {
+    let mut sample = json_fixture("seed_account_edit_response.json");
+    sample["errors"] = serde_json::json!([]);
+    sample["messages"] = serde_json::json!([]);
+    let server = serve(sample.to_string()).await;
+    let settings = token_client(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap();
+    let z = &settings.zone_defaults;
+    assert!(
+        !z.flatten_all_cnames && !z.foundation_dns && !z.multi_provider && !z.secondary_overrides
+    );
+    assert_eq!(
+        z.internal_dns.reference_zone_id.as_deref(),
+        Some("reference_zone_id")
+    );
+    assert_eq!(
+        z.nameservers.type_,
+        OpenEnum::Known(DnsSettingsDnsSettingsAccountResponseType::CloudflareStandard)
+    );
+    assert_eq!(z.ns_ttl, 86400);
+    assert_eq!(
+        (
+            z.soa.expire,
+            z.soa.min_ttl,
+            z.soa.refresh,
+            z.soa.retry,
+            z.soa.ttl
+        ),
+        (604800, 1800, 10000, 2400, 3600)
+    );
+    assert_eq!(
+        z.soa.mname,
+        Nullable::Value("kristina.ns.cloudflare.com".to_string())
+    );
+    assert_eq!(z.soa.rname, "admin.example.com");
+    assert_eq!(z.zone_mode, OpenEnum::Known(DnsSettingsZoneMode::DnsOnly));
+    assert_eq!(settings.enforce_dns_only, None);
+}
+
+/// The seed's sample as published carries `errors` next to `success: true`: per the envelope
+/// rule (a non-empty `errors` is a failure at any status) that is an API error, fully parsed.
+#[tokio::test]
+async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() {
+    let server = serve(fixture("seed_account_edit_response.json")).await;
+    let error = token_client(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap_err();
+    let Error::Api {
+        status,
+        errors,
+        messages,
+        ray_id,
+        ..
+    } = &error
+    else {
+        panic!("expected Api, got {error:?}")
+    };
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(errors[0].code, 1000);
+    assert_eq!(
+        errors[0].documentation_url.as_deref(),
+        Some("documentation_url")
+    );
+    assert_eq!(
+        errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()),
+        Some("pointer")
+    );
+    assert_eq!(messages.len(), 1);
+    assert_eq!(ray_id.as_deref(), Some("8c3f0a1b2c3d4e5f-SJC"));
+}
+
+#[tokio::test]
+async fn null_mname_decodes_as_explicit_null() {
+    let server = serve(fixture("account_settings.json")).await;
+    let settings = token_client(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap();
+    assert_eq!(settings.zone_defaults.soa.mname, Nullable::Null);
+    assert_eq!(settings.enforce_dns_only, Some(false));
+}
+
+#[tokio::test]
+async fn zone_nameservers_union_picks_the_custom_set_variant() {
+    let server = serve(fixture("zone_settings.json")).await;
+    let settings = token_client(&server)
+        .zone_get()
+        .zone_id(ZONE)
+        .send()
+        .into_result()
+        .await
+        .unwrap();
+    match settings.nameservers {
+        DnsSettingsDnsSettingsZoneResponseNameservers::CustomNameserverSet { ns_set, .. } => {
+            assert_eq!(ns_set, Some(2))
+        }
+        other => panic!("wrong variant: {other:?}"),
+    }
+}
