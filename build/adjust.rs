@@ -107,10 +107,10 @@ pub fn readable_operation_ids(spec: &mut Value) -> Result<(), String> {
         parts.join("_").replace('-', "_")
     });
     for (_, _, op) in operations_mut(spec) {
-        if let (Some(obj), Some(name)) = (op.as_object_mut(), names.next()) {
-            if let Some(upstream) = obj.insert("operationId".into(), Value::String(name)) {
-                obj.insert("x-upstream-operation-id".into(), upstream);
-            }
+        if let (Some(obj), Some(name)) = (op.as_object_mut(), names.next())
+            && let Some(upstream) = obj.insert("operationId".into(), Value::String(name))
+        {
+            obj.insert("x-upstream-operation-id".into(), upstream);
         }
     }
     Ok(())
@@ -397,12 +397,10 @@ fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix(SCHEMAS))
+                && seen.insert(name.to_string())
+                && let Some(target) = components.get(name)
             {
-                if seen.insert(name.to_string()) {
-                    if let Some(target) = components.get(name) {
-                        closure(target, components, seen);
-                    }
-                }
+                closure(target, components, seen);
             }
             map.values().for_each(|v| closure(v, components, seen));
         }
@@ -587,15 +585,14 @@ fn for_each_response_schema(
     }
 }
 
+/// `f(owner, property name, property schema)`.
+type PropertyVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
+
 /// Calls `f(owner, property name, property schema)` for every property of every schema outside
 /// `oneOf` variants, innermost first. `owner` is the nearest component name. With `only`, just
 /// the response side: those components and the operations' responses.
-fn visit_properties(
-    spec: &mut Value,
-    only: Option<&BTreeSet<String>>,
-    f: &mut dyn FnMut(&str, &str, &mut Map<String, Value>),
-) {
-    fn walk(node: &mut Value, owner: &str, f: &mut dyn FnMut(&str, &str, &mut Map<String, Value>)) {
+fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
+    fn walk(node: &mut Value, owner: &str, f: &mut PropertyVisitor) {
         match node {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {

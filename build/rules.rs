@@ -177,21 +177,20 @@ fn walk(
 
 /// Adds a rule; the enums of a field met in several `oneOf` variants are merged into one list.
 fn add(out: &mut Vec<Rule>, field: &str, check: Check) {
-    if let Check::OneOf(new) = &check {
-        if let Some(Rule {
+    if let Check::OneOf(new) = &check
+        && let Some(Rule {
             check: Check::OneOf(old),
             ..
         }) = out
             .iter_mut()
             .find(|r| r.field == field && matches!(r.check, Check::OneOf(_)))
-        {
-            for v in new {
-                if !old.contains(v) {
-                    old.push(v.clone());
-                }
+    {
+        for v in new {
+            if !old.contains(v) {
+                old.push(v.clone());
             }
-            return;
         }
+        return;
     }
     let rule = Rule {
         field: field.to_string(),

@@ -27,4 +27,6 @@ pub use wrappers::{Nullable, OpenEnum};
 /// The generated code as progenitor wrote it, for what the crate root does not re-export.
 pub mod raw {
     pub use crate::generated::*;
+    #[doc(hidden)]
+    pub use crate::validate::RULES_SOURCE;
 }

@@ -49,15 +49,15 @@ pub(crate) fn check_request(operation_id: &str, request: &Request) -> Result<(),
             check_value(rule.field, &rule.check, &value)?;
         }
     }
-    if !op.body.is_empty() {
-        if let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes) {
-            let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::InvalidInput {
-                field: "body".into(),
-                problem: format!("does not serialize to JSON: {e}"),
-            })?;
-            for rule in op.body {
-                check_at(&body, rule.field, rule.field, &rule.check)?;
-            }
+    if !op.body.is_empty()
+        && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)
+    {
+        let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::InvalidInput {
+            field: "body".into(),
+            problem: format!("does not serialize to JSON: {e}"),
+        })?;
+        for rule in op.body {
+            check_at(&body, rule.field, rule.field, &rule.check)?;
         }
     }
     Ok(())
@@ -143,9 +143,10 @@ fn check_at(node: &Value, path: &str, field: &str, check: &Check) -> Result<(), 
 fn check_value(field: &str, check: &Check, value: &Value) -> Result<(), Error> {
     let problem = match (check, value) {
         (Check::Range { min, max }, Value::Number(n)) => {
-            let x = n.as_f64().unwrap_or(f64::NAN);
-            let below = min.is_some_and(|m| !(x >= m));
-            let above = max.is_some_and(|m| !(x <= m));
+            // A JSON number is always finite (serde_json writes NaN and infinities as null).
+            let x = n.as_f64().unwrap_or_default();
+            let below = min.is_some_and(|m| x < m);
+            let above = max.is_some_and(|m| x > m);
             (below || above).then(|| format!("{n} is out of range; allowed {}", range(*min, *max)))
         }
         (Check::Length { min, max }, Value::String(s)) => {
@@ -185,3 +186,7 @@ fn range(min: Option<f64>, max: Option<f64>) -> String {
         (None, None) => "any".into(),
     }
 }
+
+/// The generated table, for the snapshot test in `tests/`.
+#[doc(hidden)]
+pub const RULES_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.rs"));

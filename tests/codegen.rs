@@ -1,0 +1,120 @@
+//! What build.rs makes from spec/: snapshots of the generated code and checks, and proof that
+//! the checks follow the spec and that the hand-written layer names no endpoint.
+
+#[allow(dead_code)]
+#[path = "../build/rules.rs"]
+mod rules;
+
+use serde_json::Value;
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/spec/dns_settings.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A change to the spec or to progenitor shows up here as a reviewable diff.
+/// Accept an intended change with `EXPECTORATE=overwrite cargo test --test codegen`.
+#[test]
+fn generated_client_matches_snapshot() {
+    expectorate::assert_contents(
+        "tests/snapshots/generated.rs.snap",
+        cloudflare_dns_settings::raw::SOURCE,
+    );
+}
+
+#[test]
+fn generated_checks_match_snapshot() {
+    expectorate::assert_contents(
+        "tests/snapshots/rules.rs.snap",
+        cloudflare_dns_settings::raw::RULES_SOURCE,
+    );
+}
+
+/// The checks come from the spec: changing a bound there changes the check, with no hand edit.
+#[test]
+fn changing_a_bound_in_the_spec_changes_the_check() {
+    let mut spec = spec();
+    let before = rules::render(&rules::extract(&spec).unwrap());
+    assert!(
+        cloudflare_dns_settings::raw::RULES_SOURCE
+            .contains(r#"field: "zone_defaults.soa.refresh", check: Check::Range { min: Some(600.0), max: Some(86400.0) }"#),
+        "the compiled client carries the spec's bound"
+    );
+    assert!(before.contains(r#"field: "zone_defaults.soa.refresh", check: Check::Range { min: Some(600.0), max: Some(86400.0) }"#));
+
+    spec["components"]["schemas"]["dns-settings_soa-base"]["properties"]["refresh"]["maximum"] =
+        43200.into();
+    let after = rules::render(&rules::extract(&spec).unwrap());
+    assert!(after.contains(r#"field: "zone_defaults.soa.refresh", check: Check::Range { min: Some(600.0), max: Some(43200.0) }"#));
+}
+
+#[test]
+fn a_dangling_ref_is_a_clear_error() {
+    let mut spec = spec();
+    spec["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dns-settings_soa-base");
+    let err = rules::extract(&spec).unwrap_err();
+    assert!(
+        err.contains("dns-settings_soa-base") && err.contains("points at nothing"),
+        "{err}"
+    );
+}
+
+/// Adding an operation to spec/ needs no hand-written code: nothing hand-written may name one.
+#[test]
+fn hand_written_code_names_no_endpoint() {
+    let spec = spec();
+    let mut names: Vec<String> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        names.push(path.clone());
+        for op in item.as_object().unwrap().values() {
+            for key in ["operationId", "x-fern-sdk-group-name"] {
+                if let Some(v) = op.get(key).and_then(Value::as_str) {
+                    names.push(v.to_string());
+                }
+            }
+            let group = op["x-fern-sdk-group-name"].as_str().unwrap_or_default();
+            let method = op["x-fern-sdk-method-name"].as_str().unwrap_or_default();
+            names.push(format!(
+                "{}_{method}",
+                group.rsplit('.').next().unwrap_or_default()
+            ));
+        }
+    }
+    names.extend(
+        spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned(),
+    );
+    names.extend([
+        "accounts/".to_string(),
+        "zones/".to_string(),
+        "DnsSettings".to_string(),
+    ]);
+
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for name in &names {
+            assert!(
+                !code.contains(name.as_str()),
+                "{} names `{name}`",
+                path.display()
+            );
+        }
+    }
+}

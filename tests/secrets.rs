@@ -1,0 +1,153 @@
+//! Credentials: which scheme is chosen, and that no secret is ever printed.
+
+mod common;
+
+use std::collections::HashMap;
+
+use cloudflare_dns_settings::raw::ClientInfo;
+use cloudflare_dns_settings::{Client, Credentials, Error, ResultExt};
+use common::*;
+use wiremock::Mock;
+use wiremock::matchers::method;
+
+fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn debug_of_client_and_credentials_never_shows_a_secret() {
+    let token_client = Client::builder().api_token(TOKEN).build().unwrap();
+    let key_client = Client::builder().api_key(EMAIL, KEY).build().unwrap();
+    for printed in [
+        format!("{token_client:?}"),
+        format!("{token_client:#?}"),
+        format!("{key_client:?}"),
+        format!("{:?}", Credentials::api_token(TOKEN)),
+        format!("{:?}", Credentials::api_key(EMAIL, KEY)),
+        format!("{:?}", Client::builder().api_token(TOKEN)),
+    ] {
+        assert!(
+            !printed.contains(TOKEN) && !printed.contains(KEY),
+            "secret in {printed}"
+        );
+        assert!(!printed.contains("cfut_"), "part of a secret in {printed}");
+    }
+    assert!(
+        format!("{key_client:?}").contains("Sensitive"),
+        "auth headers are marked sensitive"
+    );
+}
+
+#[test]
+fn token_wins_when_both_schemes_are_set() {
+    let vars = [
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("CLOUDFLARE_EMAIL", EMAIL),
+        ("CLOUDFLARE_API_KEY", KEY),
+    ];
+    let creds = Credentials::from_lookup(lookup(&vars)).unwrap();
+    assert!(matches!(creds, Credentials::ApiToken(_)));
+}
+
+#[test]
+fn email_and_key_are_used_when_no_token_is_set() {
+    let vars = [
+        ("CLOUDFLARE_API_TOKEN", ""),
+        ("CLOUDFLARE_EMAIL", EMAIL),
+        ("CLOUDFLARE_API_KEY", KEY),
+    ];
+    let creds = Credentials::from_lookup(lookup(&vars)).unwrap();
+    assert!(matches!(creds, Credentials::ApiKey { .. }));
+}
+
+#[test]
+fn half_a_key_pair_or_nothing_is_a_clear_error() {
+    let err = Credentials::from_lookup(lookup(&[("CLOUDFLARE_EMAIL", EMAIL)])).unwrap_err();
+    assert!(
+        err.to_string().contains("CLOUDFLARE_API_KEY is not"),
+        "{err}"
+    );
+    let err = Credentials::from_lookup(lookup(&[])).unwrap_err();
+    assert!(err.to_string().contains("no credentials"), "{err}");
+    let err = Client::builder().build().unwrap_err();
+    assert!(matches!(err, Error::Config(_)));
+}
+
+#[test]
+fn base_url_comes_from_the_environment() {
+    let vars = [
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("CLOUDFLARE_BASE_URL", "http://127.0.0.1:9/client/v4"),
+    ];
+    let client = Client::builder()
+        .env_with(lookup(&vars))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.baseurl(), "http://127.0.0.1:9/client/v4");
+}
+
+#[test]
+fn a_credential_with_a_line_break_is_refused_without_echoing_it() {
+    let bad = "secret-part\r\nX-Injected: 1";
+    for err in [
+        Client::builder().api_token(bad).build().unwrap_err(),
+        Client::builder().api_key(EMAIL, bad).build().unwrap_err(),
+    ] {
+        let printed = format!("{err} {err:?}");
+        assert!(!printed.contains("secret-part"), "{printed}");
+        assert!(matches!(err, Error::Config(_)));
+    }
+}
+
+#[test]
+fn plain_http_is_refused_unless_the_host_is_loopback() {
+    let err = Client::builder()
+        .api_token(TOKEN)
+        .base_url("http://api.example.com/client/v4")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("unencrypted"), "{err}");
+    for ok in [
+        "http://127.0.0.1:8080",
+        "http://localhost:1",
+        "http://[::1]:2",
+        "https://api.example.com",
+    ] {
+        Client::builder()
+            .api_token(TOKEN)
+            .base_url(ok)
+            .build()
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn error_messages_of_a_failing_call_never_show_the_secret() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(json_response(
+            403,
+            &fixture("error_10000_authentication.json"),
+        ))
+        .mount(&server)
+        .await;
+    let error = token_client(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap_err();
+    let mut printed = format!("{error} {error:?}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(s) = source {
+        printed.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!printed.contains(TOKEN), "{printed}");
+}
