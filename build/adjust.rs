@@ -56,9 +56,32 @@ pub fn generate_client(mut spec: Value) -> Result<String, String> {
     let tokens = generator
         .generate_tokens(&api)
         .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
+    explicit_null_survives_deserialization(&mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// The one adjustment made to the generated code rather than to the spec. serde reads an
+/// explicit `null` into an `Option<Nullable<T>>` as `None` (the `Option` takes the `null` before
+/// `Nullable` sees it), so a PATCH body `{"mname":null}` would not survive a round trip. Such
+/// fields get the usual double-option fix: absent is `None`, present is `Some(..)`.
+fn explicit_null_survives_deserialization(file: &mut syn::File) {
+    use quote::ToTokens;
+    use syn::visit_mut::{self, VisitMut};
+    struct Fields;
+    impl VisitMut for Fields {
+        fn visit_field_mut(&mut self, field: &mut syn::Field) {
+            let ty = field.ty.to_token_stream().to_string().replace(' ', "");
+            if ty.starts_with("::std::option::Option<::cloudflare_dns_settings::Nullable<") {
+                field.attrs.push(syn::parse_quote!(
+                    #[serde(default, deserialize_with = "::cloudflare_dns_settings::Nullable::deserialize_present")]
+                ));
+            }
+            visit_mut::visit_field_mut(self, field);
+        }
+    }
+    Fields.visit_file_mut(file);
 }
 
 /// progenitor reads OpenAPI 3.0 only; a 3.1 document would fail later with a vaguer message.

@@ -34,6 +34,14 @@ pub(crate) enum Check {
 
 include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 
+/// The path template of an operation (`/accounts/{account_id}/dns_settings`), for tracing.
+pub(crate) fn path_template(operation_id: &str) -> Option<&'static str> {
+    OPERATIONS
+        .iter()
+        .find(|op| op.operation_id == operation_id)
+        .map(|op| op.path_template)
+}
+
 /// Checks the path parameters, query and JSON body of `request` for `operation_id`.
 pub(crate) fn check_request(operation_id: &str, request: &Request) -> Result<(), Error> {
     let Some(op) = OPERATIONS.iter().find(|op| op.operation_id == operation_id) else {
@@ -76,12 +84,28 @@ fn check_path(op: &OperationRules, url: &reqwest::Url) -> Result<(), Error> {
         .path_segments()
         .map(Iterator::collect)
         .unwrap_or_default();
-    let Some(tail) = segments
+    let tail = segments
         .len()
         .checked_sub(template.len())
-        .map(|start| &segments[start..])
-    else {
-        return Ok(());
+        .map(|start| &segments[start..]);
+    let shape_kept = tail.is_some_and(|tail| {
+        template
+            .iter()
+            .zip(tail)
+            .all(|(pattern, segment)| pattern.starts_with('{') || pattern == segment)
+    });
+    // The URL parser resolves a parameter of `.` or `..` as a dot-segment, removing a segment
+    // of the path: the request would go elsewhere. Only those values can change the shape,
+    // since every other character that could is percent-encoded by the generated code.
+    let (Some(tail), true) = (tail, shape_kept) else {
+        let names: Vec<&str> = template
+            .iter()
+            .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        return Err(Error::InvalidInput {
+            field: names.join(" or "),
+            problem: "is `.` or `..`, which would change the request's path".into(),
+        });
     };
     for (pattern, raw) in template.iter().zip(tail) {
         let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {

@@ -28,6 +28,17 @@ impl<T> Nullable<T> {
         }
     }
 
+    /// For an optional nullable field: a present `null` is `Some(Null)`, not `None` (used by
+    /// the generated code; see `explicit_null_survives_deserialization` in build/adjust.rs).
+    #[doc(hidden)]
+    pub fn deserialize_present<'de, D>(deserializer: D) -> Result<Option<Self>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Nullable::deserialize(deserializer).map(Some)
+    }
+
     /// Converts into an `Option`, `Null` becoming `None`.
     pub fn into_option(self) -> Option<T> {
         match self {
