@@ -1,9 +1,12 @@
 //! Building a [`Client`]: credentials, base URL, timeouts and limits.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::pacing::Pacer;
+use crate::retry::RetryPolicy;
 use crate::{Client, Credentials, Error};
 
 /// Cloudflare's API base URL, used unless [`ClientBuilder::base_url`] or `CLOUDFLARE_BASE_URL`
@@ -15,6 +18,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest response body read; a larger one is [`Error::ResponseTooLarge`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Retries after the first attempt, for connection errors, timeouts, 408, 409, 429 and 5xx.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// First retry backoff (doubled each retry, with jitter), as Cloudflare's SDKs.
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest retry backoff.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// Longest wait honoured from a `retry-after` or `retry-after-ms` header.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Longest single wait for a spent rate-limit window (Cloudflare's window is 5 minutes).
+pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(300);
 
 /// Per-client state the generated client carries (progenitor's "inner type").
 #[derive(Clone, Debug)]
@@ -25,6 +38,10 @@ pub struct ClientState {
     /// Built once from the credentials; each value is marked sensitive.
     pub(crate) auth_headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) max_response_bytes: usize,
+    pub(crate) retry: RetryPolicy,
+    /// Shared by clones of the client: one token, one budget. `None` when pacing is off.
+    pub(crate) pacer: Option<Arc<Pacer>>,
+    pub(crate) max_pacing_wait: Duration,
 }
 
 /// Builds a [`Client`]. Every setting has a documented default except the credentials.
@@ -32,10 +49,14 @@ pub struct ClientState {
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
     base_url: String,
-    timeout: Duration,
-    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
     user_agent: String,
     max_response_bytes: usize,
+    retry: RetryPolicy,
+    pace_requests: bool,
+    max_pacing_wait: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -43,10 +64,19 @@ impl Default for ClientBuilder {
         ClientBuilder {
             credentials: None,
             base_url: DEFAULT_BASE_URL.to_string(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryPolicy {
+                max_retries: DEFAULT_MAX_RETRIES,
+                initial_backoff: DEFAULT_INITIAL_BACKOFF,
+                max_backoff: DEFAULT_MAX_BACKOFF,
+                max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            },
+            pace_requests: true,
+            max_pacing_wait: DEFAULT_MAX_PACING_WAIT,
         }
     }
 }
@@ -77,15 +107,60 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time for one request (default [`DEFAULT_TIMEOUT`]).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+    /// Total time for one attempt, response body included (default [`DEFAULT_TIMEOUT`]);
+    /// `None` for no limit.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
         self
     }
 
-    /// Time to open a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+    /// Time to open a connection (default [`DEFAULT_CONNECT_TIMEOUT`]); `None` for no limit.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 90 s); `None` keeps it.
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Retries after the first attempt (default [`DEFAULT_MAX_RETRIES`]; 0 disables). Retried:
+    /// connection errors, timeouts, HTTP 408, 409, 429 and 5xx; never another 4xx. A response
+    /// header `x-should-retry: true|false` overrides the decision.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Exponential backoff between retries: `initial` doubled each time, at most `max`, with
+    /// jitter (defaults [`DEFAULT_INITIAL_BACKOFF`], [`DEFAULT_MAX_BACKOFF`]).
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Longest wait honoured from `retry-after` / `retry-after-ms` (default
+    /// [`DEFAULT_MAX_RETRY_AFTER`]); a longer one is cut to this.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.retry.max_retry_after = cap;
+        self
+    }
+
+    /// Rate-limit pacing (default on). The client reads `Ratelimit`, `Ratelimit-Policy` and
+    /// `X-RateLimit-*` response headers and, when the window is spent, holds further requests
+    /// until it resets (each wait at most `max_wait`, default [`DEFAULT_MAX_PACING_WAIT`]),
+    /// rather than run into a 429 and a blocked token. Without such headers it does nothing.
+    pub fn pace_requests(mut self, on: bool) -> Self {
+        self.pace_requests = on;
+        self
+    }
+
+    /// Longest single pacing wait (default [`DEFAULT_MAX_PACING_WAIT`]).
+    pub fn max_pacing_wait(mut self, max_wait: Duration) -> Self {
+        self.max_pacing_wait = max_wait;
         self
     }
 
@@ -123,16 +198,25 @@ impl ClientBuilder {
         let base_url = checked_base_url(&self.base_url)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
+        let mut http = reqwest::Client::builder()
             .user_agent(user_agent)
+            .pool_idle_timeout(self.pool_idle_timeout);
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
+        }
+        if let Some(timeout) = self.connect_timeout {
+            http = http.connect_timeout(timeout);
+        }
+        let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let state = ClientState {
             credentials,
             auth_headers,
             max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            pacer: self.pace_requests.then(|| Arc::new(Pacer::default())),
+            max_pacing_wait: self.max_pacing_wait,
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }

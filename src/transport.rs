@@ -1,13 +1,19 @@
-//! The hooks progenitor calls around every request: authentication, the spec's checks, sending,
-//! the bounded read of the response, and the envelope. Nothing here names an endpoint.
+//! The hooks progenitor calls around every request: authentication, the spec's checks, pacing,
+//! sending with retries, the bounded read of the response, and the envelope. Nothing here names
+//! an endpoint.
+
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::{Request, Response};
+use reqwest::header::HeaderMap;
+use reqwest::{Request, Response, StatusCode};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::client::ClientState;
 use crate::envelope::{self, ResponseMeta};
-use crate::{Client, Error, validate};
+use crate::{Client, Error, retry, validate};
 
 /// progenitor adds this header (from the spec's `info.version`) to every request; it means
 /// nothing to Cloudflare, and a client sends only the headers it means to.
@@ -31,33 +37,118 @@ impl ClientHooks<ClientState> for Client {
         })
     }
 
-    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        envelope::with_record(|record| record.attempts += 1);
-        let response = self.client().execute(request).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        envelope::with_record(|record| {
-            record.meta = ResponseMeta {
-                status: Some(status),
-                ray_id: envelope::ray_id(&headers),
-            };
-        });
-        let body = match read_capped(response, self.inner().max_response_bytes).await? {
-            Ok(body) => body,
-            Err(limit) => {
-                let error = Error::ResponseTooLarge {
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        // One span per call; never the body, never a header (the auth headers are in them).
+        let span = tracing::debug_span!(
+            "cloudflare_dns_settings.call",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = validate::path_template(info.operation_id).unwrap_or("(unknown)"),
+            status = Empty,
+            attempts = Empty,
+            cf_ray = Empty,
+        );
+        send_with_retries(self.inner(), self.client(), request)
+            .instrument(span)
+            .await
+    }
+}
+
+async fn send_with_retries(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: Request,
+) -> reqwest::Result<Response> {
+    let span = tracing::Span::current();
+    let policy = &state.retry;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        span.record("attempts", attempt);
+        envelope::with_record(|record| record.attempts = attempt);
+        let turn = match &state.pacer {
+            Some(pacer) => Some(pacer.wait_turn(state.max_pacing_wait).await),
+            None => None,
+        };
+        let Some(this_try) = request.try_clone() else {
+            // Generated operations send JSON bytes, which always clone; a stream is sent once.
+            return finish(state, http.execute(request).await?).await;
+        };
+        let can_retry = attempt <= policy.max_retries;
+        let response = match http.execute(this_try).await {
+            Ok(response) => response,
+            Err(error) if can_retry && retry::retryable_error(&error) => {
+                backoff(policy, attempt, None, &error.to_string()).await;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(pacer) = &state.pacer {
+            pacer.observe(response.headers());
+        }
+        drop(turn);
+        if can_retry
+            && let Some(reason) = retry::retry_reason(response.status(), response.headers())
+        {
+            let headers = response.headers().clone();
+            drop(response);
+            backoff(policy, attempt, Some(&headers), &reason).await;
+            continue;
+        }
+        return finish(state, response).await;
+    }
+}
+
+/// Reads the final response (bounded) and unwraps its envelope.
+async fn finish(state: &ClientState, response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let ray_id = envelope::ray_id(&headers);
+    let span = tracing::Span::current();
+    span.record("status", status.as_u16());
+    if let Some(ray) = &ray_id {
+        span.record("cf_ray", ray.as_str());
+    }
+    envelope::with_record(|record| {
+        record.meta = ResponseMeta {
+            status: Some(status),
+            ray_id: ray_id.clone(),
+        }
+    });
+    let body = match read_capped(response, state.max_response_bytes).await? {
+        Ok(body) => body,
+        Err(limit) => {
+            return Ok(failed(
+                status,
+                &headers,
+                Error::ResponseTooLarge {
                     status,
                     limit,
-                    ray_id: envelope::ray_id(&headers),
-                };
-                return Ok(failed(status, &headers, error));
-            }
-        };
-        match envelope::unwrap_envelope(status, &headers, &body) {
-            Ok(result) => Ok(rebuilt(status, &headers, result)),
-            Err(error) => Ok(failed(status, &headers, error)),
+                    ray_id,
+                },
+            ));
         }
-    }
+    };
+    Ok(match envelope::unwrap_envelope(status, &headers, &body) {
+        Ok(result) => rebuilt(status, &headers, result),
+        Err(error) => failed(status, &headers, error),
+    })
+}
+
+async fn backoff(
+    policy: &retry::RetryPolicy,
+    attempt: u32,
+    headers: Option<&HeaderMap>,
+    reason: &str,
+) {
+    let delay: Duration = policy.delay(attempt, headers);
+    tracing::debug!(
+        attempt,
+        reason,
+        delay_ms = delay.as_millis() as u64,
+        "retrying"
+    );
+    tokio::time::sleep(delay).await;
 }
 
 /// Reads the body, stopping at `limit` bytes: `Ok(Err(limit))` when it is larger.
@@ -79,11 +170,7 @@ async fn read_capped(
 }
 
 /// A response carrying only the envelope's `result`, for the generated code to decode.
-fn rebuilt(
-    status: reqwest::StatusCode,
-    headers: &reqwest::header::HeaderMap,
-    body: Bytes,
-) -> Response {
+fn rebuilt(status: StatusCode, headers: &HeaderMap, body: Bytes) -> Response {
     let mut response = http::Response::new(reqwest::Body::from(body));
     *response.status_mut() = status;
     *response.headers_mut() = headers.clone();
@@ -95,14 +182,10 @@ fn rebuilt(
 
 /// Records the error for [`crate::ResultExt::into_result`] and gives the generated code a
 /// response it cannot mistake for a success: status 2xx becomes 502 with no body.
-fn failed(
-    status: reqwest::StatusCode,
-    headers: &reqwest::header::HeaderMap,
-    error: Error,
-) -> Response {
+fn failed(status: StatusCode, headers: &HeaderMap, error: Error) -> Response {
     envelope::with_record(|record| record.error = Some(error));
     let status = if status.is_success() {
-        reqwest::StatusCode::BAD_GATEWAY
+        StatusCode::BAD_GATEWAY
     } else {
         status
     };

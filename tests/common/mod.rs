@@ -1,7 +1,9 @@
 //! Shared by the integration tests: a loopback mock Cloudflare and fixtures.
 #![allow(dead_code)]
 
-use cloudflare_dns_settings::Client;
+use std::time::Duration;
+
+use cloudflare_dns_settings::{Client, ClientBuilder};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -31,18 +33,23 @@ pub async fn server() -> MockServer {
     server
 }
 
-pub fn token_client(server: &MockServer) -> Client {
+/// Default settings but for a backoff of milliseconds, to keep retried tests fast.
+pub fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
-        .api_token(TOKEN)
         .base_url(server.uri())
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+pub fn token_client(server: &MockServer) -> Client {
+    builder(server)
+        .api_token(TOKEN)
         .build()
         .expect("client builds")
 }
 
 pub fn key_client(server: &MockServer) -> Client {
-    Client::builder()
+    builder(server)
         .api_key(EMAIL, KEY)
-        .base_url(server.uri())
         .build()
         .expect("client builds")
 }

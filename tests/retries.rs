@@ -1,0 +1,193 @@
+//! Retries: what is retried, how long the client waits, and what the final error says.
+
+mod common;
+
+use std::time::Duration;
+
+use cloudflare_dns_settings::{Error, ResultExt};
+use common::*;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Mounts `first` for the first `times` requests, then the account settings.
+async fn flaky(first: ResponseTemplate, times: u64) -> MockServer {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json_response(200, &fixture("account_settings.json")))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn get(
+    server: &MockServer,
+) -> Result<cloudflare_dns_settings::types::DnsSettingsAccountSettings, Error> {
+    token_client(server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+}
+
+#[tokio::test]
+async fn retryable_statuses_are_retried_until_success() {
+    for status in [408, 409, 429, 500, 502, 503, 504] {
+        let server = flaky(ResponseTemplate::new(status), 2).await;
+        get(&server)
+            .await
+            .unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(
+            received(&server).await.len(),
+            3,
+            "{status}: two retries then success"
+        );
+    }
+}
+
+#[tokio::test]
+async fn other_4xx_are_never_retried() {
+    for status in [400, 401, 403, 404, 422] {
+        let server = flaky(
+            json_response(status, &fixture("error_10000_authentication.json")),
+            5,
+        )
+        .await;
+        let error = get(&server).await.unwrap_err();
+        assert_eq!(error.attempts(), 1, "{status}");
+        assert_eq!(received(&server).await.len(), 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn the_final_error_says_how_many_attempts_were_made() {
+    let server = flaky(json_response(503, r#"{"success":false,"errors":[{"code":10013,"message":"busy"}],"messages":[],"result":null}"#), 10).await;
+    let error = get(&server).await.unwrap_err();
+    assert_eq!(error.attempts(), 3);
+    assert!(error.to_string().contains("after 3 attempts"), "{error}");
+    assert_eq!(received(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn zero_retries_disables_retrying() {
+    let server = flaky(ResponseTemplate::new(503), 10).await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let error = client
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap_err();
+    assert_eq!(error.attempts(), 1);
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn more_retries_can_be_configured() {
+    let server = flaky(ResponseTemplate::new(500), 4).await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .max_retries(4)
+        .build()
+        .unwrap();
+    client
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap();
+    assert_eq!(received(&server).await.len(), 5);
+}
+
+#[tokio::test]
+async fn x_should_retry_overrides_the_status_rule() {
+    let server = flaky(
+        ResponseTemplate::new(503).insert_header("x-should-retry", "false"),
+        10,
+    )
+    .await;
+    assert_eq!(get(&server).await.unwrap_err().attempts(), 1);
+    let server = flaky(
+        ResponseTemplate::new(400).insert_header("x-should-retry", "true"),
+        1,
+    )
+    .await;
+    get(&server).await.unwrap();
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_up_to_the_cap() {
+    let server = flaky(
+        ResponseTemplate::new(429).insert_header("retry-after-ms", "300"),
+        1,
+    )
+    .await;
+    let started = std::time::Instant::now();
+    get(&server).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "waited {:?}",
+        started.elapsed()
+    );
+
+    let server = flaky(
+        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+        1,
+    )
+    .await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .max_retry_after(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    client
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "an hour was asked, the cap applied"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_error_is_retried_then_reported_with_attempts() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = cloudflare_dns_settings::Client::builder()
+        .api_token(TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap();
+    let error = client
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Transport { attempts: 3, .. }),
+        "{error:?}"
+    );
+}
