@@ -1,0 +1,534 @@
+//! `refresh-spec` end to end, through the binary: on the real upstream file, on the reference
+//! fragment (reproducing `spec/dns_settings.json`), and on small bad inputs.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+/// The repository root (xtask's parent).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A file of the shared reference data beside the repository. Missing is a failure, not a skip:
+/// the tests that need it must not pass without having run.
+fn reference(name: &str) -> PathBuf {
+    let path = root().join("../shared/reference").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: this test needs the shared reference data (`shared/reference/` beside \
+         the repository, as in CI); it does not pass without it",
+        path.display()
+    );
+    path
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("refresh-spec")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `xtask refresh-spec` from the repository root, with backtraces on so that a panic would
+/// show.
+fn refresh_spec(args: &[&Path], flags: &[&str]) -> Output {
+    let names = ["--upstream", "--operations", "--out", "--overlay"];
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .current_dir(root())
+        .env("RUST_BACKTRACE", "1")
+        .arg("refresh-spec");
+    for (name, path) in names.iter().zip(args) {
+        command.arg(name).arg(path);
+    }
+    command.args(flags);
+    command.output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The operationIds of `spec/operations.txt`.
+fn listed_operations() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("spec/operations.txt")).unwrap();
+    text.lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `(operationId, path, method)` of every operation of a document.
+fn operations(doc: &Value) -> BTreeSet<(String, String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                out.insert((id.to_string(), path.clone(), method.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Every `$ref` string under `node`.
+fn refs(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(target)) => out.push(target.clone()),
+                    _ => refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// `#/components/<kind>/<name>` of every component reachable from the paths and the security
+/// requirements.
+fn reachable_components(doc: &Value) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = Vec::new();
+    refs(&doc["paths"], &mut todo);
+    let mut requirements: Vec<&Value> = doc["security"].as_array().into_iter().flatten().collect();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            requirements.extend(
+                op.get("security")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+    }
+    for requirement in requirements {
+        for name in requirement.as_object().unwrap().keys() {
+            todo.push(format!("#/components/securitySchemes/{name}"));
+        }
+    }
+    while let Some(target) = todo.pop() {
+        let component: Vec<&str> = target.splitn(5, '/').take(4).collect();
+        let component = component.join("/");
+        if seen.insert(component.clone()) {
+            refs(&doc.pointer(&component[1..]).unwrap().clone(), &mut todo);
+        }
+    }
+    seen
+}
+
+#[test]
+fn extracts_the_dns_settings_operations_from_the_whole_2024_upstream_file() {
+    let upstream_path = reference("cloudflare-openapi-2024-08-06.json");
+    let upstream: Value =
+        serde_json::from_str(&std::fs::read_to_string(&upstream_path).unwrap()).unwrap();
+    let in_upstream: BTreeSet<(String, String, String)> = operations(&upstream)
+        .into_iter()
+        .filter(|(id, _, _)| listed_operations().contains(id))
+        .collect();
+    // The ones listed that the 2024 file has: today, all four (the file is frozen; a listed
+    // operation newer than 2024 is simply left out of this test).
+    assert!(!in_upstream.is_empty());
+    for id in [
+        "dns-settings-for-an-account-list-dns-settings",
+        "dns-settings-for-an-account-update-dns-settings",
+        "dns-settings-for-a-zone-list-dns-settings",
+        "dns-settings-for-a-zone-update-dns-settings",
+    ] {
+        let listed = listed_operations().iter().any(|l| l == id);
+        let upstream_has = operations(&upstream).iter().any(|(i, _, _)| i == id);
+        assert!(!listed || upstream_has, "the 2024 file lacks `{id}`");
+    }
+
+    let dir = scratch("upstream_2024");
+    let ops = dir.join("operations.txt");
+    let ids: Vec<&str> = in_upstream.iter().map(|(id, _, _)| id.as_str()).collect();
+    std::fs::write(
+        &ops,
+        format!("# the ones upstream has\n{}\n", ids.join("\n")),
+    )
+    .unwrap();
+    let (first, second) = (dir.join("first.json"), dir.join("second.json"));
+    for out in [&first, &second] {
+        let run = refresh_spec(&[&upstream_path, &ops, out], &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+
+    // Determinism: the same input gives the same bytes.
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert_eq!(text, std::fs::read_to_string(&second).unwrap());
+    assert!(text.ends_with("}\n") && text.contains("\n  \"paths\": {\n"));
+
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    // Exactly those operations, each under its upstream path and method.
+    assert_eq!(operations(&doc), in_upstream);
+    for key in ["openapi", "info", "servers", "security"] {
+        assert_eq!(doc[key], upstream[key], "{key}");
+    }
+    // Top-level fields in the fixed order (upstream's 2024 file has them sorted by name).
+    let positions: Vec<usize> = [
+        "openapi",
+        "info",
+        "servers",
+        "security",
+        "paths",
+        "components",
+    ]
+    .iter()
+    .map(|key| text.find(&format!("\n  \"{key}\": ")).unwrap())
+    .collect();
+    assert!(positions.is_sorted(), "{positions:?}");
+
+    // Closure: every `$ref` resolves inside the output, and the components are exactly the ones
+    // reachable from the operations (each one verbatim from upstream).
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for target in &all {
+        assert!(
+            doc.pointer(target.strip_prefix('#').unwrap()).is_some(),
+            "`{target}` does not resolve in the output"
+        );
+    }
+    let mut present = BTreeSet::new();
+    for (kind, named) in doc["components"].as_object().unwrap() {
+        for (name, value) in named.as_object().unwrap() {
+            assert_eq!(value, &upstream["components"][kind][name], "{kind}/{name}");
+            present.insert(format!("#/components/{kind}/{name}"));
+        }
+    }
+    assert_eq!(present, reachable_components(&doc));
+
+    // progenitor generates a client from it.
+    let spec: openapiv3::OpenAPI = serde_json::from_str(&text).unwrap();
+    let mut generator = progenitor::Generator::new(&progenitor::GenerationSettings::default());
+    let tokens = generator.generate_tokens(&spec);
+    assert!(tokens.is_ok(), "progenitor: {}", tokens.unwrap_err());
+}
+
+#[test]
+fn reference_fragment_with_the_overlay_reproduces_the_spec() {
+    let dir = scratch("reproduce");
+    let out = dir.join("dns_settings.json");
+    let run = refresh_spec(
+        &[
+            &reference("dns_settings_fragment.json"),
+            Path::new("spec/operations.txt"),
+            &out,
+            Path::new("spec/overlay.json"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let made: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("spec/dns_settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        made == spec,
+        "the refresh of the reference fragment is not spec/dns_settings.json; compare {} with it",
+        out.display()
+    );
+}
+
+/// A small upstream document: one operation whose response refers to `schema_ref`.
+fn tiny_upstream(openapi: Value, schema_ref: &str) -> Value {
+    json!({
+        "openapi": openapi,
+        "info": { "title": "t", "version": "1" },
+        "security": [{ "token": [] }],
+        "paths": {
+            "/things/{id}": {
+                "parameters": [{ "$ref": "#/components/parameters/id" }],
+                "patch": {
+                    "operationId": "edit-thing",
+                    "responses": { "200": { "$ref": "#/components/responses/ok" } }
+                },
+                "get": {
+                    "operationId": "get-thing",
+                    "responses": { "200": { "description": "ok", "content": {
+                        "application/json": { "schema": { "$ref": schema_ref } }
+                    } } }
+                }
+            },
+            "/others": { "get": { "operationId": "other", "responses": {} } }
+        },
+        "components": {
+            "schemas": {
+                "zeta": { "type": "object", "properties": { "a": { "$ref": "#/components/schemas/alpha" } } },
+                "alpha": { "type": "string", "description": "kept in upstream's key order" },
+                "unused": { "type": "integer" }
+            },
+            "parameters": { "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } } },
+            "responses": { "ok": { "description": "ok" } },
+            "securitySchemes": {
+                "token": { "type": "http", "scheme": "bearer" },
+                "other": { "type": "http", "scheme": "basic" }
+            }
+        }
+    })
+}
+
+struct Case {
+    dir: PathBuf,
+    upstream: PathBuf,
+    operations: PathBuf,
+    out: PathBuf,
+}
+
+fn new_case(test: &str, upstream: &str, operations: &str) -> Case {
+    let dir = scratch(test);
+    let case = Case {
+        upstream: dir.join("upstream.json"),
+        operations: dir.join("operations.txt"),
+        out: dir.join("out.json"),
+        dir,
+    };
+    std::fs::write(&case.upstream, upstream).unwrap();
+    std::fs::write(&case.operations, operations).unwrap();
+    case
+}
+
+fn run_case(case: &Case, overlay: Option<&Value>) -> Output {
+    let mut args = vec![case.upstream.as_path(), &case.operations, &case.out];
+    let overlay_path = case.dir.join("overlay.json");
+    if let Some(overlay) = overlay {
+        std::fs::write(&overlay_path, overlay.to_string()).unwrap();
+        args.push(&overlay_path);
+    }
+    refresh_spec(&args, &[])
+}
+
+/// Fails with exit code 2 and a one-line message containing every `needle`; never a panic.
+fn assert_error(output: &Output, needles: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` missing from: {err}");
+    }
+}
+
+#[test]
+fn small_document_keeps_order_and_takes_only_what_is_referenced() {
+    // `json!` sorts keys: put `type` before `description` by hand, to see that order kept.
+    let upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta").to_string();
+    let sorted = r#"{"description":"kept in upstream's key order","type":"string"}"#;
+    assert!(upstream.contains(sorted));
+    let upstream = upstream.replace(
+        sorted,
+        r#"{"type":"string","description":"kept in upstream's key order"}"#,
+    );
+    let case = new_case("small", &upstream, "get-thing\nedit-thing\n");
+    let run = run_case(&case, None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = std::fs::read_to_string(&case.out).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+
+    // The path's own `parameters` first, then the methods in the fixed order (get before patch).
+    let item = text.find("\"/things/{id}\"").unwrap();
+    let order: Vec<usize> = ["\"parameters\"", "\"get\"", "\"patch\""]
+        .iter()
+        .map(|k| item + text[item..].find(k).unwrap())
+        .collect();
+    assert!(order.is_sorted(), "{text}");
+    assert!(doc["paths"].get("/others").is_none());
+    // Names sorted; inside each object upstream's order (`type` before `description`).
+    let schemas: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(schemas, ["alpha", "zeta"]);
+    assert!(
+        text.contains("\"type\": \"string\",\n        \"description\""),
+        "{text}"
+    );
+    assert_eq!(doc["components"]["parameters"]["id"]["name"], "id");
+    assert_eq!(doc["components"]["responses"]["ok"]["description"], "ok");
+    let schemes: Vec<&String> = doc["components"]["securitySchemes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(schemes, ["token"]);
+    assert_eq!(doc["components"].as_object().unwrap().len(), 4);
+    let kinds: Vec<usize> = ["schemas", "responses", "parameters", "securitySchemes"]
+        .iter()
+        .map(|kind| text.find(&format!("\n    \"{kind}\": {{")).unwrap())
+        .collect();
+    assert!(kinds.is_sorted(), "{text}");
+}
+
+#[test]
+fn overlay_patches_pulls_in_and_prunes() {
+    let upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta");
+    let case = new_case("overlay", &upstream.to_string(), "get-thing\n");
+    // Replace zeta's reference to alpha by one to `unused`, which comes in from upstream; alpha
+    // is then referenced by nothing and goes.
+    let overlay = json!({
+        "info": { "title": "ours", "x-note": "added" },
+        "components": { "schemas": { "zeta": { "properties": {
+            "a": { "$ref": "#/components/schemas/unused" }
+        } } } }
+    });
+    let run = run_case(&case, Some(&overlay));
+    assert!(run.status.success(), "{}", stderr(&run));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&case.out).unwrap()).unwrap();
+    assert_eq!(
+        doc["info"],
+        json!({ "title": "ours", "version": "1", "x-note": "added" })
+    );
+    let schemas: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(schemas, ["unused", "zeta"]);
+
+    // An overlay that patches something the result does not keep says so.
+    let overlay = json!({ "components": { "schemas": { "renamed": { "title": "x" } } } });
+    let run = run_case(&case, Some(&overlay));
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("`components.schemas.renamed`"),
+        "{}",
+        stderr(&run)
+    );
+
+    // An overlay that is not an object is refused.
+    let run = run_case(&case, Some(&json!([1])));
+    assert_error(&run, &["overlay.json", "must be a JSON object"]);
+}
+
+#[test]
+fn missing_operation_id_is_a_clear_error() {
+    let upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta");
+    let case = new_case(
+        "missing_operation",
+        &upstream.to_string(),
+        "get-thing\n# gone\nno-such-op\n",
+    );
+    assert_error(
+        &run_case(&case, None),
+        &[
+            "`no-such-op` (",
+            "operations.txt:3)",
+            "upstream.json",
+            "operations.txt",
+        ],
+    );
+    assert!(!case.out.exists());
+}
+
+#[test]
+fn dangling_ref_is_a_clear_error() {
+    let upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/nowhere");
+    let case = new_case("dangling_ref", &upstream.to_string(), "get-thing\n");
+    assert_error(
+        &run_case(&case, None),
+        &[
+            "#/components/schemas/nowhere",
+            "upstream.json",
+            "/paths/~1things~1{id}/get/",
+        ],
+    );
+
+    // Also when the dangling one is deep inside a component.
+    let mut upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta");
+    upstream["components"]["schemas"]["alpha"] = json!({ "$ref": "#/components/schemas/gone" });
+    let case = new_case("dangling_ref_deep", &upstream.to_string(), "get-thing\n");
+    assert_error(
+        &run_case(&case, None),
+        &["#/components/schemas/gone", "at /components/schemas/alpha"],
+    );
+}
+
+#[test]
+fn openapi_3_1_or_no_version_is_a_clear_error() {
+    for (test, version, needle) in [
+        ("openapi_3_1", json!("3.1.0"), "3.1.0"),
+        ("openapi_missing", Value::Null, "no `openapi` version"),
+    ] {
+        let mut upstream = tiny_upstream(version, "#/components/schemas/zeta");
+        if upstream["openapi"].is_null() {
+            upstream.as_object_mut().unwrap().remove("openapi");
+        }
+        let case = new_case(test, &upstream.to_string(), "get-thing\n");
+        assert_error(&run_case(&case, None), &[needle, "upstream.json"]);
+    }
+}
+
+#[test]
+fn unreadable_or_invalid_json_is_a_clear_error() {
+    let case = new_case("invalid_json", "{\"openapi\": \"3.0.3\",", "get-thing\n");
+    assert_error(
+        &run_case(&case, None),
+        &["upstream.json", "not valid JSON", "line 1"],
+    );
+
+    std::fs::remove_file(&case.upstream).unwrap();
+    assert_error(&run_case(&case, None), &["cannot read", "upstream.json"]);
+
+    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["refresh-spec", "--upstream", "x.json"])
+        .output()
+        .unwrap();
+    assert_error(&run, &["--operations <file>` is required"]);
+
+    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["refresh-spec", "--help"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert!(String::from_utf8_lossy(&run.stdout).contains("--check"));
+}
+
+#[test]
+fn check_reports_a_difference_without_writing() {
+    let upstream = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta");
+    let case = new_case("check", &upstream.to_string(), "get-thing\n");
+    let args = [case.upstream.as_path(), &case.operations, &case.out];
+
+    let run = refresh_spec(&args, &["--check"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!case.out.exists());
+
+    assert!(refresh_spec(&args, &[]).status.success());
+    let run = refresh_spec(&args, &["--check"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+
+    let stale = std::fs::read_to_string(&case.out)
+        .unwrap()
+        .replace("kept in upstream's key order", "stale");
+    std::fs::write(&case.out, &stale).unwrap();
+    let run = refresh_spec(&args, &["--check"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("changed /components/schemas/alpha/description"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&case.out).unwrap(), stale);
+}
