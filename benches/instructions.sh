@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Instructions per account edit, through the crate and through plain reqwest, counted by
+# callgrind: deterministic, so it shows the overhead even on a busy machine where wall times jump.
+#
+#   bash benches/instructions.sh            # needs valgrind
+#
+# Each side runs twice in one process with the in-process server (benches/throughput.rs with
+# BENCH_ONLY), with N1 and N2 calls; (I(N2) - I(N1)) / (N2 - N1) is the cost of one call, client
+# and server together, start-up excluded. The server's share is the same for every side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}"
+N1="${N1:-200}"
+N2="${N2:-1200}"
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+
+bin=$(cargo bench --bench throughput --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*throughput-[^"]*\)".*/\1/p' | tail -1)
+[ -x "$bin" ] || { echo "could not build benches/throughput.rs" >&2; exit 1; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+count() { # side calls -> instructions of the whole run
+    BENCH_ONLY="$1" BENCH_CALLS="$2" valgrind --tool=callgrind --callgrind-out-file="$out/cg" \
+        "$bin" >/dev/null 2>"$out/log"
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/log"
+}
+
+declare -A per_call
+for side in crate floor floor+decode; do
+    a=$(count "$side" "$N1")
+    b=$(count "$side" "$N2")
+    per_call[$side]=$(( (b - a) / (N2 - N1) ))
+    printf '%-13s %9d instructions per call (client + in-process server)\n' "$side" "${per_call[$side]}"
+done
+awk -v c="${per_call[crate]}" -v f="${per_call[floor]}" -v d="${per_call[floor+decode]}" 'BEGIN {
+    printf "crate / plain reqwest              = %.3fx (+%d instructions per call)\n", c / f, c - f
+    printf "crate / plain reqwest + serde_json = %.3fx (+%d instructions per call)\n", c / d, c - d
+}'

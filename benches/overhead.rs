@@ -1,0 +1,353 @@
+//! Per-call overhead of the crate, each number a ratio to its floor measured in the same run.
+//!
+//! - `latency/*`: one account edit against an in-process hyper server on loopback, through the
+//!   crate vs plain reqwest (`floor`: same client settings and headers, pre-serialized body,
+//!   body read; `floor_decoded`: the same plus a serde_json decode into plain structs).
+//! - `client_side/*`: no network: build + validate + serialize the patch and unwrap + decode the
+//!   response, vs serde_json alone on plain structs.
+//! - `client_side_parts/*`: the same split into steps, to see where the time goes.
+//!
+//! `cargo bench --bench overhead`; see BENCHMARKS.md.
+
+mod common;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use cloudflare_dns_settings::__bench;
+use cloudflare_dns_settings::types::{self, DnsSettingsAccountSettings};
+use common::{ACCOUNT_PATH, Floor, PATCH_JSON, PlainEnvelope, flattened};
+use criterion::Criterion;
+use reqwest::{Method, Request, Url};
+
+/// What every measurement shares: the server, the client runtime, both clients, the response.
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    client: cloudflare_dns_settings::Client,
+    floor: Floor,
+    response: bytes::Bytes,
+}
+
+fn main() {
+    // First, so that the server's and the runtime's threads inherit it.
+    let pinned = common::pin_to_one_cpu(true);
+    println!("overhead: {}", common::placement(pinned));
+    let started = SystemTime::now();
+    let output = output_directory();
+    let base = common::start_server();
+    let setup = Setup {
+        rt: common::client_runtime(),
+        client: common::crate_client(&base),
+        floor: Floor::new(&base),
+        response: common::response_body(),
+    };
+    // Both must succeed before anything is timed (the server checks method, path, token, body).
+    setup.rt.block_on(async {
+        common::crate_call(&setup.client).await;
+        setup.floor.call_decoded().await;
+    });
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .output_directory(&output)
+        .configure_from_args();
+    latency(&mut c, &setup);
+    client_side(&mut c, &setup);
+    c.final_summary();
+    print_ratios(&output, started);
+    paired(&setup);
+}
+
+fn latency(c: &mut Criterion, setup: &Setup) {
+    let Setup {
+        rt, client, floor, ..
+    } = setup;
+    let mut group = c.benchmark_group("latency");
+    group.bench_function("crate", |b| {
+        b.to_async(rt).iter(|| common::crate_call(client))
+    });
+    group.bench_function("floor", |b| b.to_async(rt).iter(|| floor.call()));
+    group.bench_function("floor_decoded", |b| {
+        b.to_async(rt).iter(|| floor.call_decoded())
+    });
+    group.finish();
+}
+
+/// What the crate does on the client side of one account edit, in the order it does it.
+/// `request` is reused so that only the body changes, as the `pre` hook sees it.
+fn crate_client_side(request: &mut Request, response: &[u8]) -> DnsSettingsAccountSettings {
+    // `.body(patch)` and `send()`: into the builder type and back (progenitor's builder).
+    let patch = types::builder::DnsSettingsAccountSettingsPatch::from(common::typed_patch());
+    let patch = types::DnsSettingsAccountSettingsPatch::try_from(patch).expect("patch converts");
+    // reqwest's `.json(&body)`.
+    let body = serde_json::to_vec(&patch).expect("patch serializes");
+    *request.body_mut() = Some(body.into());
+    // The `pre` hook: the spec's checks.
+    __bench::check_request("account_edit", request).expect("patch is valid");
+    // The `exec` hook: the envelope; then `ResponseValue::from_response`: the result.
+    let result = __bench::unwrap_envelope(200, response).expect("envelope unwraps");
+    serde_json::from_slice(&result).expect("result decodes")
+}
+
+/// The same with serde_json alone on plain structs.
+fn floor_client_side(response: &[u8]) -> common::PlainAccountSettings {
+    let body = serde_json::to_vec(&common::plain_patch()).expect("patch serializes");
+    black_box(body);
+    common::plain_decode(response)
+}
+
+/// A request like the one the `pre` hook sees (the body is set per call).
+fn bare_request() -> Request {
+    let url = Url::parse(&format!("http://127.0.0.1:9{ACCOUNT_PATH}")).expect("url");
+    Request::new(Method::PATCH, url)
+}
+
+fn client_side(c: &mut Criterion, setup: &Setup) {
+    let response = setup.response.clone();
+    let mut request = bare_request();
+
+    // Both sides produce the same bytes and the same settings.
+    let typed = serde_json::to_vec(&common::typed_patch()).expect("typed");
+    assert_eq!(typed, PATCH_JSON.as_bytes());
+    let plain = serde_json::to_vec(&common::plain_patch()).expect("plain");
+    assert_eq!(plain, PATCH_JSON.as_bytes());
+    let ours = crate_client_side(&mut request, &response);
+    let theirs = floor_client_side(&response);
+    assert_eq!(ours.zone_defaults.ns_ttl, theirs.zone_defaults.ns_ttl);
+    assert_eq!(ours.zone_defaults.soa.rname, theirs.zone_defaults.soa.rname);
+
+    let mut group = c.benchmark_group("client_side");
+    group.bench_function("crate", |b| {
+        b.iter(|| crate_client_side(&mut request, black_box(&response)))
+    });
+    group.bench_function("floor", |b| {
+        b.iter(|| floor_client_side(black_box(&response)))
+    });
+    group.finish();
+
+    let result = __bench::unwrap_envelope(200, &response).expect("envelope");
+    *request.body_mut() = Some(typed.into());
+    let mut group = c.benchmark_group("client_side_parts");
+    group.bench_function("serialize_crate", |b| {
+        b.iter(|| {
+            let patch =
+                types::builder::DnsSettingsAccountSettingsPatch::from(common::typed_patch());
+            let patch = types::DnsSettingsAccountSettingsPatch::try_from(patch).expect("patch");
+            serde_json::to_vec(&patch).expect("serializes")
+        })
+    });
+    group.bench_function("serialize_floor", |b| {
+        b.iter(|| serde_json::to_vec(&common::plain_patch()).expect("serializes"))
+    });
+    group.bench_function("validate_crate", |b| {
+        b.iter(|| __bench::check_request("account_edit", black_box(&request)).expect("valid"))
+    });
+    group.bench_function("unwrap_envelope_crate", |b| {
+        b.iter(|| __bench::unwrap_envelope(200, black_box(&response)).expect("unwraps"))
+    });
+    group.bench_function("decode_result_crate", |b| {
+        b.iter(|| {
+            serde_json::from_slice::<DnsSettingsAccountSettings>(black_box(&result))
+                .expect("decodes")
+        })
+    });
+    group.bench_function("decode_floor", |b| {
+        b.iter(|| common::plain_decode(black_box(&response)))
+    });
+    group.bench_function("decode_floor_with_flatten", |b| {
+        b.iter(|| {
+            serde_json::from_slice::<PlainEnvelope<flattened::AccountSettings>>(black_box(
+                &response,
+            ))
+            .expect("decodes")
+        })
+    });
+    group.finish();
+}
+
+/// Where criterion writes its estimates: `$CRITERION_HOME`, `$CARGO_TARGET_DIR/criterion`, or
+/// `<target>/criterion` found from this binary's path (`<target>/release/deps/overhead-…`).
+fn output_directory() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
+}
+
+/// The median of one benchmark of this run, in nanoseconds (`None` if it did not run now).
+fn median_ns(output: &Path, id: &str, started: SystemTime) -> Option<f64> {
+    let path = output.join(id).join("new").join("estimates.json");
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= started);
+    if !fresh {
+        return None;
+    }
+    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    estimates["median"]["point_estimate"].as_f64()
+}
+
+fn print_ratios(output: &Path, started: SystemTime) {
+    let get = |id: &str| median_ns(output, id, started);
+    let mut lines = Vec::new();
+    let mut ratio = |label: &str, ours: &str, floor: &str, target: Option<f64>| {
+        if let (Some(a), Some(b)) = (get(ours), get(floor)) {
+            let r = a / b;
+            let verdict = match target {
+                Some(t) if r <= t => format!("target <= {t:.2}x: met"),
+                Some(t) => format!("target <= {t:.2}x: MISSED"),
+                None => String::new(),
+            };
+            lines.push(format!(
+                "{label:<44} {:>10.2} us / {:>10.2} us = {r:>5.2}x  {verdict}",
+                a / 1e3,
+                b / 1e3
+            ));
+        }
+    };
+    ratio(
+        "latency: crate / plain reqwest",
+        "latency/crate",
+        "latency/floor",
+        Some(1.10),
+    );
+    ratio(
+        "latency: crate / plain reqwest + serde_json",
+        "latency/crate",
+        "latency/floor_decoded",
+        None,
+    );
+    ratio(
+        "client side: crate / serde_json alone",
+        "client_side/crate",
+        "client_side/floor",
+        Some(2.0),
+    );
+    ratio(
+        "  serialize: crate / serde_json",
+        "client_side_parts/serialize_crate",
+        "client_side_parts/serialize_floor",
+        None,
+    );
+    ratio(
+        "  decode result: crate / serde_json (whole)",
+        "client_side_parts/decode_result_crate",
+        "client_side_parts/decode_floor",
+        None,
+    );
+    ratio(
+        "  plain + flatten / plain (decode)",
+        "client_side_parts/decode_floor_with_flatten",
+        "client_side_parts/decode_floor",
+        None,
+    );
+    for (label, id) in [
+        (
+            "  validate (crate only)",
+            "client_side_parts/validate_crate",
+        ),
+        (
+            "  unwrap envelope (crate only)",
+            "client_side_parts/unwrap_envelope_crate",
+        ),
+    ] {
+        if let Some(ns) = get(id) {
+            lines.push(format!("{label:<44} {:>10.2} us", ns / 1e3));
+        }
+    }
+    if !lines.is_empty() {
+        println!("\n== ratios (medians of this run)");
+        for line in lines {
+            println!("{line}");
+        }
+    }
+}
+
+/// The same comparisons as interleaved rounds (every side runs a batch back to back, the order
+/// rotating), so that each ratio is taken under the same load: the figures BENCHMARKS.md uses
+/// for the targets. `cargo test --benches` runs a token version.
+fn paired(setup: &Setup) {
+    let full = common::is_full_run();
+    let (rounds, batch) = if full { (41, 200) } else { (3, 5) };
+    let Setup {
+        rt,
+        client,
+        floor,
+        response,
+    } = setup;
+    let mut ours = |n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                black_box(common::crate_call(client).await);
+            }
+        })
+    };
+    let mut bare = |n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                black_box(floor.call().await);
+            }
+        })
+    };
+    let mut decoded = |n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                black_box(floor.call_decoded().await);
+            }
+        })
+    };
+    let t = common::paired_rounds(&mut [&mut ours, &mut bare, &mut decoded], rounds, batch);
+    println!(
+        "\n== paired, interleaved: {rounds} rounds x {batch} sequential calls each (median per-call us; median of per-round ratios)"
+    );
+    let latency = common::median_ratio(&t[0], &t[1]);
+    println!(
+        "latency  crate {:.2} us | plain reqwest {:.2} us | plain reqwest + serde_json {:.2} us",
+        common::median(&t[0]),
+        common::median(&t[1]),
+        common::median(&t[2]),
+    );
+    println!(
+        "latency  crate / plain reqwest = {latency:.3}x (target <= 1.10x: {}) ; crate / plain reqwest + serde_json = {:.3}x ; extra per call = {:.2} us",
+        verdict(latency <= 1.10),
+        common::median_ratio(&t[0], &t[2]),
+        common::median(&t[0]) - common::median(&t[1]),
+    );
+
+    let (rounds, batch) = if full { (41, 5_000) } else { (3, 5) };
+    let mut request = bare_request();
+    let mut ours = |n: usize| {
+        for _ in 0..n {
+            black_box(crate_client_side(&mut request, black_box(response)));
+        }
+    };
+    let mut theirs = |n: usize| {
+        for _ in 0..n {
+            black_box(floor_client_side(black_box(response)));
+        }
+    };
+    let t = common::paired_rounds(&mut [&mut ours, &mut theirs], rounds, batch);
+    let client_side = common::median_ratio(&t[0], &t[1]);
+    println!(
+        "client side  crate {:.3} us | serde_json alone {:.3} us | crate / serde_json = {client_side:.3}x (target <= 2x: {})",
+        common::median(&t[0]),
+        common::median(&t[1]),
+        verdict(client_side <= 2.0),
+    );
+    if !full {
+        println!("(smoke run: `cargo bench --bench overhead` runs the real one)");
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
