@@ -20,6 +20,7 @@ pub fn generate_client(mut spec: Value) -> Result<String, String> {
         strip_defaults(schema);
         whole_numbers_as_integers(schema);
         constraints_checked_by_the_client(schema);
+        timestamps_as_strings(schema);
         drop_examples(schema);
     });
     nullable_fields_keep_explicit_null(&mut spec);
@@ -156,6 +157,8 @@ fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> usize {
 /// alone. So each 2xx response schema becomes the schema of its `result` property, and error
 /// responses are dropped: they are envelopes too, handled by the same generic code (and
 /// progenitor cannot type them anyway: `allOf` of `success: true` and `success: false`).
+/// A list's envelope also carries `result_info`; its response becomes `Page<Item>`
+/// (src/pagination.rs), which keeps both, for the generic paginator.
 fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
     let components = spec
         .pointer("/components/schemas")
@@ -170,32 +173,41 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
             let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
                 continue;
             };
-            let result = result_schema(schema, &components).ok_or_else(|| {
+            let result = result_schema(schema, &components, "result").ok_or_else(|| {
                 format!("{method} {path}: the 2xx response has no `result` property to unwrap")
             })?;
-            *schema = result;
+            *schema = match result_schema(schema, &components, "result_info") {
+                Some(_) => {
+                    let item = resolve(&result, &components).get("items").cloned().ok_or_else(|| {
+                        format!("{method} {path}: a response with `result_info` has no `result` array")
+                    })?;
+                    json!({ "x-rust-type": rust_type("Page", item) })
+                }
+                None => result,
+            };
         }
     }
     Ok(())
 }
 
-fn result_schema(schema: &Value, components: &Value) -> Option<Value> {
+/// The schema of the envelope's property `name` (`result`, `result_info`), through `allOf`.
+fn result_schema(schema: &Value, components: &Value, name: &str) -> Option<Value> {
     let schema = resolve(schema, components);
-    let mut found = schema.pointer("/properties/result").cloned();
+    let mut found = schema.get("properties").and_then(|p| p.get(name)).cloned();
     for part in schema
         .get("allOf")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        if let Some(inner) = result_schema(part, components) {
+        if let Some(inner) = result_schema(part, components, name) {
             found = Some(inner);
         }
     }
     found
 }
 
-fn resolve<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
+pub fn resolve<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => r
             .strip_prefix("#/components/schemas/")
@@ -282,6 +294,14 @@ fn constraints_checked_by_the_client(schema: &mut Map<String, Value>) {
         "pattern",
     ] {
         schema.remove(key);
+    }
+}
+
+/// typify maps `format: date-time` to `chrono::DateTime`; a plain `String` keeps whatever
+/// timestamp Cloudflare sends (and round-trips it byte for byte) without a chrono dependency.
+fn timestamps_as_strings(schema: &mut Map<String, Value>) {
+    if schema.get("format").and_then(Value::as_str) == Some("date-time") {
+        schema.remove("format");
     }
 }
 
@@ -376,9 +396,17 @@ fn separate_response_schemas(spec: &mut Value) -> BTreeSet<String> {
         .intersection(&request_refs)
         .filter(|name| !is_leaf(name))
         .map(|name| {
+            // Unique as a Rust name too: typify drops the punctuation (`a-b_c` is `ABC`).
+            let taken = |candidate: &str| {
+                components
+                    .as_object()
+                    .is_some_and(|c| c.keys().any(|k| rust_name(k) == rust_name(candidate)))
+            };
             let mut new = format!("{name}-response");
-            while components.get(&new).is_some() {
-                new.push('_');
+            let mut n = 1;
+            while taken(&new) {
+                n += 1;
+                new = format!("{name}-response-{n}");
             }
             (name.clone(), new)
         })
@@ -411,6 +439,14 @@ fn separate_response_schemas(spec: &mut Value) -> BTreeSet<String> {
         }
     }
     received
+}
+
+/// A schema name as typify will spell it, for comparing: letters and digits, one case.
+fn rust_name(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {

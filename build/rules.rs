@@ -28,6 +28,8 @@ pub struct OperationRules {
     pub path: Vec<Rule>,
     pub query: Vec<Rule>,
     pub body: Vec<Rule>,
+    /// The 2xx envelope carries `result_info`: a page of a list.
+    pub paginated: bool,
 }
 
 /// `$ref` chains deeper than this are taken as a cycle in the spec.
@@ -59,6 +61,7 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
                 path: Vec::new(),
                 query: Vec::new(),
                 body: Vec::new(),
+                paginated: false,
             };
             let params = shared_params.into_iter().flatten().chain(
                 op.get("parameters")
@@ -86,10 +89,31 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
             if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
                 walk(schema, "", spec, &mut rules.body, 0)?;
             }
+            rules.paginated = op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+                .filter_map(|(_, r)| r.pointer("/content/application~1json/schema"))
+                .any(|s| has_property(s, spec, "result_info", 0));
             out.push(rules);
         }
     }
     Ok(out)
+}
+
+/// Whether the schema (through `$ref` and `allOf`) has property `name`.
+fn has_property(schema: &Value, spec: &Value, name: &str, depth: usize) -> bool {
+    let Ok(schema) = resolve(schema, spec, 0) else {
+        return false;
+    };
+    depth <= MAX_DEPTH
+        && (schema.pointer(&format!("/properties/{name}")).is_some()
+            || schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| parts.iter().any(|p| has_property(p, spec, name, depth + 1))))
 }
 
 fn resolve<'a>(node: &'a Value, spec: &'a Value, depth: usize) -> Result<&'a Value, String> {
@@ -211,6 +235,7 @@ pub fn render(operations: &[OperationRules]) -> String {
             "    OperationRules {{\n        operation_id: {:?},\n        upstream_operation_id: {:?},\n        method: {:?},\n        path_template: {:?},\n",
             op.operation_id, op.upstream_operation_id, op.method, op.path_template
         ));
+        s.push_str(&format!("        paginated: {},\n", op.paginated));
         for (name, rules) in [("path", &op.path), ("query", &op.query), ("body", &op.body)] {
             s.push_str(&format!("        {name}: &[\n"));
             for rule in rules {

@@ -31,6 +31,8 @@ struct Envelope<'a> {
     messages: Option<Vec<ApiMessage>>,
     #[serde(borrow, default)]
     result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result_info: Option<&'a RawValue>,
 }
 
 /// What is known about a response, for errors raised after the envelope was unwrapped.
@@ -48,10 +50,13 @@ pub(crate) fn ray_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Unwraps one response body: the bytes of `result` when the call succeeded, else the error.
+/// For a page of a list (`paginated`), `{"result": …, "result_info": …}`, the shape of
+/// [`crate::Page`].
 pub(crate) fn unwrap_envelope(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
+    paginated: bool,
 ) -> Result<Bytes, Error> {
     let ray_id = ray_id(headers);
     let envelope = serde_json::from_slice::<Envelope<'_>>(body)
@@ -62,6 +67,12 @@ pub(crate) fn unwrap_envelope(
             let errors = env.errors.unwrap_or_default();
             if status.is_success() && env.success == Some(true) && errors.is_empty() {
                 let result = env.result.map_or("null", RawValue::get);
+                if paginated {
+                    let info = env.result_info.map_or("null", RawValue::get);
+                    return Ok(Bytes::from(format!(
+                        r#"{{"result":{result},"result_info":{info}}}"#
+                    )));
+                }
                 return Ok(Bytes::copy_from_slice(result.as_bytes()));
             }
             if status.is_success() && env.success.is_none() && errors.is_empty() {

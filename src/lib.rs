@@ -11,6 +11,7 @@ mod envelope;
 mod error;
 mod generated;
 mod pacing;
+mod pagination;
 mod retry;
 mod transport;
 mod validate;
@@ -25,6 +26,7 @@ pub use credentials::Credentials;
 pub use envelope::ResultExt;
 pub use error::{ApiMessage, ApiMessageSource, Error};
 pub use generated::{Client, builder, types};
+pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};
 
 /// The generated code as progenitor wrote it, for what the crate root does not re-export.
@@ -40,7 +42,7 @@ pub mod __bench {
     /// The envelope unwrapping the transport hook does (no headers).
     pub fn unwrap_envelope(status: u16, body: &[u8]) -> Result<bytes::Bytes, crate::Error> {
         let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::OK);
-        crate::envelope::unwrap_envelope(status, &reqwest::header::HeaderMap::new(), body)
+        crate::envelope::unwrap_envelope(status, &reqwest::header::HeaderMap::new(), body, false)
     }
 
     /// The spec's checks the `pre` hook runs on every request.

@@ -39,16 +39,18 @@ impl ClientHooks<ClientState> for Client {
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         // One span per call; never the body, never a header (the auth headers are in them).
+        let operation = validate::operation(info.operation_id);
+        let paginated = operation.is_some_and(|op| op.paginated);
         let span = tracing::debug_span!(
             "cloudflare_dns_settings.call",
             operation = info.operation_id,
             method = %request.method(),
-            path = validate::path_template(info.operation_id).unwrap_or("(unknown)"),
+            path = operation.map_or("(unknown)", |op| op.path_template),
             status = Empty,
             attempts = Empty,
             cf_ray = Empty,
         );
-        send_with_retries(self.inner(), self.client(), request)
+        send_with_retries(self.inner(), self.client(), request, paginated)
             .instrument(span)
             .await
     }
@@ -58,6 +60,7 @@ async fn send_with_retries(
     state: &ClientState,
     http: &reqwest::Client,
     request: Request,
+    paginated: bool,
 ) -> reqwest::Result<Response> {
     let span = tracing::Span::current();
     let policy = &state.retry;
@@ -72,7 +75,7 @@ async fn send_with_retries(
         };
         let Some(this_try) = request.try_clone() else {
             // Generated operations send JSON bytes, which always clone; a stream is sent once.
-            return finish(state, http.execute(request).await?).await;
+            return finish(state, http.execute(request).await?, paginated).await;
         };
         let can_retry = attempt <= policy.max_retries;
         let response = match http.execute(this_try).await {
@@ -95,12 +98,16 @@ async fn send_with_retries(
             backoff(policy, attempt, Some(&headers), &reason).await;
             continue;
         }
-        return finish(state, response).await;
+        return finish(state, response, paginated).await;
     }
 }
 
 /// Reads the final response (bounded) and unwraps its envelope.
-async fn finish(state: &ClientState, response: Response) -> reqwest::Result<Response> {
+async fn finish(
+    state: &ClientState,
+    response: Response,
+    paginated: bool,
+) -> reqwest::Result<Response> {
     let status = response.status();
     let headers = response.headers().clone();
     let ray_id = envelope::ray_id(&headers);
@@ -129,10 +136,12 @@ async fn finish(state: &ClientState, response: Response) -> reqwest::Result<Resp
             ));
         }
     };
-    Ok(match envelope::unwrap_envelope(status, &headers, &body) {
-        Ok(result) => rebuilt(status, &headers, result),
-        Err(error) => failed(status, &headers, error),
-    })
+    Ok(
+        match envelope::unwrap_envelope(status, &headers, &body, paginated) {
+            Ok(result) => rebuilt(status, &headers, result),
+            Err(error) => failed(status, &headers, error),
+        },
+    )
 }
 
 async fn backoff(

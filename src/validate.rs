@@ -15,6 +15,8 @@ pub(crate) struct OperationRules {
     #[allow(dead_code)]
     pub method: &'static str,
     pub path_template: &'static str,
+    /// The response is a page of a list: its envelope's `result_info` is kept.
+    pub paginated: bool,
     pub path: &'static [Rule],
     pub query: &'static [Rule],
     pub body: &'static [Rule],
@@ -34,17 +36,14 @@ pub(crate) enum Check {
 
 include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 
-/// The path template of an operation (`/accounts/{account_id}/dns_settings`), for tracing.
-pub(crate) fn path_template(operation_id: &str) -> Option<&'static str> {
-    OPERATIONS
-        .iter()
-        .find(|op| op.operation_id == operation_id)
-        .map(|op| op.path_template)
+/// What build.rs found in the spec about `operation_id`.
+pub(crate) fn operation(operation_id: &str) -> Option<&'static OperationRules> {
+    OPERATIONS.iter().find(|op| op.operation_id == operation_id)
 }
 
 /// Checks the path parameters, query and JSON body of `request` for `operation_id`.
 pub(crate) fn check_request(operation_id: &str, request: &Request) -> Result<(), Error> {
-    let Some(op) = OPERATIONS.iter().find(|op| op.operation_id == operation_id) else {
+    let Some(op) = operation(operation_id) else {
         return Ok(());
     };
     check_path(op, request.url())?;

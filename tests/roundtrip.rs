@@ -4,7 +4,8 @@
 
 use cloudflare_dns_settings::types::{
     DnsSettingsAccountSettings, DnsSettingsAccountSettingsPatch, DnsSettingsDnsSettingsZonePatch,
-    DnsSettingsDnsSettingsZoneResponse,
+    DnsSettingsDnsSettingsZoneResponse, DnsSettingsDnsViewPatch, DnsSettingsDnsViewPost,
+    DnsSettingsDnsViewResponse,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -236,6 +237,28 @@ round_trip_test!(
     Side::Response
 );
 
+round_trip_test!(
+    view_create_body_round_trips,
+    DnsSettingsDnsViewPost,
+    "dns-views-for-an-account-create-internal-dns-views",
+    true,
+    Side::Request
+);
+round_trip_test!(
+    view_edit_body_round_trips,
+    DnsSettingsDnsViewPatch,
+    "dns-views-for-an-account-update-internal-dns-view",
+    true,
+    Side::Request
+);
+round_trip_test!(
+    view_round_trips_with_future_values,
+    DnsSettingsDnsViewResponse,
+    "dns-views-for-an-account-get-internal-dns-view",
+    false,
+    Side::Response
+);
+
 #[test]
 fn every_response_fixture_decodes_and_re_encodes_to_equivalent_json() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -252,11 +275,13 @@ fn every_response_fixture_decodes_and_re_encodes_to_equivalent_json() {
         }
         let outcome = if result.get("zone_defaults").is_some() {
             round_trips::<DnsSettingsAccountSettings>(result)
+        } else if result.get("zones").is_some() {
+            round_trips::<DnsSettingsDnsViewResponse>(result)
         } else {
             round_trips::<DnsSettingsDnsSettingsZoneResponse>(result)
         };
         outcome.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         seen += 1;
     }
-    assert!(seen >= 5, "only {seen} fixtures with a result");
+    assert!(seen >= 6, "only {seen} fixtures with a result");
 }

@@ -1,0 +1,153 @@
+//! The generic paginator over any list operation: lazy, across pages, stopping cleanly.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cloudflare_dns_settings::{Client, Error, ResultExt, paginate};
+use common::*;
+use futures_util::{StreamExt, TryStreamExt};
+use wiremock::matchers::{method, query_param};
+use wiremock::{Mock, MockServer};
+
+fn view(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("{n:032x}"), "name": format!("view {n}"), "zones": [],
+        "created_time": "2014-01-01T05:20:00Z", "modified_time": "2014-01-01T05:20:00Z"
+    })
+}
+
+/// Serves `total` views, `per_page` a page, with full `result_info`.
+async fn listing(total: usize, per_page: usize) -> MockServer {
+    let server = server().await;
+    let pages = total.div_ceil(per_page).max(1);
+    for page in 1..=pages + 1 {
+        let items: Vec<_> = ((page - 1) * per_page..(page * per_page).min(total))
+            .map(view)
+            .collect();
+        let body = serde_json::json!({
+            "success": true, "errors": [], "messages": [], "result": items,
+            "result_info": {"page": page, "per_page": per_page, "count": items.len(), "total_count": total}
+        });
+        Mock::given(method("GET"))
+            .and(query_param("page", page.to_string().as_str()))
+            .respond_with(json_response(200, &body.to_string()))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn views(
+    client: &Client,
+    calls: Arc<AtomicUsize>,
+) -> impl futures_util::Stream<
+    Item = Result<cloudflare_dns_settings::types::DnsSettingsDnsViewResponse, Error>,
+> + '_ {
+    paginate(move |page| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        client
+            .account_views_list()
+            .account_id(ACCOUNT)
+            .page(page as i64)
+            .per_page(3)
+            .send()
+            .into_result()
+    })
+}
+
+#[tokio::test]
+async fn items_stream_across_several_pages_and_stop_at_the_total() {
+    let server = listing(7, 3).await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(
+        all.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+        (0..7).map(|n| format!("view {n}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "pages 1..=3, no request past the total"
+    );
+}
+
+#[tokio::test]
+async fn pages_are_fetched_lazily() {
+    let server = listing(7, 3).await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let first_two: Vec<_> = views(&client, calls.clone()).take(2).collect().await;
+    assert_eq!(first_two.len(), 2);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "only the first page was needed"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_list_is_one_request_and_no_items() {
+    let server = listing(0, 3).await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert!(all.is_empty());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn without_totals_an_empty_page_ends_the_list() {
+    let server = server().await;
+    for (page, items) in [
+        (1, vec![view(0), view(1), view(2)]),
+        (2, vec![view(3)]),
+        (3, vec![]),
+    ] {
+        let body =
+            serde_json::json!({"success": true, "errors": [], "messages": [], "result": items});
+        Mock::given(method("GET"))
+            .and(query_param("page", page.to_string().as_str()))
+            .respond_with(json_response(200, &body.to_string()))
+            .mount(&server)
+            .await;
+    }
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_mid_stream_error_is_yielded_once_after_the_earlier_items() {
+    let server = server().await;
+    let first = serde_json::json!({
+        "success": true, "errors": [], "messages": [], "result": [view(0), view(1), view(2)],
+        "result_info": {"page": 1, "per_page": 3, "total_count": 9}
+    });
+    Mock::given(method("GET"))
+        .and(query_param("page", "1"))
+        .respond_with(json_response(200, &first.to_string()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("page", "2"))
+        .respond_with(json_response(
+            403,
+            &fixture("error_10000_authentication.json"),
+        ))
+        .mount(&server)
+        .await;
+    let client = token_client(&server);
+    let results: Vec<_> = views(&client, Arc::default()).collect().await;
+    assert_eq!(
+        results.len(),
+        4,
+        "three items, then the error, then the end"
+    );
+    assert!(results[..3].iter().all(Result::is_ok));
+    assert_eq!(results[3].as_ref().unwrap_err().codes(), [10000]);
+}
