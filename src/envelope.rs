@@ -11,7 +11,7 @@ use std::future::Future;
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -42,9 +42,11 @@ pub(crate) struct ResponseMeta {
     pub ray_id: Option<String>,
 }
 
+static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+
 pub(crate) fn ray_id(headers: &HeaderMap) -> Option<String> {
     headers
-        .get("cf-ray")
+        .get(&CF_RAY)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
@@ -55,7 +57,7 @@ pub(crate) fn ray_id(headers: &HeaderMap) -> Option<String> {
 pub(crate) fn unwrap_envelope(
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: &Bytes,
     paginated: bool,
 ) -> Result<Bytes, Error> {
     let ray_id = ray_id(headers);
@@ -73,7 +75,8 @@ pub(crate) fn unwrap_envelope(
                         r#"{{"result":{result},"result_info":{info}}}"#
                     )));
                 }
-                return Ok(Bytes::copy_from_slice(result.as_bytes()));
+                // `result` borrows from `body`: hand over that slice of it, without a copy.
+                return Ok(body.slice_ref(result.as_bytes()));
             }
             if status.is_success() && env.success.is_none() && errors.is_empty() {
                 // Not a failure envelope: decoding the body as an envelope reports the path.

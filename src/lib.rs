@@ -42,7 +42,12 @@ pub mod __bench {
     /// The envelope unwrapping the transport hook does (no headers).
     pub fn unwrap_envelope(status: u16, body: &[u8]) -> Result<bytes::Bytes, crate::Error> {
         let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::OK);
-        crate::envelope::unwrap_envelope(status, &reqwest::header::HeaderMap::new(), body, false)
+        crate::envelope::unwrap_envelope(
+            status,
+            &reqwest::header::HeaderMap::new(),
+            &bytes::Bytes::copy_from_slice(body),
+            false,
+        )
     }
 
     /// The spec's checks the `pre` hook runs on every request.

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 /// The window the server last described.
@@ -27,6 +27,12 @@ struct Window {
 pub(crate) struct Pacer {
     window: Mutex<Window>,
 }
+
+static RATE_LIMIT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("ratelimit"),
+    HeaderName::from_static("ratelimit-policy"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+];
 
 /// A request's place in the budget: in flight until dropped.
 pub(crate) struct Turn<'a>(Option<&'a Pacer>);
@@ -91,6 +97,13 @@ impl Pacer {
     /// Learns from a response's rate-limit headers. A 429's `retry-after` is left to the retry
     /// policy (and its cap); only what the rate-limit headers say paces later requests.
     pub fn observe(&self, headers: &HeaderMap) {
+        // The common case, a server that says nothing of its limits, costs three lookups.
+        if !RATE_LIMIT_HEADERS
+            .iter()
+            .any(|name| headers.contains_key(name))
+        {
+            return;
+        }
         let (remaining, reset, limit, length) = read(headers);
         if remaining.is_none() && limit.is_none() {
             return;

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::error::retryable_status;
 
@@ -39,7 +39,8 @@ impl RetryPolicy {
 /// Why a response is worth retrying, or `None`. `x-should-retry: true|false` overrides the
 /// status rule (408, 409, 429, 5xx).
 pub(crate) fn retry_reason(status: StatusCode, headers: &HeaderMap) -> Option<String> {
-    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+    static X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
+    match headers.get(&X_SHOULD_RETRY).and_then(|v| v.to_str().ok()) {
         Some(v) if v.eq_ignore_ascii_case("true") => Some(format!(
             "HTTP {} with x-should-retry: true",
             status.as_u16()

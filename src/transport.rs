@@ -127,7 +127,7 @@ async fn finish(
         Err(limit) => {
             return Ok(failed(
                 status,
-                &headers,
+                headers,
                 Error::ResponseTooLarge {
                     status,
                     limit,
@@ -138,8 +138,8 @@ async fn finish(
     };
     Ok(
         match envelope::unwrap_envelope(status, &headers, &body, paginated) {
-            Ok(result) => rebuilt(status, &headers, result),
-            Err(error) => failed(status, &headers, error),
+            Ok(result) => rebuilt(status, headers, result),
+            Err(error) => failed(status, headers, error),
         },
     )
 }
@@ -179,10 +179,10 @@ async fn read_capped(
 }
 
 /// A response carrying only the envelope's `result`, for the generated code to decode.
-fn rebuilt(status: StatusCode, headers: &HeaderMap, body: Bytes) -> Response {
+fn rebuilt(status: StatusCode, headers: HeaderMap, body: Bytes) -> Response {
     let mut response = http::Response::new(reqwest::Body::from(body));
     *response.status_mut() = status;
-    *response.headers_mut() = headers.clone();
+    *response.headers_mut() = headers;
     response
         .headers_mut()
         .remove(reqwest::header::CONTENT_LENGTH);
@@ -191,7 +191,7 @@ fn rebuilt(status: StatusCode, headers: &HeaderMap, body: Bytes) -> Response {
 
 /// Records the error for [`crate::ResultExt::into_result`] and gives the generated code a
 /// response it cannot mistake for a success: status 2xx becomes 502 with no body.
-fn failed(status: StatusCode, headers: &HeaderMap, error: Error) -> Response {
+fn failed(status: StatusCode, headers: HeaderMap, error: Error) -> Response {
     envelope::with_record(|record| record.error = Some(error));
     let status = if status.is_success() {
         StatusCode::BAD_GATEWAY

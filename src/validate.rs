@@ -4,7 +4,6 @@
 //! knows how to apply a [`Check`] to a value, and never names a field.
 
 use reqwest::Request;
-use serde_json::Value;
 
 use crate::Error;
 
@@ -47,27 +46,159 @@ pub(crate) fn check_request(operation_id: &str, request: &Request) -> Result<(),
         return Ok(());
     };
     check_path(op, request.url())?;
-    for (name, value) in request.url().query_pairs() {
-        let value = value
-            .parse::<f64>()
-            .map(Value::from)
-            .unwrap_or(Value::String(value.into_owned()));
-        for rule in op.query.iter().filter(|r| r.field == name) {
-            check_value(rule.field, &rule.check, &value)?;
+    if !op.query.is_empty() {
+        for (name, value) in request.url().query_pairs() {
+            let leaf = value.parse::<f64>().map_or(Leaf::Str(&value), Leaf::Float);
+            for rule in op.query.iter().filter(|r| r.field == name) {
+                check_value(rule.field, &rule.check, leaf)?;
+            }
         }
     }
     if !op.body.is_empty()
         && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)
     {
-        let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::InvalidInput {
-            field: "body".into(),
-            problem: format!("does not serialize to JSON: {e}"),
-        })?;
-        for rule in op.body {
-            check_at(&body, rule.field, rule.field, &rule.check)?;
-        }
+        check_body(op.body, bytes)?;
     }
     Ok(())
+}
+
+/// Walks the serialized body once, keeping only the dotted path of where it is (`[]` for an
+/// array item), and checks each leaf that a rule names: no tree of the body is built.
+fn check_body(rules: &'static [Rule], bytes: &[u8]) -> Result<(), Error> {
+    let mut path = String::new();
+    let mut found = None;
+    let walker = Walker {
+        rules,
+        path: &mut path,
+        found: &mut found,
+    };
+    let walked = serde::de::DeserializeSeed::deserialize(
+        walker,
+        &mut serde_json::Deserializer::from_slice(bytes),
+    );
+    match (found, walked) {
+        (Some(error), _) => Err(error),
+        (None, Ok(())) => Ok(()),
+        (None, Err(e)) => Err(Error::InvalidInput {
+            field: "body".into(),
+            problem: format!("is not JSON: {e}"),
+        }),
+    }
+}
+
+struct Walker<'a> {
+    rules: &'static [Rule],
+    path: &'a mut String,
+    /// The first problem found; the walk stops there.
+    found: &'a mut Option<Error>,
+}
+
+impl Walker<'_> {
+    fn leaf<E: serde::de::Error>(self, leaf: Leaf<'_>) -> Result<(), E> {
+        for rule in self.rules.iter().filter(|r| r.field == self.path.as_str()) {
+            if let Err(error) = check_value(rule.field, &rule.check, leaf) {
+                *self.found = Some(error);
+                return Err(E::custom("invalid value"));
+            }
+        }
+        Ok(())
+    }
+
+    fn child(&mut self) -> Walker<'_> {
+        Walker {
+            rules: self.rules,
+            path: self.path,
+            found: self.found,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walker<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walker<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.leaf(Leaf::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.leaf(Leaf::UInt(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.leaf(Leaf::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.leaf(Leaf::Str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let len = self.path.len();
+        self.path.push_str("[]");
+        while seq.next_element_seed(self.child())?.is_some() {}
+        self.path.truncate(len);
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let len = self.path.len();
+        loop {
+            if len > 0 {
+                self.path.push('.');
+            }
+            if map.next_key_seed(KeyInto(self.path))?.is_none() {
+                break;
+            }
+            map.next_value_seed(self.child())?;
+            self.path.truncate(len);
+        }
+        self.path.truncate(len);
+        Ok(())
+    }
+}
+
+/// Appends an object key to the path, without allocating for it.
+struct KeyInto<'a>(&'a mut String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyInto<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyInto<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
+        self.0.push_str(key);
+        Ok(())
+    }
+}
+
+/// A value to check, borrowed from wherever it was found.
+#[derive(Clone, Copy)]
+enum Leaf<'a> {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(&'a str),
 }
 
 /// Matches the URL's last segments against the path template and checks each parameter: the
@@ -113,7 +244,7 @@ fn check_path(op: &OperationRules, url: &reqwest::Url) -> Result<(), Error> {
         let value = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
         safe_path_segment(name, &value)?;
         for rule in op.path.iter().filter(|r| r.field == name) {
-            check_value(name, &rule.check, &Value::String(value.to_string()))?;
+            check_value(name, &rule.check, Leaf::Str(&value))?;
         }
     }
     Ok(())
@@ -138,41 +269,21 @@ fn safe_path_segment(name: &str, value: &str) -> Result<(), Error> {
     }
 }
 
-/// Applies `check` to every value found at `path` (`a.b[].c`) in `node`.
-fn check_at(node: &Value, path: &str, field: &str, check: &Check) -> Result<(), Error> {
-    if path.is_empty() {
-        return check_value(field, check, node);
-    }
-    let (head, rest) = path.split_once('.').unwrap_or((path, ""));
-    let (key, each) = match head.strip_suffix("[]") {
-        Some(key) => (key, true),
-        None => (head, false),
-    };
-    let child = if key.is_empty() {
-        Some(node)
-    } else {
-        node.get(key)
-    };
-    match (child, each) {
-        (None, _) => Ok(()),
-        (Some(Value::Array(items)), true) => items
-            .iter()
-            .try_for_each(|item| check_at(item, rest, field, check)),
-        (Some(_), true) => Ok(()),
-        (Some(value), false) => check_at(value, rest, field, check),
-    }
-}
-
-fn check_value(field: &str, check: &Check, value: &Value) -> Result<(), Error> {
+fn check_value(field: &str, check: &Check, value: Leaf<'_>) -> Result<(), Error> {
     let problem = match (check, value) {
-        (Check::Range { min, max }, Value::Number(n)) => {
-            // A JSON number is always finite (serde_json writes NaN and infinities as null).
-            let x = n.as_f64().unwrap_or_default();
+        (Check::Range { min, max }, Leaf::Int(_) | Leaf::UInt(_) | Leaf::Float(_)) => {
+            let (x, shown) = match value {
+                Leaf::Int(n) => (n as f64, n.to_string()),
+                Leaf::UInt(n) => (n as f64, n.to_string()),
+                Leaf::Float(n) => (n, n.to_string()),
+                Leaf::Str(_) => return Ok(()),
+            };
             let below = min.is_some_and(|m| x < m);
             let above = max.is_some_and(|m| x > m);
-            (below || above).then(|| format!("{n} is out of range; allowed {}", range(*min, *max)))
+            (below || above)
+                .then(|| format!("{shown} is out of range; allowed {}", range(*min, *max)))
         }
-        (Check::Length { min, max }, Value::String(s)) => {
+        (Check::Length { min, max }, Leaf::Str(s)) => {
             let len = s.chars().count() as u64;
             let short = min.is_some_and(|m| len < m);
             let long = max.is_some_and(|m| len > m);
@@ -184,7 +295,7 @@ fn check_value(field: &str, check: &Check, value: &Value) -> Result<(), Error> {
                 )
             })
         }
-        (Check::OneOf(allowed), Value::String(s)) => (!allowed.contains(&s.as_str())).then(|| {
+        (Check::OneOf(allowed), Leaf::Str(s)) => (!allowed.contains(&s)).then(|| {
             format!(
                 "{s:?} is not an allowed value; allowed: {}",
                 allowed.join(", ")
