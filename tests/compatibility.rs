@@ -6,28 +6,11 @@ mod common;
 use cloudflare_dns_settings::types::DnsSettingsDnsSettingsZoneResponseNameservers;
 use cloudflare_dns_settings::{Error, OpenEnum, ResultExt};
 use common::*;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
-
-async fn serve(body: String) -> MockServer {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .respond_with(json_response(200, &body))
-        .mount(&server)
-        .await;
-    server
-}
 
 #[tokio::test]
 async fn unknown_enum_values_and_fields_decode_and_are_kept() {
-    let server = serve(fixture("account_settings_future.json")).await;
-    let settings = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    let server = serve_get(200, &fixture("account_settings_future.json")).await;
+    let settings = get_account(&token_client(&server)).await.unwrap();
     let z = &settings.zone_defaults;
     assert_eq!(z.zone_mode, OpenEnum::Other("edge_only".into()));
     assert_eq!(
@@ -43,14 +26,8 @@ async fn unknown_enum_values_and_fields_decode_and_are_kept() {
 #[tokio::test]
 async fn unknown_values_are_serialized_back_unchanged() {
     let fixture_json = json_fixture("account_settings_future.json");
-    let server = serve(fixture_json.to_string()).await;
-    let settings = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    let server = serve_get(200, &fixture_json.to_string()).await;
+    let settings = get_account(&token_client(&server)).await.unwrap();
     assert_eq!(
         serde_json::to_value(&settings).unwrap(),
         fixture_json["result"]
@@ -60,7 +37,7 @@ async fn unknown_values_are_serialized_back_unchanged() {
 #[tokio::test]
 async fn an_unknown_kind_of_zone_nameservers_is_kept_whole() {
     let fixture_json = json_fixture("zone_settings_future.json");
-    let server = serve(fixture_json.to_string()).await;
+    let server = serve_get(200, &fixture_json.to_string()).await;
     let settings = token_client(&server)
         .zone_get()
         .zone_id(ZONE)
@@ -89,14 +66,8 @@ async fn a_missing_required_field_is_a_decode_error_naming_it() {
         .as_object_mut()
         .unwrap()
         .remove("ns_ttl");
-    let server = serve(body.to_string()).await;
-    let error = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let server = serve_get(200, &body.to_string()).await;
+    let error = get_account(&token_client(&server)).await.unwrap_err();
     let Error::Decode { path, source, .. } = &error else {
         panic!("{error:?}")
     };
@@ -111,14 +82,8 @@ async fn a_missing_required_field_is_a_decode_error_naming_it() {
 async fn a_fractional_ttl_is_a_decode_error_not_a_silent_truncation() {
     let mut body = json_fixture("account_settings.json");
     body["result"]["zone_defaults"]["ns_ttl"] = serde_json::json!(3600.5);
-    let server = serve(body.to_string()).await;
-    let error = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let server = serve_get(200, &body.to_string()).await;
+    let error = get_account(&token_client(&server)).await.unwrap_err();
     let Error::Decode { path, .. } = &error else {
         panic!("{error:?}")
     };

@@ -15,13 +15,7 @@ async fn get_with(response: ResponseTemplate) -> (Error, MockServer) {
         .respond_with(response)
         .mount(&server)
         .await;
-    let error = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&token_client(&server)).await.unwrap_err();
     (error, server)
 }
 
@@ -160,22 +154,13 @@ async fn success_status_with_json_that_is_not_an_envelope_is_a_decode_error() {
 
 #[tokio::test]
 async fn connection_refused_is_a_transport_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let client = Client::builder()
         .api_token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}"))
         .build()
         .unwrap();
-    let error = client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&client).await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable());
     assert!(
@@ -201,13 +186,7 @@ async fn a_server_that_never_answers_times_out_within_the_bound() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let error = client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&client).await.unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -247,13 +226,7 @@ async fn an_oversized_body_is_an_error_not_an_allocation() {
         .max_response_bytes(16 * 1024)
         .build()
         .unwrap();
-    let error = client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&client).await.unwrap_err();
     assert!(
         matches!(error, Error::ResponseTooLarge { limit: 16384, .. }),
         "{error:?}"

@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use cloudflare_dns_settings::{Client, ResultExt};
+use cloudflare_dns_settings::Client;
 use common::*;
 use proptest::prelude::*;
 use wiremock::matchers::any as any_request;
@@ -62,14 +62,7 @@ impl Harness {
     fn call(&self, status: u16, body: Vec<u8>) -> Result<(), String> {
         *self.next.lock().unwrap() = (status, body);
         self.runtime.block_on(async {
-            match self
-                .client
-                .account_get()
-                .account_id(ACCOUNT)
-                .send()
-                .into_result()
-                .await
-            {
+            match get_account(&self.client).await {
                 Ok(settings) => Err(format!("decoded into {settings:?}")),
                 Err(_) => Ok(()),
             }

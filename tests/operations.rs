@@ -35,13 +35,7 @@ async fn account_get_sends_get_with_bearer_token_and_no_body() {
         "account_settings.json",
     )
     .await;
-    let settings = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    let settings = get_account(&token_client(&server)).await.unwrap();
     assert_eq!(settings.zone_defaults.ns_ttl, 3600);
 
     let requests = received(&server).await;
@@ -195,13 +189,7 @@ async fn requests_carry_only_the_headers_meant() {
         .respond_with(json_response(200, &fixture("account_settings.json")))
         .mount(&server)
         .await;
-    token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    get_account(&token_client(&server)).await.unwrap();
     let requests = received(&server).await;
     let request = only_request(&requests);
     assert!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use cloudflare_dns_settings::{Client, ResultExt};
+use cloudflare_dns_settings::Client;
 use common::*;
 use tokio::runtime::Handle;
 use wiremock::matchers::method;
@@ -101,13 +101,7 @@ async fn a_bulk_job_is_paced_and_never_sees_a_429() {
     let started = tokio::time::Instant::now();
     const CALLS: u64 = 2000;
     for _ in 0..CALLS {
-        client
-            .account_get()
-            .account_id(ACCOUNT)
-            .send()
-            .into_result()
-            .await
-            .unwrap();
+        get_account(&client).await.unwrap();
     }
     assert_eq!(too_many.load(Ordering::SeqCst), 0, "no 429 may be returned");
     assert_eq!(served.load(Ordering::SeqCst), CALLS);
@@ -121,25 +115,13 @@ async fn paced_concurrent_callers_share_one_budget() {
     let (server, too_many, served) = rate_limited_server().await;
     let client = paced_client(&server, true);
     // Learn the window first, then let 8 tasks share it.
-    client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    get_account(&client).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move {
                 for _ in 0..50 {
-                    client
-                        .account_get()
-                        .account_id(ACCOUNT)
-                        .send()
-                        .into_result()
-                        .await
-                        .unwrap();
+                    get_account(&client).await.unwrap();
                 }
             })
         })
@@ -157,12 +139,7 @@ async fn without_pacing_the_same_job_runs_into_429s() {
     let (server, too_many, _) = rate_limited_server().await;
     let client = paced_client(&server, false);
     for _ in 0..100 {
-        let _ = client
-            .account_get()
-            .account_id(ACCOUNT)
-            .send()
-            .into_result()
-            .await;
+        let _ = get_account(&client).await;
     }
     assert!(too_many.load(Ordering::SeqCst) > 0);
 }

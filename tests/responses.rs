@@ -8,17 +8,6 @@ use cloudflare_dns_settings::types::{
 };
 use cloudflare_dns_settings::{Error, Nullable, OpenEnum, ResultExt};
 use common::*;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
-
-async fn serve(body: String) -> MockServer {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .respond_with(json_response(200, &body))
-        .mount(&server)
-        .await;
-    server
-}
 
 /// The seed's sample with its placeholder `errors`/`messages` emptied: every field decodes.
 #[tokio::test]
@@ -26,14 +15,8 @@ async fn seed_sample_result_decodes_every_field() {
     let mut sample = json_fixture("seed_account_edit_response.json");
     sample["errors"] = serde_json::json!([]);
     sample["messages"] = serde_json::json!([]);
-    let server = serve(sample.to_string()).await;
-    let settings = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    let server = serve_get(200, &sample.to_string()).await;
+    let settings = get_account(&token_client(&server)).await.unwrap();
     let z = &settings.zone_defaults;
     assert!(
         !z.flatten_all_cnames && !z.foundation_dns && !z.multi_provider && !z.secondary_overrides
@@ -70,14 +53,8 @@ async fn seed_sample_result_decodes_every_field() {
 /// rule (a non-empty `errors` is a failure at any status) that is an API error, fully parsed.
 #[tokio::test]
 async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() {
-    let server = serve(fixture("seed_account_edit_response.json")).await;
-    let error = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let server = serve_get(200, &fixture("seed_account_edit_response.json")).await;
+    let error = get_account(&token_client(&server)).await.unwrap_err();
     let Error::Api {
         status,
         errors,
@@ -104,21 +81,15 @@ async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() 
 
 #[tokio::test]
 async fn null_mname_decodes_as_explicit_null() {
-    let server = serve(fixture("account_settings.json")).await;
-    let settings = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    let server = serve_get(200, &fixture("account_settings.json")).await;
+    let settings = get_account(&token_client(&server)).await.unwrap();
     assert_eq!(settings.zone_defaults.soa.mname, Nullable::Null);
     assert_eq!(settings.enforce_dns_only, Some(false));
 }
 
 #[tokio::test]
 async fn zone_nameservers_union_picks_the_custom_set_variant() {
-    let server = serve(fixture("zone_settings.json")).await;
+    let server = serve_get(200, &fixture("zone_settings.json")).await;
     let settings = token_client(&server)
         .zone_get()
         .zone_id(ZONE)

@@ -82,13 +82,7 @@ async fn zero_retries_disables_retrying() {
         .max_retries(0)
         .build()
         .unwrap();
-    let error = client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&client).await.unwrap_err();
     assert_eq!(error.attempts(), 1);
     assert_eq!(received(&server).await.len(), 1);
 }
@@ -101,13 +95,7 @@ async fn more_retries_can_be_configured() {
         .max_retries(4)
         .build()
         .unwrap();
-    client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    get_account(&client).await.unwrap();
     assert_eq!(received(&server).await.len(), 5);
 }
 
@@ -154,13 +142,7 @@ async fn retry_after_is_honoured_up_to_the_cap() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap();
+    get_account(&client).await.unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "an hour was asked, the cap applied"
@@ -169,23 +151,14 @@ async fn retry_after_is_honoured_up_to_the_cap() {
 
 #[tokio::test]
 async fn a_connection_error_is_retried_then_reported_with_attempts() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let client = cloudflare_dns_settings::Client::builder()
         .api_token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}"))
         .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
         .build()
         .unwrap();
-    let error = client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&client).await.unwrap_err();
     assert!(
         matches!(error, Error::Transport { attempts: 3, .. }),
         "{error:?}"

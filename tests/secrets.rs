@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 
 use cloudflare_dns_settings::raw::ClientInfo;
-use cloudflare_dns_settings::{Client, Credentials, Error, ResultExt};
+use cloudflare_dns_settings::{Client, Credentials, Error};
 use common::*;
 use wiremock::Mock;
 use wiremock::matchers::method;
@@ -136,13 +136,7 @@ async fn error_messages_of_a_failing_call_never_show_the_secret() {
         ))
         .mount(&server)
         .await;
-    let error = token_client(&server)
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
-        .unwrap_err();
+    let error = get_account(&token_client(&server)).await.unwrap_err();
     let mut printed = format!("{error} {error:?}");
     let mut source = std::error::Error::source(&error);
     while let Some(s) = source {

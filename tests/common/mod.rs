@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use cloudflare_dns_settings::{Client, ClientBuilder};
-use wiremock::matchers::any;
+use cloudflare_dns_settings::types::DnsSettingsAccountSettings;
+use cloudflare_dns_settings::{Client, ClientBuilder, Error, ResultExt};
+use wiremock::matchers::{any, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -64,4 +65,30 @@ pub fn json_response(status: u16, body: &str) -> ResponseTemplate {
 /// Requests the server received that reached a real mock (not the catch-all).
 pub async fn received(server: &MockServer) -> Vec<wiremock::Request> {
     server.received_requests().await.unwrap_or_default()
+}
+
+/// A server answering every GET with `status` and the JSON `body`.
+pub async fn serve_get(status: u16, body: &str) -> MockServer {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(json_response(status, body))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The account settings read through `client`.
+pub async fn get_account(client: &Client) -> Result<DnsSettingsAccountSettings, Error> {
+    client
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
 }
