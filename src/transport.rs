@@ -62,44 +62,54 @@ async fn send_with_retries(
     request: Request,
     paginated: bool,
 ) -> reqwest::Result<Response> {
-    let span = tracing::Span::current();
     let policy = &state.retry;
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        span.record("attempts", attempt);
-        envelope::with_record(|record| record.attempts = attempt);
-        let turn = match &state.pacer {
-            Some(pacer) => Some(pacer.wait_turn(state.max_pacing_wait).await),
-            None => None,
+    let mut attempts = 0;
+    while attempts < policy.max_retries {
+        // Send a copy and keep the request for the next attempt. Generated operations send
+        // JSON bytes, which always copy; a stream could not, and is sent once, below.
+        let Some(copy) = request.try_clone() else {
+            break;
         };
-        let Some(this_try) = request.try_clone() else {
-            // Generated operations send JSON bytes, which always clone; a stream is sent once.
-            return finish(state, http.execute(request).await?, paginated).await;
-        };
-        let can_retry = attempt <= policy.max_retries;
-        let response = match http.execute(this_try).await {
-            Ok(response) => response,
-            Err(error) if can_retry && retry::retryable_error(&error) => {
-                backoff(policy, attempt, None, &error.to_string()).await;
-                continue;
+        attempts += 1;
+        match send_once(state, http, copy, attempts).await {
+            Ok(response) => match retry::retry_reason(response.status(), response.headers()) {
+                None => return finish(state, response, paginated).await,
+                Some(reason) => {
+                    let headers = response.headers().clone();
+                    drop(response);
+                    backoff(policy, attempts, Some(&headers), &reason).await;
+                }
+            },
+            Err(error) if retry::retryable_error(&error) => {
+                backoff(policy, attempts, None, &error.to_string()).await;
             }
             Err(error) => return Err(error),
-        };
-        if let Some(pacer) = &state.pacer {
-            pacer.observe(response.headers());
         }
-        drop(turn);
-        if can_retry
-            && let Some(reason) = retry::retry_reason(response.status(), response.headers())
-        {
-            let headers = response.headers().clone();
-            drop(response);
-            backoff(policy, attempt, Some(&headers), &reason).await;
-            continue;
-        }
-        return finish(state, response, paginated).await;
     }
+    // The last attempt sends the request itself: whatever comes back is the answer.
+    let response = send_once(state, http, request, attempts + 1).await?;
+    finish(state, response, paginated).await
+}
+
+/// One attempt: waits for its turn in the rate-limit budget, sends, and lets the pacer learn
+/// from the response.
+async fn send_once(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: Request,
+    attempt: u32,
+) -> reqwest::Result<Response> {
+    tracing::Span::current().record("attempts", attempt);
+    envelope::with_record(|record| record.attempts = attempt);
+    let _turn = match &state.pacer {
+        Some(pacer) => Some(pacer.wait_turn(state.max_pacing_wait).await),
+        None => None,
+    };
+    let response = http.execute(request).await?;
+    if let Some(pacer) = &state.pacer {
+        pacer.observe(response.headers());
+    }
+    Ok(response)
 }
 
 /// Reads the final response (bounded) and unwraps its envelope.
