@@ -40,6 +40,8 @@ struct Envelope<'a> {
 pub(crate) struct ResponseMeta {
     pub status: Option<StatusCode>,
     pub ray_id: Option<String>,
+    /// The generated code decodes `{"result", "result_info"}`, not `result` alone.
+    pub paginated: bool,
 }
 
 static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
@@ -68,15 +70,20 @@ pub(crate) fn unwrap_envelope(
         Some(env) => {
             let errors = env.errors.unwrap_or_default();
             if status.is_success() && env.success == Some(true) && errors.is_empty() {
-                let result = env.result.map_or("null", RawValue::get);
                 if paginated {
+                    let result = env.result.map_or("null", RawValue::get);
                     let info = env.result_info.map_or("null", RawValue::get);
                     return Ok(Bytes::from(format!(
                         r#"{{"result":{result},"result_info":{info}}}"#
                     )));
                 }
-                // `result` borrows from `body`: hand over that slice of it, without a copy.
-                return Ok(body.slice_ref(result.as_bytes()));
+                return Ok(match env.result {
+                    // `result` borrows from `body`: hand over that slice of it, without a copy.
+                    Some(raw) => body.slice_ref(raw.get().as_bytes()),
+                    // Absent, or null (which serde reads as absent): the generated type says
+                    // whether the operation allows it.
+                    None => Bytes::from_static(b"null"),
+                });
             }
             if status.is_success() && env.success.is_none() && errors.is_empty() {
                 // Not a failure envelope: decoding the body as an envelope reports the path.
@@ -240,7 +247,9 @@ fn finish<T: DeserializeOwned, E>(
             Err(error)
         }
         Err(P::InvalidResponsePayload(body, _)) => {
-            Err(decode_as::<T>(status, ray_id, "result", &body))
+            // A page is decoded from `{"result", "result_info"}`: its paths start at the root.
+            let base = if record.meta.paginated { "" } else { "result" };
+            Err(decode_as::<T>(status, ray_id, base, &body))
         }
         Err(P::ErrorResponse(response)) => Err(Error::UnexpectedResponse {
             status: response.status(),

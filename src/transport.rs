@@ -130,6 +130,7 @@ async fn finish(
         record.meta = ResponseMeta {
             status: Some(status),
             ray_id: ray_id.clone(),
+            paginated,
         }
     });
     let body = match read_capped(response, state.max_response_bytes).await? {

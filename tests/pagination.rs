@@ -151,3 +151,21 @@ async fn a_mid_stream_error_is_yielded_once_after_the_earlier_items() {
     assert!(results[..3].iter().all(Result::is_ok));
     assert_eq!(results[3].as_ref().unwrap_err().codes(), [10000]);
 }
+
+#[tokio::test]
+async fn a_bad_page_names_the_envelope_path_that_failed() {
+    let body =
+        r#"{"success":true,"errors":[],"messages":[],"result":[],"result_info":{"count":"many"}}"#;
+    let server = serve_get(200, body).await;
+    let error = token_client(&server)
+        .account_views_list()
+        .account_id(ACCOUNT)
+        .send()
+        .into_result()
+        .await
+        .unwrap_err();
+    let Error::Decode { path, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(path, "result_info.count");
+}

@@ -104,3 +104,27 @@ async fn zone_nameservers_union_picks_the_custom_set_variant() {
         other => panic!("wrong variant: {other:?}"),
     }
 }
+
+/// A delete answers `result: null` (the spec allows it): `None`, not a crash (found by Prism).
+#[tokio::test]
+async fn a_null_or_absent_result_is_none_where_the_spec_allows_it() {
+    for body in [
+        r#"{"success":true,"errors":[],"messages":[],"result":null}"#,
+        r#"{"success":true,"errors":[],"messages":[]}"#,
+    ] {
+        let server = server().await;
+        wiremock::Mock::given(wiremock::matchers::method("DELETE"))
+            .respond_with(json_response(200, body))
+            .mount(&server)
+            .await;
+        let deleted = token_client(&server)
+            .account_views_delete()
+            .account_id(ACCOUNT)
+            .view_id(ZONE)
+            .send()
+            .into_result()
+            .await
+            .unwrap();
+        assert_eq!(deleted, None, "{body}");
+    }
+}
