@@ -58,6 +58,13 @@ prefetch "$tmp/crate"
 
 # --- the floor crate ---------------------------------------------------------------------------
 reqwest_line=$(grep -E '^reqwest *=' "$repo/Cargo.toml")
+# The crate's default features add TLS to reqwest (`rustls = ["reqwest/rustls"]`): the floor
+# gets the same reqwest features, or it would be compared without a TLS stack.
+default_reqwest_features=$(sed -n '/^\[features\]/,/^\[/p' "$repo/Cargo.toml" |
+  grep -E '^rustls *=' | grep -o 'reqwest/[a-z0-9-]*' | sed 's|reqwest/|"|; s|$|"|' | paste -sd, -)
+if [ -n "$default_reqwest_features" ]; then
+  reqwest_line=$(printf '%s' "$reqwest_line" | sed "s|features = \[|features = [$default_reqwest_features, |")
+fi
 mkdir -p "$tmp/floor/src"
 cat >"$tmp/floor/Cargo.toml" <<EOF
 [package]
