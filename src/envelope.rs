@@ -168,6 +168,21 @@ fn decode_as<T: DeserializeOwned>(
     }
 }
 
+/// The generated builder's own refusals ("account_id was not initialized"), with the field
+/// named where its message names one.
+fn invalid_request(problem: String) -> Error {
+    match problem.strip_suffix(" was not initialized") {
+        Some(field) if !field.contains(' ') => Error::InvalidInput {
+            field: field.to_string(),
+            problem: "is required and was not set".into(),
+        },
+        _ => Error::InvalidInput {
+            field: "request".into(),
+            problem,
+        },
+    }
+}
+
 /// What the transport hook records about the call in progress.
 #[derive(Default)]
 pub(crate) struct CallRecord {
@@ -237,10 +252,7 @@ fn finish<T: DeserializeOwned, E>(
     use progenitor_client::Error as P;
     match outcome {
         Ok(value) => Ok(value.into_inner()),
-        Err(P::InvalidRequest(problem)) => Err(Error::InvalidInput {
-            field: "request".into(),
-            problem,
-        }),
+        Err(P::InvalidRequest(problem)) => Err(invalid_request(problem)),
         Err(P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e)) => {
             let mut error = Error::from_reqwest(e);
             error.set_attempts(record.attempts.max(1));

@@ -204,8 +204,14 @@ async fn a_missing_path_parameter_is_refused_before_sending() {
         .into_result()
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
-    assert!(error.to_string().contains("account_id"), "{error}");
+    assert!(
+        matches!(&error, Error::InvalidInput { field, .. } if field == "account_id"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "invalid `account_id`: is required and was not set; nothing was sent"
+    );
     assert!(received(&server).await.is_empty());
 }
 
