@@ -62,7 +62,6 @@ pub(crate) fn unwrap_envelope(
     body: &Bytes,
     paginated: bool,
 ) -> Result<Bytes, Error> {
-    let ray_id = ray_id(headers);
     let envelope = serde_json::from_slice::<Envelope<'_>>(body)
         .ok()
         .filter(|e| e.success.is_some() || e.errors.is_some() || e.result.is_some());
@@ -87,17 +86,17 @@ pub(crate) fn unwrap_envelope(
             }
             if status.is_success() && env.success.is_none() && errors.is_empty() {
                 // Not a failure envelope: decoding the body as an envelope reports the path.
-                return Err(decode_error(status, ray_id, "", body));
+                return Err(decode_error(status, ray_id(headers), "", body));
             }
             Err(Error::Api {
                 status,
                 errors,
                 messages: env.messages.unwrap_or_default(),
-                ray_id,
+                ray_id: ray_id(headers),
                 attempts: 1,
             })
         }
-        None if status.is_success() => Err(decode_error(status, ray_id, "", body)),
+        None if status.is_success() => Err(decode_error(status, ray_id(headers), "", body)),
         None => Err(Error::UnexpectedResponse {
             status,
             content_type: headers
@@ -105,7 +104,7 @@ pub(crate) fn unwrap_envelope(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             body_prefix: prefix(body),
-            ray_id,
+            ray_id: ray_id(headers),
             attempts: 1,
         }),
     }

@@ -201,6 +201,17 @@ enum Leaf<'a> {
     Str(&'a str),
 }
 
+impl std::fmt::Display for Leaf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Leaf::Int(n) => n.fmt(f),
+            Leaf::UInt(n) => n.fmt(f),
+            Leaf::Float(n) => n.fmt(f),
+            Leaf::Str(s) => s.fmt(f),
+        }
+    }
+}
+
 /// Matches the URL's last segments against the path template and checks each parameter: the
 /// spec's rules, and that it is safe in a path (no `/`, `..`, `?`, `#`, `%`, whitespace or
 /// control characters, not empty).
@@ -272,16 +283,16 @@ fn safe_path_segment(name: &str, value: &str) -> Result<(), Error> {
 fn check_value(field: &str, check: &Check, value: Leaf<'_>) -> Result<(), Error> {
     let problem = match (check, value) {
         (Check::Range { min, max }, Leaf::Int(_) | Leaf::UInt(_) | Leaf::Float(_)) => {
-            let (x, shown) = match value {
-                Leaf::Int(n) => (n as f64, n.to_string()),
-                Leaf::UInt(n) => (n as f64, n.to_string()),
-                Leaf::Float(n) => (n, n.to_string()),
+            let x = match value {
+                Leaf::Int(n) => n as f64,
+                Leaf::UInt(n) => n as f64,
+                Leaf::Float(n) => n,
                 Leaf::Str(_) => return Ok(()),
             };
             let below = min.is_some_and(|m| x < m);
             let above = max.is_some_and(|m| x > m);
             (below || above)
-                .then(|| format!("{shown} is out of range; allowed {}", range(*min, *max)))
+                .then(|| format!("{value} is out of range; allowed {}", range(*min, *max)))
         }
         (Check::Length { min, max }, Leaf::Str(s)) => {
             let len = s.chars().count() as u64;
