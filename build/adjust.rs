@@ -1,89 +1,22 @@
-//! Adjustments made to a copy of the spec before progenitor sees it, and the generation itself.
+//! Adjustments made to a copy of the spec before progenitor sees it.
 //!
 //! `spec/` stays as upstream writes it, so that a refresh is mechanical; everything the generator
-//! needs help with is done here, one function per adjustment, each saying why.
+//! needs help with is done here, one function per adjustment, each saying why. Generation itself
+//! is in generate.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-const SCHEMAS: &str = "#/components/schemas/";
+use crate::names::{self, Sides};
+
+pub const SCHEMAS: &str = "#/components/schemas/";
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
-const CRATE: &str = "cloudflare_dns_settings";
+pub const CRATE: &str = "cloudflare_dns_settings";
 
-/// Generates the client from a spec already passed through [`readable_operation_ids`].
-pub fn generate_client(mut spec: Value) -> Result<String, String> {
-    responses_carry_result_only(&mut spec)?;
-    inline_scalar_components(&mut spec);
-    for_each_schema(&mut spec, &mut |schema| {
-        strip_defaults(schema);
-        whole_numbers_as_integers(schema);
-        constraints_checked_by_the_client(schema);
-        timestamps_as_strings(schema);
-        drop_examples(schema);
-    });
-    nullable_fields_keep_explicit_null(&mut spec);
-    let received = separate_response_schemas(&mut spec);
-    open_enums(&mut spec, &received);
-    for_each_response_schema(&mut spec, &received, &mut |schema| {
-        open_unions(schema);
-        keep_unknown_fields(schema);
-    });
-    drop_unreferenced_components(&mut spec);
-
-    if let Some(dir) = std::env::var_os("OUT_DIR") {
-        // For whoever debugs the generator: the document progenitor actually read.
-        let _ = std::fs::write(
-            std::path::Path::new(&dir).join("adjusted_spec.json"),
-            serde_json::to_string_pretty(&spec).unwrap_or_default(),
-        );
-    }
-    let api: openapiv3::OpenAPI = serde_json::from_value(spec)
-        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
-    let mut settings = progenitor::GenerationSettings::default();
-    settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
-        .with_tag(progenitor::TagStyle::Merged)
-        .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(
-            "crate::client::ClientState"
-                .parse()
-                .map_err(|_| "inner type")?,
-        )
-        .with_derive("PartialEq")
-        .with_crate(CRATE.replace('_', "-"), progenitor::CrateVers::Any, None);
-    let mut generator = progenitor::Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&api)
-        .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
-    explicit_null_survives_deserialization(&mut file);
-    Ok(prettyplease::unparse(&file))
-}
-
-/// The one adjustment made to the generated code rather than to the spec. serde reads an
-/// explicit `null` into an `Option<Nullable<T>>` as `None` (the `Option` takes the `null` before
-/// `Nullable` sees it), so a PATCH body `{"mname":null}` would not survive a round trip. Such
-/// fields get the usual double-option fix: absent is `None`, present is `Some(..)`.
-fn explicit_null_survives_deserialization(file: &mut syn::File) {
-    use quote::ToTokens;
-    use syn::visit_mut::{self, VisitMut};
-    struct Fields;
-    impl VisitMut for Fields {
-        fn visit_field_mut(&mut self, field: &mut syn::Field) {
-            let ty = field.ty.to_token_stream().to_string().replace(' ', "");
-            if ty.starts_with("::std::option::Option<::cloudflare_dns_settings::Nullable<") {
-                field.attrs.push(syn::parse_quote!(
-                    #[serde(default, deserialize_with = "::cloudflare_dns_settings::Nullable::deserialize_present")]
-                ));
-            }
-            visit_mut::visit_field_mut(self, field);
-        }
-    }
-    Fields.visit_file_mut(file);
-}
+/// `$ref` chains and nested `allOf`s deeper than this are taken as a cycle in the spec.
+const MAX_DEPTH: usize = 32;
 
 /// progenitor reads OpenAPI 3.0 only; a 3.1 document would fail later with a vaguer message.
 pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
@@ -96,74 +29,44 @@ pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
     }
 }
 
-/// Upstream operationIds (`dns-settings-for-an-account-update-dns-settings`) make unreadable
-/// method names. Upstream also names each operation for its SDKs (`x-fern-sdk-group-name`
-/// `dns.settings.account`, method `edit`); the method becomes the group without the prefix all
-/// groups share, plus the method: `account_edit`. The spec keeps the upstream ids.
-pub fn readable_operation_ids(spec: &mut Value) -> Result<(), String> {
-    let mut groups = Vec::new();
-    for (_, _, op) in operations_mut(spec) {
-        let group = op.get("x-fern-sdk-group-name").and_then(Value::as_str);
-        let method = op.get("x-fern-sdk-method-name").and_then(Value::as_str);
-        match (group, method) {
-            (Some(g), Some(m)) => {
-                groups.push((g.split('.').map(String::from).collect(), m.to_string()))
-            }
-            _ => {
-                let id = op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(no operationId)");
-                return Err(format!(
-                    "operation {id} lacks x-fern-sdk-group-name or x-fern-sdk-method-name, which name its method"
-                ));
-            }
-        }
-    }
-    let shared = common_prefix(
-        groups
-            .iter()
-            .map(|(g, _): &(Vec<String>, String)| g.as_slice()),
-    );
-    let mut names = groups.into_iter().map(|(group, method)| {
-        let mut parts: Vec<String> = group[shared.min(group.len().saturating_sub(1))..].to_vec();
-        parts.push(method);
-        parts.join("_").replace('-', "_")
+/// Every adjustment, in order, on a spec whose operations were already named
+/// ([`names::operation_names`]).
+pub fn for_generator(spec: &mut Value) -> Result<(), String> {
+    responses_carry_result_only(spec)?;
+    inline_scalar_components(spec);
+    for_each_schema(spec, &mut |schema| {
+        strip_defaults(schema);
+        whole_numbers_as_integers(schema);
+        constraints_checked_by_the_client(schema);
+        timestamps_as_strings(schema);
+        drop_examples(schema);
     });
-    for (_, _, op) in operations_mut(spec) {
-        if let (Some(obj), Some(name)) = (op.as_object_mut(), names.next())
-            && let Some(upstream) = obj.insert("operationId".into(), Value::String(name))
-        {
-            obj.insert("x-upstream-operation-id".into(), upstream);
-        }
-    }
+    separate_response_schemas(spec);
+    let sides = sides(spec);
+    requests_omit_read_only_fields(spec, &sides);
+    merge_all_of_objects(spec);
+    drop_unreferenced_components(spec);
+    let sides = sides_after(&sides, &names::type_names(spec, &sides)?);
+    nullable_fields_keep_explicit_null(spec);
+    optional_lists_keep_absent_apart_from_empty(spec);
+    open_enums(spec, &sides.response);
+    for_each_response_schema(spec, &sides.response, &mut |schema| {
+        open_unions(schema);
+        keep_unknown_fields(schema);
+    });
+    drop_unreferenced_components(spec);
     Ok(())
 }
 
-fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> usize {
-    let Some(first) = lists.next() else { return 0 };
-    lists.fold(first.len(), |n, other| {
-        first
-            .iter()
-            .zip(other)
-            .take(n)
-            .take_while(|(a, b)| a == b)
-            .count()
-    })
-}
-
-/// Every Cloudflare response is an envelope `{success, errors, messages, result}`, unwrapped in
-/// one generic place at run time (src/envelope.rs), which hands the generated code the `result`
-/// alone. So each 2xx response schema becomes the schema of its `result` property, and error
-/// responses are dropped: they are envelopes too, handled by the same generic code (and
+/// Every Cloudflare response is an envelope `{success, errors, messages, result}`, decoded in
+/// one generic place at run time (src/envelope.rs) into the operation's result type. So each
+/// 2xx response schema becomes the schema of its `result` property, and error responses are
+/// dropped: they are envelopes too, decoded by the same generic code into [`Error`]s (and
 /// progenitor cannot type them anyway: `allOf` of `success: true` and `success: false`).
 /// A list's envelope also carries `result_info`; its response becomes `Page<Item>`
 /// (src/pagination.rs), which keeps both, for the generic paginator.
 fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
-    let components = spec
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let components = components(spec);
     for (path, method, op) in operations_mut(spec) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
@@ -173,10 +76,10 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
             let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
                 continue;
             };
-            let result = result_schema(schema, &components, "result").ok_or_else(|| {
+            let result = envelope_property(schema, &components, "result", 0).ok_or_else(|| {
                 format!("{method} {path}: the 2xx response has no `result` property to unwrap")
             })?;
-            *schema = match result_schema(schema, &components, "result_info") {
+            *schema = match envelope_property(schema, &components, "result_info", 0) {
                 Some(_) => {
                     let item = resolve(&result, &components).get("items").cloned().ok_or_else(|| {
                         format!("{method} {path}: a response with `result_info` has no `result` array")
@@ -191,7 +94,15 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
 }
 
 /// The schema of the envelope's property `name` (`result`, `result_info`), through `allOf`.
-fn result_schema(schema: &Value, components: &Value, name: &str) -> Option<Value> {
+fn envelope_property(
+    schema: &Value,
+    components: &Value,
+    name: &str,
+    depth: usize,
+) -> Option<Value> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let schema = resolve(schema, components);
     let mut found = schema.get("properties").and_then(|p| p.get(name)).cloned();
     for part in schema
@@ -200,7 +111,7 @@ fn result_schema(schema: &Value, components: &Value, name: &str) -> Option<Value
         .into_iter()
         .flatten()
     {
-        if let Some(inner) = result_schema(part, components, name) {
+        if let Some(inner) = envelope_property(part, components, name, depth + 1) {
             found = Some(inner);
         }
     }
@@ -208,50 +119,71 @@ fn result_schema(schema: &Value, components: &Value, name: &str) -> Option<Value
 }
 
 pub fn resolve<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => r
-            .strip_prefix("#/components/schemas/")
+    let mut schema = schema;
+    for _ in 0..MAX_DEPTH {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix(SCHEMAS))
             .and_then(|name| components.get(name))
-            .map_or(schema, |target| resolve(target, components)),
-        None => schema,
+        {
+            Some(target) => schema = target,
+            None => break,
+        }
     }
+    schema
 }
 
-/// Named scalar components (`dns-settings_ns_ttl`, `dns-settings_identifier`) would become
-/// newtypes (`DnsSettingsNsTtl(f64)`) that users must wrap by hand; inlined, a field is a plain
-/// `i64` or `bool`. Their bounds are still checked, from the original spec (see build/rules.rs).
+fn components(spec: &Value) -> Value {
+    spec.pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Named scalar components (`dns-settings_ns_ttl`, `dns-settings_identifier`) and arrays of
+/// scalars (`dns-settings_zones`) would become newtypes (`NsTtl(f64)`, `Zones(Vec<String>)`)
+/// that users must wrap by hand; inlined, a field is a plain `i64`, `bool` or `Vec<String>`.
+/// Their bounds are still checked, from the original spec (see build/rules.rs).
 fn inline_scalar_components(spec: &mut Value) {
-    let Some(components) = spec.pointer("/components/schemas").cloned() else {
-        return;
-    };
-    let is_scalar = |s: &Value| {
+    let components = components(spec);
+    let scalar = |s: &Value| {
         matches!(
             s.get("type").and_then(Value::as_str),
             Some("boolean" | "number" | "integer" | "string")
         ) && s.get("enum").is_none()
     };
-    fn walk(node: &mut Value, components: &Value, is_scalar: &dyn Fn(&Value) -> bool) {
+    let inlinable = |s: &Value| {
+        scalar(s)
+            || (s.get("type").and_then(Value::as_str) == Some("array")
+                && s.get("items")
+                    .is_some_and(|i| scalar(resolve(i, &components))))
+    };
+    fn walk(node: &mut Value, components: &Value, inlinable: &dyn Fn(&Value) -> bool) {
         if let Some(target) = node
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|r| r.strip_prefix(SCHEMAS))
             .and_then(|name| components.get(name))
-            .filter(|t| is_scalar(t))
+            .filter(|t| inlinable(t))
         {
-            *node = target.clone();
-            return;
+            let mut target = target.clone();
+            // A property's own description says more than the shared one.
+            if let (Some(d), Some(t)) = (node.get("description").cloned(), target.as_object_mut()) {
+                t.insert("description".into(), d);
+            }
+            *node = target;
         }
         match node {
             Value::Object(map) => map
                 .values_mut()
-                .for_each(|v| walk(v, components, is_scalar)),
+                .for_each(|v| walk(v, components, inlinable)),
             Value::Array(items) => items
                 .iter_mut()
-                .for_each(|v| walk(v, components, is_scalar)),
+                .for_each(|v| walk(v, components, inlinable)),
             _ => {}
         }
     }
-    walk(spec, &components, &is_scalar);
+    walk(spec, &components, &inlinable);
 }
 
 /// typify makes a property with a `default:` non-optional, so it would always be sent. A PATCH
@@ -291,16 +223,19 @@ fn constraints_checked_by_the_client(schema: &mut Map<String, Value>) {
         "exclusiveMaximum",
         "minLength",
         "maxLength",
+        "minItems",
+        "maxItems",
         "pattern",
     ] {
         schema.remove(key);
     }
 }
 
-/// typify maps `format: date-time` to `chrono::DateTime`; a plain `String` keeps whatever
-/// timestamp Cloudflare sends (and round-trips it byte for byte) without a chrono dependency.
+/// typify maps `format: date-time` to `chrono::DateTime` and `ipv4` to `Ipv4Addr`; a plain
+/// `String` keeps whatever Cloudflare sends (and round-trips it byte for byte) without a chrono
+/// dependency, and a future address form does not fail a whole response.
 fn timestamps_as_strings(schema: &mut Map<String, Value>) {
-    if schema.get("format").and_then(Value::as_str) == Some("date-time") {
+    if schema.get("type").and_then(Value::as_str) == Some("string") {
         schema.remove("format");
     }
 }
@@ -311,13 +246,356 @@ fn drop_examples(schema: &mut Map<String, Value>) {
     schema.remove("example");
 }
 
+/// Requests are closed and responses open: a request can hold only what the spec allows, while
+/// a response keeps whatever Cloudflare sends (unknown fields, enum values, union kinds). The two
+/// share component schemas upstream (the SOA, the settings base), so every component a 2xx
+/// response reaches that a request also reaches is cloned under a `-response` name for the
+/// response side. Leaf enums stay shared: the property that holds one is opened instead.
+fn separate_response_schemas(spec: &mut Value) {
+    let components = components(spec);
+    let (mut request_refs, mut response_refs) = (BTreeSet::new(), BTreeSet::new());
+    for (_, _, op) in operations_mut(spec) {
+        for key in ["requestBody", "parameters"] {
+            if let Some(part) = op.get(key) {
+                closure(part, &components, &mut request_refs);
+            }
+        }
+        if let Some(responses) = op.get("responses") {
+            closure(responses, &components, &mut response_refs);
+        }
+    }
+    let is_leaf = |name: &String| {
+        components
+            .get(name)
+            .is_some_and(|s| s.get("enum").is_some())
+    };
+    let taken = |candidate: &str| components.get(candidate).is_some();
+    let renames: BTreeMap<String, String> = response_refs
+        .intersection(&request_refs)
+        .filter(|name| !is_leaf(name))
+        .map(|name| {
+            let mut new = format!("{name}-response");
+            let mut n = 1;
+            while taken(&new) {
+                n += 1;
+                new = format!("{name}-response-{n}");
+            }
+            (name.clone(), new)
+        })
+        .collect();
+    let response_only: BTreeSet<String> =
+        response_refs.difference(&request_refs).cloned().collect();
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (old, new) in &renames {
+            if let Some(schema) = schemas.get(old).cloned() {
+                schemas.insert(new.clone(), schema);
+            }
+        }
+        for (name, schema) in schemas.iter_mut() {
+            if response_only.contains(name) || renames.values().any(|n| n == name) {
+                rename_refs(schema, &renames);
+            }
+        }
+    }
+    for (_, _, op) in operations_mut(spec) {
+        if let Some(responses) = op.get_mut("responses") {
+            rename_refs(responses, &renames);
+        }
+    }
+}
+
+/// Which components the responses and the request bodies reach (with the bodies' methods).
+fn sides(spec: &mut Value) -> Sides {
+    let components = components(spec);
+    let mut sides = Sides::default();
+    for (_, method, op) in operations_mut(spec) {
+        if let Some(responses) = op.get("responses") {
+            closure(responses, &components, &mut sides.response);
+        }
+        let mut body = BTreeSet::new();
+        if let Some(part) = op.get("requestBody") {
+            closure(part, &components, &mut body);
+        }
+        for name in body {
+            sides
+                .request
+                .entry(name)
+                .or_default()
+                .insert(method.clone());
+        }
+    }
+    sides
+}
+
+fn sides_after(sides: &Sides, renames: &BTreeMap<String, String>) -> Sides {
+    let rename = |n: &String| renames.get(n).cloned().unwrap_or_else(|| n.clone());
+    Sides {
+        response: sides.response.iter().map(rename).collect(),
+        request: sides
+            .request
+            .iter()
+            .map(|(n, m)| (rename(n), m.clone()))
+            .collect(),
+    }
+}
+
+/// A `readOnly` field (a view's `created_time`) is set by the server: a request type that has it
+/// invites sending it (`created_time: None` in every create body). Request-side schemas lose their
+/// `readOnly` properties, response-side ones their `writeOnly` properties.
+fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
+    let components = components(spec);
+    let strip = |schema: &mut Value, flag: &str| {
+        let mut removed = BTreeSet::new();
+        drop_flagged_properties(schema, &components, flag, &mut removed);
+        drop_from_required(schema, &removed);
+    };
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            match (
+                sides.response.contains(name),
+                sides.request.contains_key(name),
+            ) {
+                (false, true) => strip(schema, "readOnly"),
+                (true, false) => strip(schema, "writeOnly"),
+                _ => {}
+            }
+        }
+    }
+    for (_, _, op) in operations_mut(spec) {
+        if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema") {
+            strip(body, "readOnly");
+        }
+        if let Some(responses) = op.get_mut("responses") {
+            strip(responses, "writeOnly");
+        }
+    }
+}
+
+fn drop_flagged_properties(
+    node: &mut Value,
+    components: &Value,
+    flag: &str,
+    removed: &mut BTreeSet<String>,
+) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                props.retain(|name, prop| {
+                    let flagged = resolve(prop, components).get(flag) == Some(&Value::Bool(true))
+                        || prop.get(flag) == Some(&Value::Bool(true));
+                    if flagged {
+                        removed.insert(name.clone());
+                    }
+                    !flagged
+                });
+            }
+            map.values_mut()
+                .for_each(|v| drop_flagged_properties(v, components, flag, removed));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| drop_flagged_properties(v, components, flag, removed)),
+        _ => {}
+    }
+}
+
+fn drop_from_required(node: &mut Value, removed: &BTreeSet<String>) {
+    if removed.is_empty() {
+        return;
+    }
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !removed.contains(r)));
+            }
+            map.values_mut()
+                .for_each(|v| drop_from_required(v, removed));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| drop_from_required(v, removed)),
+        _ => {}
+    }
+}
+
+/// Upstream builds most objects as an `allOf` of parts: a shared base, then the properties and
+/// `required` list of one use (`dns-view-post` is `allOf: [dns-view, {required: [name, zones]}]`),
+/// sometimes narrowing a base property (`soa: soa-base` in the base, `soa: soa-response`, itself
+/// `allOf: [soa-base, …]`, in the response). Left to the generator, every part becomes a type of its
+/// own and every narrowed property a third, merged one (`DnsViewResponse2`, `ZoneDefaultsSoa`
+/// beside `Soa`). Each `allOf` of objects is merged here into the one object it means: the union
+/// of the properties and of `required`; a property defined twice keeps the narrower definition
+/// (the one whose `allOf` includes the other) or, when neither is, both as an `allOf`. The parts
+/// are then referenced by nothing and go.
+fn merge_all_of_objects(spec: &mut Value) {
+    let components = components(spec);
+    fn walk(node: &mut Value, components: &Value) {
+        match node {
+            Value::Object(map) => {
+                map.values_mut().for_each(|v| walk(v, components));
+                if map.contains_key("allOf")
+                    && let Some(merged) = merged(map, components, 0)
+                {
+                    *map = merged;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, components)),
+            _ => {}
+        }
+    }
+    walk(spec, &components);
+}
+
+/// The one object an `allOf` of objects means, or `None` when a part is not a plain object.
+fn merged(
+    schema: &Map<String, Value>,
+    components: &Value,
+    depth: usize,
+) -> Option<Map<String, Value>> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let mut out = schema.clone();
+    let parts = out.remove("allOf")?;
+    let mut properties: Map<String, Value> = out
+        .remove("properties")
+        .and_then(|p| p.as_object().cloned())
+        .unwrap_or_default();
+    let mut required: Vec<Value> = out
+        .remove("required")
+        .and_then(|r| r.as_array().cloned())
+        .unwrap_or_default();
+    for part in parts.as_array()? {
+        let mut part = resolve(part, components).as_object()?.clone();
+        if part.contains_key("allOf") {
+            part = merged(&part, components, depth + 1)?;
+        }
+        let plain = part.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "type"
+                    | "properties"
+                    | "required"
+                    | "description"
+                    | "title"
+                    | "additionalProperties"
+                    | "readOnly"
+                    | "x-auditable"
+                    | "deprecated"
+            ) || k.starts_with("x-")
+        }) && part.get("type").is_none_or(|t| t == "object");
+        if !plain {
+            return None;
+        }
+        if let Some(d) = part
+            .get("description")
+            .filter(|_| !out.contains_key("description"))
+        {
+            out.insert("description".into(), d.clone());
+        }
+        if let Some(extra) = part.get("additionalProperties") {
+            out.entry("additionalProperties")
+                .or_insert_with(|| extra.clone());
+        }
+        for (name, definition) in part
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let kept = match properties.get(name) {
+                None => definition.clone(),
+                Some(old) => narrower(old, definition, components),
+            };
+            properties.insert(name.clone(), kept);
+        }
+        for r in part
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !required.contains(r) {
+                required.push(r.clone());
+            }
+        }
+    }
+    out.insert("type".into(), json!("object"));
+    if !properties.is_empty() {
+        out.insert("properties".into(), Value::Object(properties));
+    }
+    if !required.is_empty() {
+        out.insert("required".into(), Value::Array(required));
+    }
+    Some(out)
+}
+
+/// Of two definitions of one property that must both hold: the one that implies the other, else
+/// both.
+fn narrower(a: &Value, b: &Value, components: &Value) -> Value {
+    if a == b {
+        return a.clone();
+    }
+    let target = |v: &Value| {
+        v.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix(SCHEMAS))
+            .map(String::from)
+    };
+    if let (Some(x), Some(y)) = (target(a), target(b)) {
+        if includes(&y, &x, components) {
+            return b.clone();
+        }
+        if includes(&x, &y, components) {
+            return a.clone();
+        }
+    }
+    json!({ "allOf": [a, b] })
+}
+
+/// Whether component `outer`'s `allOf` includes component `inner`, directly or through parts.
+fn includes(outer: &str, inner: &str, components: &Value) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![outer.to_string()];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        for part in components
+            .get(&name)
+            .and_then(|s| s.get("allOf"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = part
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMAS))
+            {
+                if r == inner {
+                    return true;
+                }
+                todo.push(r.to_string());
+            }
+        }
+    }
+    false
+}
+
 /// A nullable optional field has three states in a PATCH: omitted (leave unchanged), `null`
 /// (e.g. SOA `mname`: "let Cloudflare assign it") and a value. typify would make it `Option<T>`
 /// and skip `None`, so `null` could never be sent. It becomes `Option<Nullable<T>>` instead
 /// (src/wrappers.rs), through typify's `x-rust-type` extension.
 fn nullable_fields_keep_explicit_null(spec: &mut Value) {
     let mut hoisted = Vec::new();
-    visit_properties(spec, None, &mut |owner, name, property| {
+    visit_properties(spec, None, &mut |owner, path, property| {
         if property.get("nullable").and_then(Value::as_bool) == Some(true) {
             let mut inner = property.clone();
             inner.remove("nullable");
@@ -325,11 +603,107 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
             let wrapper = json!({ "x-rust-type": rust_type("Nullable", Value::Object(inner)) });
             replace_with_ref(
                 property,
-                hoist(&mut hoisted, &format!("{owner}_{name}-nullable"), wrapper),
+                hoist(&mut hoisted, &format!("{owner}_{path}-nullable"), wrapper),
             );
         }
     });
     add_components(spec, hoisted);
+}
+
+/// typify makes an optional array a plain `Vec` that is skipped when empty, so absent and `[]`
+/// would be one value: a PATCH could not send `"zones": []` (unlink every zone), and a response's
+/// `[]` would not round-trip. An optional array becomes `Option<Vec<T>>` instead: `None` omits
+/// the key, `Some(vec![])` sends `[]`.
+fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
+    let mut hoisted = Vec::new();
+    visit_objects(spec, &mut |owner, path, object| {
+        let required: BTreeSet<String> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect();
+        let Some(Value::Object(props)) = object.get_mut("properties") else {
+            return;
+        };
+        for (name, property) in props.iter_mut() {
+            let Some(property) = property.as_object_mut() else {
+                continue;
+            };
+            if required.contains(name)
+                || property.get("type").and_then(Value::as_str) != Some("array")
+            {
+                continue;
+            }
+            let items = property.get("items").cloned().unwrap_or(json!({}));
+            let list = json!({ "x-rust-type": {
+                "crate": "std", "version": "*", "path": "std::vec::Vec", "parameters": [items]
+            }});
+            let at = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}_{name}")
+            };
+            replace_with_ref(
+                property,
+                hoist(&mut hoisted, &format!("{owner}_{at}-list"), list),
+            );
+        }
+    });
+    add_components(spec, hoisted);
+}
+
+/// Calls `f(owner, path, object)` for every schema object with `properties`, innermost first,
+/// in the components and in the operations' bodies and responses.
+fn visit_objects(spec: &mut Value, f: &mut PropertyVisitor) {
+    fn walk(node: &mut Value, owner: &str, path: &str, f: &mut PropertyVisitor) {
+        match node {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    match (key.as_str(), child) {
+                        ("properties", Value::Object(props)) => {
+                            for (name, prop) in props.iter_mut() {
+                                let inner = if path.is_empty() {
+                                    name.clone()
+                                } else {
+                                    format!("{path}_{name}")
+                                };
+                                walk(prop, owner, &inner, f);
+                            }
+                        }
+                        (_, child) => walk(child, owner, path, f),
+                    }
+                }
+                if map.contains_key("properties") {
+                    f(owner, path, map);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, owner, path, f)),
+            _ => {}
+        }
+    }
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            walk(schema, name, "", f);
+        }
+    }
+    for (_, _, op) in operations_mut(spec) {
+        let owner = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("operation")
+            .to_string();
+        for key in ["requestBody", "responses"] {
+            if let Some(part) = op.get_mut(key) {
+                walk(part, &owner, "", f);
+            }
+        }
+    }
 }
 
 /// A wrapper schema (`x-rust-type`) is referenced from a named component rather than written
@@ -362,91 +736,6 @@ fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {
             schemas.entry(name).or_insert(schema);
         }
     }
-}
-
-/// Requests are closed and responses open: a request can hold only what the spec allows, while
-/// a response keeps whatever Cloudflare sends (unknown fields, enum values, union kinds). The two
-/// share component schemas upstream (the SOA, the settings base), so every component a 2xx
-/// response reaches that a request also reaches is cloned under a `-response` name for the
-/// response side. Returns the names of the components only responses use.
-fn separate_response_schemas(spec: &mut Value) -> BTreeSet<String> {
-    let mut request_refs = BTreeSet::new();
-    let mut response_refs = BTreeSet::new();
-    let components = spec
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
-    for (_, _, op) in operations_mut(spec) {
-        for key in ["requestBody", "parameters"] {
-            if let Some(part) = op.get(key) {
-                closure(part, &components, &mut request_refs);
-            }
-        }
-        if let Some(responses) = op.get("responses") {
-            closure(responses, &components, &mut response_refs);
-        }
-    }
-    // Leaf enums stay shared: they need no change of their own (the property is opened).
-    let is_leaf = |name: &String| {
-        components
-            .get(name)
-            .is_some_and(|s| s.get("enum").is_some())
-    };
-    let renames: BTreeMap<String, String> = response_refs
-        .intersection(&request_refs)
-        .filter(|name| !is_leaf(name))
-        .map(|name| {
-            // Unique as a Rust name too: typify drops the punctuation (`a-b_c` is `ABC`).
-            let taken = |candidate: &str| {
-                components
-                    .as_object()
-                    .is_some_and(|c| c.keys().any(|k| rust_name(k) == rust_name(candidate)))
-            };
-            let mut new = format!("{name}-response");
-            let mut n = 1;
-            while taken(&new) {
-                n += 1;
-                new = format!("{name}-response-{n}");
-            }
-            (name.clone(), new)
-        })
-        .collect();
-    let rename = |node: &mut Value| rename_refs(node, &renames);
-    let mut received: BTreeSet<String> = response_refs
-        .difference(&request_refs)
-        .filter(|name| !is_leaf(name))
-        .cloned()
-        .collect();
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        for (old, new) in &renames {
-            if let Some(schema) = schemas.get(old).cloned() {
-                schemas.insert(new.clone(), schema);
-                received.insert(new.clone());
-            }
-        }
-        for name in &received {
-            if let Some(schema) = schemas.get_mut(name) {
-                rename(schema);
-            }
-        }
-    }
-    for (_, _, op) in operations_mut(spec) {
-        if let Some(responses) = op.get_mut("responses") {
-            rename(responses);
-        }
-    }
-    received
-}
-
-/// A schema name as typify will spell it, for comparing: letters and digits, one case.
-fn rust_name(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
@@ -487,18 +776,16 @@ fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed
-/// Rust enum would fail the whole response on a new one. Each string-enum property becomes
-/// `OpenEnum<Known>` (src/types.rs), which keeps an unknown value as `Other(String)` and sends it
-/// back unchanged. The known values stay a generated enum: a named component keeps its name, an
-/// inline enum is hoisted into a component named for its owner and property.
-/// Properties inside `oneOf` variants are left closed: there the value picks the variant.
+/// Rust enum would fail the whole response on a new one. Each string-enum property of a response
+/// becomes `OpenEnum<Known>` (src/wrappers.rs), which keeps an unknown value as `Other(String)`
+/// and sends it back unchanged. The known values stay a generated enum: a named component keeps
+/// its name, an inline enum is hoisted into a component named for its owner and property path
+/// (`ZoneDefaultsNameserversType`). Properties inside `oneOf` variants are left closed: there
+/// the value picks the variant.
 fn open_enums(spec: &mut Value, received: &BTreeSet<String>) {
-    let components = spec
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let components = components(spec);
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    visit_properties(spec, Some(received), &mut |owner, name, property| {
+    visit_properties(spec, Some(received), &mut |owner, path, property| {
         let known = match property.get("$ref").and_then(Value::as_str) {
             Some(r)
                 if resolve(&json!({ "$ref": r }), &components)
@@ -508,12 +795,14 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>) {
                 r.to_string()
             }
             Some(_) => return,
-            None if property.get("enum").is_some() => {
+            None if property.get("enum").is_some()
+                && property.get("type").and_then(Value::as_str) == Some("string") =>
+            {
                 let mut known = property.clone();
                 known.remove("description");
                 hoist(
                     &mut hoisted,
-                    &format!("{owner}_{name}"),
+                    &format!("{owner}_{path}"),
                     Value::Object(known),
                 )
             }
@@ -522,7 +811,7 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>) {
         let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
         replace_with_ref(
             property,
-            hoist(&mut hoisted, &format!("{owner}_{name}-open"), wrapper),
+            hoist(&mut hoisted, &format!("{owner}_{path}-open"), wrapper),
         );
     });
     add_components(spec, hoisted);
@@ -549,13 +838,10 @@ fn keep_unknown_fields(schema: &mut Map<String, Value>) {
     }
 }
 
-/// typify generates a type for every component; the envelope schemas (now unwrapped at run
-/// time) and the inlined scalars are no longer used, and would only cost compile time.
+/// typify generates a type for every component; the envelope schemas (decoded at run time) and
+/// the inlined scalars are no longer used, and would only cost compile time.
 fn drop_unreferenced_components(spec: &mut Value) {
-    let components = spec
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let components = components(spec);
     let mut used = BTreeSet::new();
     if let Some(paths) = spec.get("paths") {
         closure(paths, &components, &mut used);
@@ -578,7 +864,7 @@ fn rust_type(name: &str, parameter: Value) -> Value {
 }
 
 /// `(path, method, operation)` for every operation, in document order.
-fn operations_mut(spec: &mut Value) -> Vec<(String, String, &mut Value)> {
+pub fn operations_mut(spec: &mut Value) -> Vec<(String, String, &mut Value)> {
     let mut out = Vec::new();
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
@@ -644,14 +930,15 @@ fn for_each_response_schema(
     }
 }
 
-/// `f(owner, property name, property schema)`.
+/// `f(owner, property path, property schema)`.
 type PropertyVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
 
-/// Calls `f(owner, property name, property schema)` for every property of every schema outside
-/// `oneOf` variants, innermost first. `owner` is the nearest component name. With `only`, just
-/// the response side: those components and the operations' responses.
+/// Calls `f(owner, property path, property schema)` for every property of every schema outside
+/// `oneOf` variants, innermost first. `owner` is the nearest component name (or the operation's
+/// name); the path joins the property names from there with `_` (`nameservers_type`). With
+/// `only`, just the response side: those components and the operations' responses.
 fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
-    fn walk(node: &mut Value, owner: &str, f: &mut PropertyVisitor) {
+    fn walk(node: &mut Value, owner: &str, path: &str, f: &mut PropertyVisitor) {
         match node {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
@@ -659,17 +946,22 @@ fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut P
                         ("oneOf", _) => {}
                         ("properties", Value::Object(props)) => {
                             for (name, prop) in props.iter_mut() {
-                                walk(prop, owner, f);
+                                let inner = if path.is_empty() {
+                                    name.clone()
+                                } else {
+                                    format!("{path}_{name}")
+                                };
+                                walk(prop, owner, &inner, f);
                                 if let Some(p) = prop.as_object_mut() {
-                                    f(owner, name, p);
+                                    f(owner, &inner, p);
                                 }
                             }
                         }
-                        (_, child) => walk(child, owner, f),
+                        (_, child) => walk(child, owner, path, f),
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, owner, f)),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, owner, path, f)),
             _ => {}
         }
     }
@@ -679,27 +971,23 @@ fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut P
     {
         for (name, schema) in schemas.iter_mut() {
             if only.is_none_or(|names| names.contains(name)) {
-                walk(schema, name, f);
+                walk(schema, name, "", f);
             }
         }
     }
-    match only {
-        None => {
-            if let Some(paths) = spec.get_mut("paths") {
-                walk(paths, "operation", f);
-            }
+    for (_, _, op) in operations_mut(spec) {
+        let owner = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("operation")
+            .to_string();
+        if only.is_none()
+            && let Some(body) = op.get_mut("requestBody")
+        {
+            walk(body, &format!("{owner}_body"), "", f);
         }
-        Some(_) => {
-            for (_, _, op) in operations_mut(spec) {
-                let owner = op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or("operation")
-                    .to_string();
-                if let Some(responses) = op.get_mut("responses") {
-                    walk(responses, &owner, f);
-                }
-            }
+        if let Some(responses) = op.get_mut("responses") {
+            walk(responses, &format!("{owner}_result"), "", f);
         }
     }
 }

@@ -16,10 +16,8 @@
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettingsPatch, DnsSettingsDnsSettingsAccountPatch, DnsSettingsSoaBase,
-};
-use cloudflare_dns_settings::{Client, Error, ResultExt};
+use cloudflare_dns_settings::types::{AccountSettingsPatch, SoaPatch, ZoneDefaultsPatch};
+use cloudflare_dns_settings::{Client, Error};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -58,16 +56,11 @@ async fn live(ns_ttl: Option<i64>) -> Result<(), Error> {
         field: "CLOUDFLARE_ACCOUNT_ID".into(),
         problem: "is not set; it names the account whose settings to read".into(),
     })?;
-    let settings = client
-        .account_get()
-        .account_id(&account_id)
-        .send()
-        .into_result()
-        .await?;
+    let settings = client.account_get().account_id(&account_id).send().await?;
     print_json("Account DNS settings", &settings);
     if let Some(ns_ttl) = ns_ttl {
-        let patch = DnsSettingsAccountSettingsPatch {
-            zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+        let patch = AccountSettingsPatch {
+            zone_defaults: Some(ZoneDefaultsPatch {
                 ns_ttl: Some(ns_ttl),
                 ..Default::default()
             }),
@@ -78,7 +71,6 @@ async fn live(ns_ttl: Option<i64>) -> Result<(), Error> {
             .account_id(&account_id)
             .body(patch)
             .send()
-            .into_result()
             .await?;
         print_json(
             &format!("After setting zone_defaults.ns_ttl to {ns_ttl}"),
@@ -98,18 +90,13 @@ async fn demo() -> Result<(), Error> {
         .build()?;
     let account_id = "023e105f4ecef8ad9ca31a8372d0c353";
 
-    let before = client
-        .account_get()
-        .account_id(account_id)
-        .send()
-        .into_result()
-        .await?;
+    let before = client.account_get().account_id(account_id).send().await?;
     print_json("1. Read the account's DNS settings", &before);
 
-    let patch = DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+    let patch = AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             ns_ttl: Some(3600),
-            soa: Some(DnsSettingsSoaBase {
+            soa: Some(SoaPatch {
                 refresh: Some(7200),
                 retry: Some(1800),
                 ..Default::default()
@@ -127,16 +114,10 @@ async fn demo() -> Result<(), Error> {
         .account_id(account_id)
         .body(patch)
         .send()
-        .into_result()
         .await?;
     print_json("   Cloudflare answered", &edited);
 
-    let after = client
-        .account_get()
-        .account_id(account_id)
-        .send()
-        .into_result()
-        .await?;
+    let after = client.account_get().account_id(account_id).send().await?;
     print_json("3. Read them back", &after);
     println!(
         "ns_ttl {} -> {}, SOA refresh {} -> {}",

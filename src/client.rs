@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::pacing::Pacer;
+use crate::pacing::{CLOUDFLARE_LIMIT, CLOUDFLARE_WINDOW, Pacer};
 use crate::retry::RetryPolicy;
 use crate::{Client, Credentials, Error};
 
@@ -26,12 +26,21 @@ pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest wait honoured from a `retry-after` or `retry-after-ms` header.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-/// Longest single wait for a spent rate-limit window (Cloudflare's window is 5 minutes).
-pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(300);
+/// Longest single wait for room in the rate-limit budget; a longer one fails the call at once
+/// with [`Error::RateLimited`]. Longer than Cloudflare's 5-minute window, so that a paced bulk
+/// job waits for the window rather than failing.
+pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(330);
+/// Longest a whole call may take: every attempt, backoff, `retry-after` wait and pacing wait
+/// together. Room for a full rate-limit window of pacing plus a few attempts; never forever.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+/// The rate-limit budget assumed until the API says otherwise: Cloudflare's documented global
+/// limit of 1200 requests per 5 minutes per user.
+pub const DEFAULT_RATE_LIMIT: (u32, Duration) = (CLOUDFLARE_LIMIT, CLOUDFLARE_WINDOW);
 
-/// Per-client state the generated client carries (progenitor's "inner type").
+/// Per-client state the generated client carries (progenitor's "inner type"). Only
+/// [`ClientBuilder::build`] makes one.
 #[derive(Clone, Debug)]
-pub struct ClientState {
+pub(crate) struct ClientState {
     /// Kept so that `Debug` shows which scheme is in use (secrets redacted).
     #[allow(dead_code)]
     pub(crate) credentials: Credentials,
@@ -42,6 +51,12 @@ pub struct ClientState {
     /// Shared by clones of the client: one token, one budget. `None` when pacing is off.
     pub(crate) pacer: Option<Arc<Pacer>>,
     pub(crate) max_pacing_wait: Duration,
+    /// Per attempt.
+    pub(crate) timeout: Option<Duration>,
+    /// Per call.
+    pub(crate) deadline: Option<Duration>,
+    /// The HTTP client is the caller's: it may follow redirects, so each response's URL is checked.
+    pub(crate) custom_http: bool,
 }
 
 /// Builds a [`Client`]. Every setting has a documented default except the credentials.
@@ -56,7 +71,10 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     retry: RetryPolicy,
     pace_requests: bool,
+    rate_limit: (u32, Duration),
     max_pacing_wait: Duration,
+    deadline: Option<Duration>,
+    http_client: Option<reqwest::Client>,
 }
 
 impl Default for ClientBuilder {
@@ -74,9 +92,13 @@ impl Default for ClientBuilder {
                 initial_backoff: DEFAULT_INITIAL_BACKOFF,
                 max_backoff: DEFAULT_MAX_BACKOFF,
                 max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+                retry_non_idempotent: false,
             },
             pace_requests: true,
+            rate_limit: DEFAULT_RATE_LIMIT,
             max_pacing_wait: DEFAULT_MAX_PACING_WAIT,
+            deadline: Some(DEFAULT_DEADLINE),
+            http_client: None,
         }
     }
 }
@@ -126,11 +148,42 @@ impl ClientBuilder {
         self
     }
 
-    /// Retries after the first attempt (default [`DEFAULT_MAX_RETRIES`]; 0 disables). Retried:
-    /// connection errors, timeouts, HTTP 408, 409, 429 and 5xx; never another 4xx. A response
-    /// header `x-should-retry: true|false` overrides the decision.
+    /// Retries after the first attempt (default [`DEFAULT_MAX_RETRIES`]; 0 disables). What is
+    /// retried depends on whether the operation is idempotent (README, "Retries"): GET, PUT,
+    /// PATCH and DELETE after connection errors, timeouts, HTTP 408, 409, 429 and 5xx; a POST
+    /// only when it certainly was not processed (a failed connect, a 429). A response header
+    /// `x-should-retry: true|false` overrides the decision.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
+        self
+    }
+
+    /// Retry non-idempotent operations (a POST that creates) as if they were idempotent
+    /// (default off). Only turn this on if a duplicate is harmless to you: a create that timed
+    /// out may have been applied, and would then be applied twice.
+    pub fn retry_non_idempotent(mut self, on: bool) -> Self {
+        self.retry.retry_non_idempotent = on;
+        self
+    }
+
+    /// The longest a whole call may take, every attempt, backoff and wait included (default
+    /// [`DEFAULT_DEADLINE`]); `None` for no limit. A wait that would end after it is not
+    /// started: the call fails at once with its last error.
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// Send through this `reqwest::Client` (a proxy, custom roots, …) instead of one the crate
+    /// builds. The crate's checks still apply: https only (or loopback http), per-attempt
+    /// timeouts and the call's deadline, bounded bodies, and no redirect is ever accepted (a
+    /// response from another URL than the one asked is [`Error::Redirected`]). Because a
+    /// `reqwest::Client` may follow redirects and would then forward `X-Auth-Email` and
+    /// `X-Auth-Key` to wherever they point, it works with an API token only: with the legacy
+    /// key pair [`build`](Self::build) refuses it. The connect timeout, pool settings and user
+    /// agent are then those of the client given.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -143,18 +196,28 @@ impl ClientBuilder {
     }
 
     /// Longest wait honoured from `retry-after` / `retry-after-ms` (default
-    /// [`DEFAULT_MAX_RETRY_AFTER`]); a longer one is cut to this.
+    /// [`DEFAULT_MAX_RETRY_AFTER`]). A response asking for longer is not retried: the call
+    /// fails at once (a 429 as [`Error::RateLimited`], carrying the wait asked for).
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.retry.max_retry_after = cap;
         self
     }
 
-    /// Rate-limit pacing (default on). The client reads `Ratelimit`, `Ratelimit-Policy` and
-    /// `X-RateLimit-*` response headers and, when the window is spent, holds further requests
-    /// until it resets (each wait at most `max_wait`, default [`DEFAULT_MAX_PACING_WAIT`]),
-    /// rather than run into a 429 and a blocked token. Without such headers it does nothing.
+    /// Rate-limit pacing (default on). The client and its clones keep within a sliding budget
+    /// of requests per window: Cloudflare's documented limit (see [`rate_limit`](Self::rate_limit))
+    /// until responses say otherwise through `Ratelimit-Policy`, `Ratelimit` or `X-RateLimit-*`.
+    /// When the budget is spent, a request waits for room rather than running into a 429 and a
+    /// token blocked for 5 minutes; a wait longer than [`max_pacing_wait`](Self::max_pacing_wait)
+    /// or the deadline fails the call at once with [`Error::RateLimited`].
     pub fn pace_requests(mut self, on: bool) -> Self {
         self.pace_requests = on;
+        self
+    }
+
+    /// The budget pacing starts from: `requests` per `window` (default [`DEFAULT_RATE_LIMIT`],
+    /// 1200 per 5 minutes). A `Ratelimit-Policy` response header replaces it.
+    pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.rate_limit = (requests, window);
         self
     }
 
@@ -187,7 +250,8 @@ impl ClientBuilder {
     }
 
     /// Builds the client. Fails, sending nothing, without credentials, with a credential that
-    /// cannot be a header value, or with a base URL that is not HTTPS (or loopback HTTP).
+    /// cannot be a header value, with a base URL that is not HTTPS (or loopback HTTP), or with
+    /// the legacy key pair on a caller's own HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         let credentials = self.credentials.ok_or_else(|| {
             Error::Config(
@@ -196,27 +260,46 @@ impl ClientBuilder {
         })?;
         let auth_headers = credentials.headers()?;
         let base_url = checked_base_url(&self.base_url)?;
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
-        let mut http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .pool_idle_timeout(self.pool_idle_timeout);
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        if let Some(timeout) = self.connect_timeout {
-            http = http.connect_timeout(timeout);
-        }
-        let http = http
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let custom_http = self.http_client.is_some();
+        let http = match self.http_client {
+            Some(_) if matches!(credentials, Credentials::ApiKey { .. }) => {
+                return Err(Error::Config(
+                    "http_client(…) works with an API token only: a reqwest::Client may follow \
+                     redirects, and would forward X-Auth-Email and X-Auth-Key to another host"
+                        .into(),
+                ));
+            }
+            Some(http) => http,
+            None => {
+                let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+                    Error::Config("the user agent is not a valid header value".into())
+                })?;
+                let mut http = reqwest::Client::builder()
+                    .user_agent(user_agent)
+                    .pool_idle_timeout(self.pool_idle_timeout)
+                    // Cloudflare's API does not redirect; following one could carry the
+                    // credentials to another origin.
+                    .redirect(reqwest::redirect::Policy::none());
+                if let Some(timeout) = self.connect_timeout {
+                    http = http.connect_timeout(timeout);
+                }
+                http.build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let (limit, window) = self.rate_limit;
         let state = ClientState {
             credentials,
             auth_headers,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
-            pacer: self.pace_requests.then(|| Arc::new(Pacer::default())),
+            pacer: self
+                .pace_requests
+                .then(|| Arc::new(Pacer::new(limit, window))),
             max_pacing_wait: self.max_pacing_wait,
+            timeout: self.timeout,
+            deadline: self.deadline,
+            custom_http,
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
@@ -257,6 +340,11 @@ impl Client {
     /// A builder with the documented defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// The base URL requests go to (without a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
     }
 
     /// A client configured from the environment: `CLOUDFLARE_API_TOKEN`, or `CLOUDFLARE_EMAIL`

@@ -1,5 +1,7 @@
 //! The crate's one error type.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,47 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+    },
+
+    /// Rate limited: a 429 after the retries, a 429 whose `retry-after` asks for longer than the
+    /// cap or the call's deadline allows, or a spent rate-limit budget that would not reset in
+    /// time (then nothing was sent). Cloudflare blocks a token for five minutes after a 429, so
+    /// the call fails at once rather than retrying into the block.
+    #[error(
+        "rate limited{}{}{}{}",
+        status.as_ref().map(|s| format!(" (HTTP {})", s.as_u16())).unwrap_or_default(),
+        retry_after.as_ref().map(|d| format!("; the server asks to wait {}", seconds(d))).unwrap_or_default(),
+        attempts_note(*attempts),
+        ray_note(ray_id.as_deref())
+    )]
+    RateLimited {
+        /// HTTP status of the response (429), or `None` when the client's pacing refused to send.
+        status: Option<StatusCode>,
+        /// How long the server (or the rate-limit window) asks to wait, when it says.
+        retry_after: Option<Duration>,
+        /// The envelope's `errors`, when the response carried one.
+        errors: Vec<ApiMessage>,
+        /// The `cf-ray` response header.
+        ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+
+    /// The server answered with a redirect. Cloudflare's API does not redirect, and following
+    /// one could send the credentials elsewhere, so none is followed.
+    #[error(
+        "the API answered HTTP {} with a redirect to {}; redirects are not followed{}",
+        status.as_u16(),
+        location.as_deref().unwrap_or("(no location)"),
+        ray_note(ray_id.as_deref())
+    )]
+    Redirected {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// Where it pointed: the scheme, host and port only (never a path, query or credentials).
+        location: Option<String>,
+        /// The `cf-ray` response header.
+        ray_id: Option<String>,
     },
 
     /// A response that is not a Cloudflare envelope, such as an HTML 502 from a proxy.
@@ -87,12 +130,13 @@ pub enum Error {
         ray_id: Option<String>,
     },
 
-    /// The request or the response did not complete within the configured timeout.
+    /// An attempt did not complete within the timeout, or the call within its deadline.
     #[error("the request timed out{}", attempts_note(*attempts))]
     Timeout {
-        /// The underlying error.
+        /// The underlying error; `None` when the call's deadline left no time for another wait
+        /// or attempt.
         #[source]
-        source: reqwest::Error,
+        source: Option<reqwest::Error>,
         /// How many times the request was sent.
         attempts: u32,
     },
@@ -144,18 +188,24 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. }
+            | Error::Redirected { status, .. }
             | Error::UnexpectedResponse { status, .. }
             | Error::Decode { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
-            Error::Timeout { source, .. } | Error::Transport { source, .. } => source.status(),
+            Error::RateLimited { status, .. } => *status,
+            Error::Timeout { source, .. } => source.as_ref().and_then(reqwest::Error::status),
+            Error::Transport { source, .. } => source.status(),
             Error::InvalidInput { .. } | Error::Config(_) => None,
         }
     }
 
-    /// Cloudflare's error codes, in order (empty unless this is [`Error::Api`]).
+    /// Cloudflare's error codes, in order (empty unless the response carried an envelope with
+    /// `errors`).
     pub fn codes(&self) -> Vec<i64> {
         match self {
-            Error::Api { errors, .. } => errors.iter().map(|e| e.code).collect(),
+            Error::Api { errors, .. } | Error::RateLimited { errors, .. } => {
+                errors.iter().map(|e| e.code).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -164,6 +214,8 @@ impl Error {
     pub fn ray_id(&self) -> Option<&str> {
         match self {
             Error::Api { ray_id, .. }
+            | Error::RateLimited { ray_id, .. }
+            | Error::Redirected { ray_id, .. }
             | Error::UnexpectedResponse { ray_id, .. }
             | Error::Decode { ray_id, .. }
             | Error::ResponseTooLarge { ray_id, .. } => ray_id.as_deref(),
@@ -171,23 +223,33 @@ impl Error {
         }
     }
 
-    /// How many times the request was sent (0 if it was refused before sending or if no
-    /// response was involved).
+    /// How many times the request was sent (0 if it was refused before sending).
     pub fn attempts(&self) -> u32 {
         match self {
             Error::Api { attempts, .. }
+            | Error::RateLimited { attempts, .. }
             | Error::UnexpectedResponse { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Transport { attempts, .. } => *attempts,
-            _ => 0,
+            Error::Redirected { .. } | Error::Decode { .. } | Error::ResponseTooLarge { .. } => 1,
+            Error::InvalidInput { .. } | Error::Config(_) => 0,
         }
     }
 
-    /// Whether sending the same request again could succeed: timeouts, connection failures,
-    /// and HTTP 408, 409, 429 and 5xx.
+    /// How long the server asked to wait before trying again, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same request again later could succeed: timeouts, connection
+    /// failures, rate limits, and HTTP 408, 409 and 5xx. (Whether the client itself retried is
+    /// another matter: see the README's retry table.)
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. } | Error::Transport { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
                 retryable_status(*status)
             }
@@ -197,6 +259,7 @@ impl Error {
 
     pub(crate) fn set_attempts(&mut self, n: u32) {
         if let Error::Api { attempts, .. }
+        | Error::RateLimited { attempts, .. }
         | Error::UnexpectedResponse { attempts, .. }
         | Error::Timeout { attempts, .. }
         | Error::Transport { attempts, .. } = self
@@ -208,7 +271,7 @@ impl Error {
     pub(crate) fn from_reqwest(source: reqwest::Error) -> Self {
         if source.is_timeout() {
             Error::Timeout {
-                source,
+                source: Some(source),
                 attempts: 1,
             }
         } else {
@@ -216,6 +279,21 @@ impl Error {
                 source,
                 attempts: 1,
             }
+        }
+    }
+
+    /// A generated builder's refusal: a value that was never set, or did not convert.
+    pub(crate) fn from_builder(field: &str, problem: String) -> Self {
+        let unset = problem
+            .strip_prefix(field)
+            .is_some_and(|rest| rest == " was not initialized");
+        Error::InvalidInput {
+            field: field.to_string(),
+            problem: if unset {
+                "is required and was not set".into()
+            } else {
+                problem
+            },
         }
     }
 }
@@ -251,4 +329,8 @@ fn attempts_note(attempts: u32) -> String {
 
 fn ray_note(ray: Option<&str>) -> String {
     ray.map(|r| format!(" [cf-ray {r}]")).unwrap_or_default()
+}
+
+fn seconds(d: &Duration) -> String {
+    format!("{} s", d.as_secs_f64().ceil() as u64)
 }

@@ -1,185 +1,327 @@
-//! Rate-limit pacing: reads what the server says of its limit and holds requests back rather
-//! than letting a bulk job run into a 429 (which at Cloudflare blocks the token for minutes).
+//! Rate-limit pacing: keeps a client (and its clones) inside the API's request budget, so that a
+//! bulk job never runs into a 429, which at Cloudflare blocks the token for five minutes.
+//!
+//! The budget is a sliding window: at most `limit` requests in any `window`. It starts as
+//! Cloudflare's documented global limit (1200 requests per 5 minutes per user) and follows what
+//! responses say: `Ratelimit-Policy` (`"default";q=1200;w=300`) sets it; `Ratelimit`
+//! (`"default";r=0;t=12`) and `X-RateLimit-*` account for requests this client did not send.
+//!
+//! A request counts from when it is sent until `window` after its response came back (the server
+//! counted it somewhere in between, so this never undercounts). Completed requests are kept as
+//! counts per second: memory is bounded by the window, not by the traffic. Every value read from
+//! a header is checked: a window or reset that is not plausible is ignored, never waited for.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-/// The window the server last described.
-#[derive(Debug, Default)]
-struct Window {
-    /// Requests still allowed in the window, counting those sent since the server said so.
-    remaining: Option<u64>,
-    /// When the window ends.
-    reset_at: Option<Instant>,
-    /// Requests per window, once known.
-    limit: Option<u64>,
-    /// Length of the window, once known (`Ratelimit-Policy: …;w=60`).
-    length: Option<Duration>,
-    /// Requests sent whose response has not come back: they may land in the next window.
-    in_flight: u64,
-}
+use crate::Error;
+
+/// Cloudflare's documented global limit: 1200 requests per five minutes per user.
+pub(crate) const CLOUDFLARE_LIMIT: u32 = 1200;
+/// The window of that limit.
+pub(crate) const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
+/// A window, reset or lockout longer than this is not believed.
+const PLAUSIBLE_WINDOW: u64 = 3600;
+/// A quota larger than this is not believed.
+const PLAUSIBLE_LIMIT: u64 = 10_000_000;
+/// How often to look again when the room left is held by requests still in flight.
+const POLL: Duration = Duration::from_millis(20);
 
 /// Shared by every clone of a client (one token, one budget).
-#[derive(Debug, Default)]
-pub(crate) struct Pacer {
-    window: Mutex<Window>,
+#[derive(Debug)]
+pub(crate) struct Pacer(Mutex<Budget>);
+
+#[derive(Debug)]
+struct Budget {
+    limit: u64,
+    window: u64,
+    /// Second 0 of the per-second counts (the first request's time).
+    origin: Option<Instant>,
+    /// Completed requests as `(second since origin, count)`, oldest first, and their sum.
+    done: VecDeque<(u64, u64)>,
+    counted: u64,
+    in_flight: u64,
+    /// No request before this (a 429's `retry-after`, or `Ratelimit: r=0;t=…`).
+    blocked_until: Option<Instant>,
 }
 
-static RATE_LIMIT_HEADERS: [HeaderName; 3] = [
-    HeaderName::from_static("ratelimit"),
-    HeaderName::from_static("ratelimit-policy"),
-    HeaderName::from_static("x-ratelimit-remaining"),
-];
+impl Pacer {
+    /// Starts from a budget of `limit` requests per `window` (whole seconds, at least one).
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Pacer(Mutex::new(Budget {
+            limit: u64::from(limit.max(1)),
+            window: window.as_secs().max(1),
+            origin: None,
+            done: VecDeque::new(),
+            counted: 0,
+            in_flight: 0,
+            blocked_until: None,
+        }))
+    }
 
-/// A request's place in the budget: in flight until dropped.
+    /// Waits until the budget has room, then takes one request from it. Fails at once, sending
+    /// nothing, when the wait would be longer than `max_wait` or end after `deadline`.
+    pub async fn wait_turn(
+        &self,
+        deadline: Option<Instant>,
+        max_wait: Duration,
+    ) -> Result<Turn<'_>, Error> {
+        loop {
+            let at = match self.0.lock() {
+                Ok(mut budget) => match budget.next_free(Instant::now()) {
+                    None => {
+                        budget.in_flight += 1;
+                        return Ok(Turn(Some(self)));
+                    }
+                    Some(at) => at,
+                },
+                Err(_) => return Ok(Turn(None)),
+            };
+            let wait = at.saturating_duration_since(Instant::now());
+            if wait > max_wait || deadline.is_some_and(|d| at > d) {
+                return Err(Error::RateLimited {
+                    status: None,
+                    retry_after: Some(wait),
+                    errors: Vec::new(),
+                    ray_id: None,
+                    attempts: 0,
+                });
+            }
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "rate-limit budget spent; pacing"
+            );
+            tokio::time::sleep_until(at).await;
+        }
+    }
+}
+
+/// A request's place in the budget, from when it is sent. Dropped without [`Turn::answered`]
+/// or [`Turn::not_sent`] (a timeout, a broken connection), it counts as having reached the server.
 pub(crate) struct Turn<'a>(Option<&'a Pacer>);
+
+impl Turn<'_> {
+    /// A turn that tracks nothing (pacing off).
+    pub fn untracked() -> Self {
+        Turn(None)
+    }
+
+    /// The response came back: it counts from now, and its headers teach the budget.
+    pub fn answered(
+        mut self,
+        headers: &HeaderMap,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    ) {
+        self.settle(|budget, now| {
+            budget.observe(now, headers, status, retry_after);
+            budget.record(now, 1);
+        });
+    }
+
+    /// The request never reached the server (the connection could not be made).
+    pub fn not_sent(mut self) {
+        self.settle(|_, _| {});
+    }
+
+    fn settle(&mut self, f: impl FnOnce(&mut Budget, Instant)) {
+        if let Some(pacer) = self.0.take()
+            && let Ok(mut budget) = pacer.0.lock()
+        {
+            // While `f` runs the request still counts as in flight: a response's `remaining`
+            // already counts it.
+            f(&mut budget, Instant::now());
+            budget.in_flight = budget.in_flight.saturating_sub(1);
+        }
+    }
+}
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        if let Some(pacer) = self.0
-            && let Ok(mut w) = pacer.window.lock()
+        self.settle(|budget, now| budget.record(now, 1));
+    }
+}
+
+impl Budget {
+    /// Whole seconds since the origin, rounded up: a request counts until the end of the second
+    /// it ended in, plus the window.
+    fn second(&mut self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(*self.origin.get_or_insert(now));
+        since.as_secs() + u64::from(since.subsec_nanos() > 0)
+    }
+
+    fn record(&mut self, now: Instant, count: u64) {
+        let second = self.second(now);
+        match self.done.back_mut() {
+            Some((s, n)) if *s == second => *n = n.saturating_add(count),
+            _ => self.done.push_back((second, count)),
+        }
+        self.counted = self.counted.saturating_add(count);
+    }
+
+    /// When the requests completed in `second` leave the window.
+    fn expiry(&self, second: u64) -> Option<Instant> {
+        let secs = second.checked_add(self.window)?;
+        self.origin?.checked_add(Duration::from_secs(secs))
+    }
+
+    /// `None` when a request may go now, else when to look again.
+    fn next_free(&mut self, now: Instant) -> Option<Instant> {
+        if let Some(until) = self.blocked_until.filter(|until| *until > now) {
+            return Some(until);
+        }
+        while let Some(&(second, count)) = self.done.front() {
+            if self.expiry(second).is_some_and(|at| at > now) {
+                break;
+            }
+            self.done.pop_front();
+            self.counted = self.counted.saturating_sub(count);
+        }
+        let used = self.counted.saturating_add(self.in_flight);
+        if used < self.limit {
+            return None;
+        }
+        // Room comes back as completed requests leave the window; those still in flight leave
+        // it only a window after they end.
+        let mut needed = used + 1 - self.limit;
+        for &(second, count) in &self.done {
+            if count >= needed {
+                return Some(self.expiry(second).unwrap_or(now + POLL));
+            }
+            needed -= count;
+        }
+        Some(now + POLL)
+    }
+
+    fn block_for(&mut self, now: Instant, wait: Duration) {
+        if let Some(until) = now.checked_add(wait) {
+            self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+        }
+    }
+
+    /// Learns from a response: the policy, what the server says remains (requests it counts
+    /// that this client did not send take room until they leave the window), and how long a
+    /// 429 blocks.
+    fn observe(
+        &mut self,
+        now: Instant,
+        headers: &HeaderMap,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    ) {
+        if status == StatusCode::TOO_MANY_REQUESTS
+            && let Some(wait) = retry_after.filter(|w| w.as_secs() <= PLAUSIBLE_WINDOW)
         {
-            w.in_flight = w.in_flight.saturating_sub(1);
+            self.block_for(now, wait);
+        }
+        let Some(reading) = Reading::of(headers) else {
+            return;
+        };
+        if let Some(limit) = reading.limit.filter(|l| (1..=PLAUSIBLE_LIMIT).contains(l)) {
+            self.limit = limit;
+        }
+        if let Some(window) = reading
+            .window
+            .filter(|w| (1..=PLAUSIBLE_WINDOW).contains(w))
+            && window != self.window
+        {
+            // What was counted stays counted, as if it had all ended now.
+            let counted = std::mem::take(&mut self.counted);
+            self.done.clear();
+            self.window = window;
+            self.record(now, counted);
+        }
+        // A reset beyond the window (an epoch time in seconds or milliseconds, or garbage)
+        // makes the whole reading incoherent: none of it is acted on.
+        let reset = match reading.reset {
+            Some(Reset::After(secs)) => Some(secs),
+            Some(Reset::At(date)) => Some(
+                date.duration_since(SystemTime::now())
+                    .map_or(0, |d| d.as_secs()),
+            ),
+            None => None,
+        };
+        if reset.is_some_and(|secs| secs > self.window) {
+            return;
+        }
+        if let Some(remaining) = reading.remaining {
+            let here = self
+                .limit
+                .saturating_sub(self.counted.saturating_add(self.in_flight));
+            if remaining < here {
+                self.record(now, here - remaining);
+            }
+            if let (0, Some(secs)) = (remaining, reset) {
+                self.block_for(now, Duration::from_secs(secs));
+            }
         }
     }
 }
 
-/// What one response said: `(remaining, seconds until reset, limit, window length)`.
-type Reading = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
-
-impl Pacer {
-    /// Waits, if the window is spent, until it resets (at most `max_wait` at a time), then
-    /// takes one request from the budget. The request counts as in flight until the returned
-    /// turn is dropped.
-    pub async fn wait_turn(&self, max_wait: Duration) -> Turn<'_> {
-        loop {
-            let wait = {
-                let Ok(mut w) = self.window.lock() else {
-                    return Turn(None);
-                };
-                let now = Instant::now();
-                if let Some(at) = w.reset_at.filter(|at| *at <= now) {
-                    // A new window: the full limit, less what is still on its way and may be
-                    // counted in it.
-                    w.remaining = w.limit.map(|limit| limit.saturating_sub(w.in_flight));
-                    w.reset_at = w.length.map(|len| at + len).filter(|next| *next > now);
-                }
-                match (w.remaining, w.reset_at) {
-                    (Some(0), Some(at)) => Some((at - now).min(max_wait)),
-                    // Spent, and the server has not yet said when the window ends: ask again
-                    // shortly rather than send blind.
-                    (Some(0), None) if w.in_flight > 0 => {
-                        Some(Duration::from_millis(50).min(max_wait))
-                    }
-                    (remaining, _) => {
-                        w.remaining = remaining.map(|n| n.saturating_sub(1));
-                        w.in_flight += 1;
-                        None
-                    }
-                }
-            };
-            match wait {
-                None => return Turn(Some(self)),
-                Some(d) => {
-                    tracing::debug!(
-                        wait_ms = d.as_millis() as u64,
-                        "rate limit window spent; pacing"
-                    );
-                    tokio::time::sleep(d.max(Duration::from_millis(1))).await;
-                }
-            }
-        }
-    }
-
-    /// Learns from a response's rate-limit headers. A 429's `retry-after` is left to the retry
-    /// policy (and its cap); only what the rate-limit headers say paces later requests.
-    pub fn observe(&self, headers: &HeaderMap) {
-        // The common case, a server that says nothing of its limits, costs three lookups.
-        if !RATE_LIMIT_HEADERS
-            .iter()
-            .any(|name| headers.contains_key(name))
-        {
-            return;
-        }
-        let (remaining, reset, limit, length) = read(headers);
-        if remaining.is_none() && limit.is_none() {
-            return;
-        }
-        let Ok(mut w) = self.window.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if let Some(limit) = limit {
-            w.limit = Some(limit);
-        }
-        if let Some(length) = length {
-            w.length = Some(Duration::from_secs(length));
-        }
-        let (Some(remaining), Some(reset)) = (remaining, reset) else {
-            return;
-        };
-        let reset_at = now + Duration::from_secs(reset);
-        let new_window = w
-            .reset_at
-            .is_none_or(|at| reset_at > at + Duration::from_secs(1));
-        if new_window {
-            w.remaining = Some(remaining);
-            w.reset_at = Some(reset_at);
-        } else {
-            // Same window: requests sent since this response left count against it too.
-            w.remaining = Some(w.remaining.map_or(remaining, |r| r.min(remaining)));
-        }
-        if w.limit.is_none() {
-            w.limit = Some(remaining + 1);
-        }
-    }
+/// What one response says of the rate limit.
+#[derive(Debug, Default, PartialEq)]
+struct Reading {
+    remaining: Option<u64>,
+    reset: Option<Reset>,
+    limit: Option<u64>,
+    window: Option<u64>,
 }
 
-/// Reads `Ratelimit` (`"default";r=50;t=30`, or the older `limit=100, remaining=50, reset=30`),
-/// `Ratelimit-Policy` (`"default";q=100;w=60`) and `X-RateLimit-{Limit,Remaining,Reset}`.
-fn read(headers: &HeaderMap) -> Reading {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let param = |value: &str, keys: &[&str]| {
-        value.split([';', ',']).find_map(|part| {
-            let (k, v) = part.trim().split_once('=')?;
-            keys.contains(&k.trim())
-                .then(|| v.trim().trim_matches('"').parse::<u64>().ok())
-                .flatten()
-        })
-    };
-    let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
-    let ratelimit = text("ratelimit").unwrap_or_default();
-    let policy = text("ratelimit-policy").unwrap_or_default();
-    let remaining =
-        param(ratelimit, &["r", "remaining"]).or_else(|| number("x-ratelimit-remaining"));
-    let reset = param(ratelimit, &["t", "reset"])
-        .or_else(|| number("x-ratelimit-reset"))
-        .map(|t| {
-            // Some servers send the reset as a Unix time rather than a number of seconds.
-            const EPOCH_2001: u64 = 1_000_000_000;
-            if t > EPOCH_2001 {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                t.saturating_sub(now)
-            } else {
-                t
-            }
+#[derive(Debug, PartialEq)]
+enum Reset {
+    After(u64),
+    At(SystemTime),
+}
+
+impl Reading {
+    /// Reads `Ratelimit` (`"default";r=50;t=30`, or the older `limit=100, remaining=50,
+    /// reset=30`), `Ratelimit-Policy` (`"default";q=100;w=60`, or `100;w=60`) and
+    /// `X-RateLimit-{Limit,Remaining,Reset}` (the reset in seconds or as an HTTP date). Of a
+    /// list, the first item. `None` when there is none of them, the common case.
+    fn of(headers: &HeaderMap) -> Option<Reading> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let (ratelimit, policy) = (text("ratelimit"), text("ratelimit-policy"));
+        let (x_limit, x_remaining) = (text("x-ratelimit-limit"), text("x-ratelimit-remaining"));
+        if ratelimit.is_none() && policy.is_none() && x_limit.is_none() && x_remaining.is_none() {
+            return None;
+        }
+        let number = |v: &str| v.trim().trim_matches('"').parse::<u64>().ok();
+        let param = |value: Option<&str>, key: &str| {
+            value?.split(',').next()?.split(';').find_map(|part| {
+                let (k, v) = part.trim().split_once('=')?;
+                (k.trim() == key).then(|| number(v)).flatten()
+            })
+        };
+        let older = |value: Option<&str>, key: &str| {
+            value?.split([',', ';']).find_map(|part| {
+                let (k, v) = part.trim().split_once('=')?;
+                (k.trim() == key).then(|| number(v)).flatten()
+            })
+        };
+        let x_reset = text("x-ratelimit-reset").and_then(|v| match number(v) {
+            Some(secs) => Some(Reset::After(secs)),
+            None => httpdate::parse_http_date(v.trim()).ok().map(Reset::At),
         });
-    let limit = param(policy, &["q"])
-        .or_else(|| {
-            policy
-                .split([';', ','])
-                .next()
-                .and_then(|v| v.trim().parse().ok())
+        Some(Reading {
+            remaining: param(ratelimit, "r")
+                .or_else(|| older(ratelimit, "remaining"))
+                .or_else(|| x_remaining.and_then(number)),
+            reset: param(ratelimit, "t")
+                .or_else(|| older(ratelimit, "reset"))
+                .map(Reset::After)
+                .or(x_reset),
+            limit: param(policy, "q")
+                .or_else(|| number(policy?.split([',', ';']).next()?))
+                .or_else(|| older(ratelimit, "limit"))
+                .or_else(|| x_limit.and_then(number)),
+            window: param(policy, "w"),
         })
-        .or_else(|| param(ratelimit, &["limit"]))
-        .or_else(|| number("x-ratelimit-limit"));
-    let length = param(policy, &["w"]);
-    (remaining, reset, limit, length)
+    }
 }
 
 #[cfg(test)]
@@ -195,36 +337,106 @@ mod tests {
         h
     }
 
+    fn reading(
+        remaining: u64,
+        reset: u64,
+        limit: Option<u64>,
+        window: Option<u64>,
+    ) -> Option<Reading> {
+        Some(Reading {
+            remaining: Some(remaining),
+            reset: Some(Reset::After(reset)),
+            limit,
+            window,
+        })
+    }
+
     #[test]
     fn reads_every_header_form() {
         let h = headers(&[
             ("ratelimit", r#""default";r=50;t=30"#),
             ("ratelimit-policy", r#""burst";q=100;w=60"#),
         ]);
-        assert_eq!(read(&h), (Some(50), Some(30), Some(100), Some(60)));
+        assert_eq!(Reading::of(&h), reading(50, 30, Some(100), Some(60)));
         let h = headers(&[("ratelimit", "limit=100, remaining=5, reset=7")]);
-        assert_eq!(read(&h), (Some(5), Some(7), Some(100), None));
+        assert_eq!(Reading::of(&h), reading(5, 7, Some(100), None));
         let h = headers(&[
             ("x-ratelimit-limit", "1200"),
             ("x-ratelimit-remaining", "3"),
             ("x-ratelimit-reset", "12"),
         ]);
-        assert_eq!(read(&h), (Some(3), Some(12), Some(1200), None));
-        assert_eq!(read(&HeaderMap::new()), (None, None, None, None));
+        assert_eq!(Reading::of(&h), reading(3, 12, Some(1200), None));
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        ]);
+        let at = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(Reading::of(&h).unwrap().reset, Some(Reset::At(at)));
+        assert_eq!(Reading::of(&HeaderMap::new()), None);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_spent_window_holds_requests_until_it_resets() {
-        let pacer = Pacer::default();
-        pacer.observe(&headers(&[("ratelimit", r#""default";r=1;t=10"#)]));
+    async fn a_spent_window_holds_requests_until_room_comes_back() {
+        let pacer = Pacer::new(2, Duration::from_secs(10));
         let start = Instant::now();
-        drop(pacer.wait_turn(Duration::from_secs(600)).await); // takes the last one
+        for _ in 0..2 {
+            let turn = pacer
+                .wait_turn(None, Duration::from_secs(60))
+                .await
+                .unwrap();
+            turn.answered(&HeaderMap::new(), StatusCode::OK, None);
+        }
         assert_eq!(start.elapsed(), Duration::ZERO);
-        drop(pacer.wait_turn(Duration::from_secs(600)).await); // waits for the reset
-        assert!(
-            start.elapsed() >= Duration::from_secs(10),
-            "{:?}",
-            start.elapsed()
-        );
+        pacer
+            .wait_turn(None, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .not_sent();
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_cap_is_refused_at_once() {
+        let pacer = Pacer::new(1, Duration::from_secs(300));
+        let turn = pacer
+            .wait_turn(None, Duration::from_secs(60))
+            .await
+            .unwrap();
+        turn.answered(&HeaderMap::new(), StatusCode::OK, None);
+        let start = Instant::now();
+        let refused = pacer
+            .wait_turn(None, Duration::from_secs(60))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(refused.retry_after(), Some(Duration::from_secs(300)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_implausible_reset_is_not_waited_for() {
+        let pacer = Pacer::new(100, Duration::from_secs(60));
+        let epoch_ms = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1798761600000"),
+        ]);
+        let huge = headers(&[
+            ("x-ratelimit-reset", "18446744073709551615"),
+            ("x-ratelimit-remaining", "0"),
+        ]);
+        for hostile in [epoch_ms, huge] {
+            let turn = pacer
+                .wait_turn(None, Duration::from_secs(600))
+                .await
+                .unwrap();
+            turn.answered(&hostile, StatusCode::OK, None);
+            let start = Instant::now();
+            pacer
+                .wait_turn(None, Duration::from_secs(600))
+                .await
+                .unwrap()
+                .not_sent();
+            assert_eq!(start.elapsed(), Duration::ZERO);
+        }
     }
 }

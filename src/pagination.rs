@@ -69,33 +69,44 @@ pub struct ResultInfo {
 impl<T> Page<T> {
     /// The number of the page after this one, or `None` when this is the last: an empty page,
     /// the last of `total_pages`, the end of `total_count`, or a page shorter than `per_page`.
-    pub fn next_page(&self, this_page: u64) -> Option<u64> {
+    /// `this_page` is the page asked for, of the type the generated `page()` takes.
+    pub fn next_page(&self, this_page: i64) -> Option<i64> {
         if self.result.is_empty() {
             return None;
         }
-        let info = self.result_info.clone().unwrap_or_default();
-        let more = match (info.total_pages, info.total_count, info.per_page) {
-            (Some(pages), _, _) => this_page < pages,
-            (None, Some(total), Some(per_page)) => this_page.saturating_mul(per_page) < total,
+        let info = self.result_info.as_ref();
+        let field = |f: fn(&ResultInfo) -> Option<u64>| info.and_then(f);
+        let this = u64::try_from(this_page).ok()?;
+        let more = match (
+            field(|i| i.total_pages),
+            field(|i| i.total_count),
+            field(|i| i.per_page),
+        ) {
+            (Some(pages), _, _) => this < pages,
+            (None, Some(total), Some(per_page)) => this.saturating_mul(per_page) < total,
             (None, None, Some(per_page)) => self.result.len() as u64 >= per_page,
-            // Nothing said: ask for the next page; an empty one ends the list.
+            // Nothing said: ask for the next page; an empty or repeated one ends the list.
             (None, _, None) => true,
         };
-        more.then_some(this_page + 1)
+        if more { this_page.checked_add(1) } else { None }
     }
 }
 
 /// Turns a list operation into a lazy stream of its items across pages. `fetch(n)` sends the
-/// request for page `n` (from 1); the next page is fetched only when the stream reaches it. An
-/// error is yielded once and ends the stream.
+/// request for page `n` (from 1; the integer type of the generated `page()`); the next page is
+/// fetched only when the stream reaches it. An error is yielded once and ends the stream.
+///
+/// The list ends at an empty page, at `total_pages` (or `total_count`), and also when the server
+/// ignores `page`: a page whose `result_info.page` is not the one asked for, or whose items are
+/// those of the page before, ends it without being yielded again.
 ///
 /// ```no_run
 /// # async fn demo(client: cloudflare_dns_settings::Client) -> Result<(), cloudflare_dns_settings::Error> {
-/// use cloudflare_dns_settings::{ResultExt, paginate};
+/// use cloudflare_dns_settings::paginate;
 /// use futures_util::TryStreamExt;
 /// let account = "023e105f4ecef8ad9ca31a8372d0c353";
 /// let views: Vec<_> = paginate(|page| {
-///     client.account_views_list().account_id(account).page(page as i64).per_page(100).send().into_result()
+///     client.account_views_list().account_id(account).page(page).per_page(100).send()
 /// })
 /// .try_collect()
 /// .await?;
@@ -103,18 +114,21 @@ impl<T> Page<T> {
 /// ```
 pub fn paginate<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>>
 where
-    F: FnMut(u64) -> Fut,
+    T: Clone + PartialEq,
+    F: FnMut(i64) -> Fut,
     Fut: Future<Output = Result<Page<T>, Error>>,
 {
     struct State<F, T> {
         fetch: F,
-        next: Option<u64>,
+        next: Option<i64>,
         items: VecDeque<T>,
+        previous: Vec<T>,
     }
     let start = State {
         fetch,
         next: Some(1),
         items: VecDeque::new(),
+        previous: Vec::new(),
     };
     futures_util::stream::unfold(start, |mut state| async move {
         loop {
@@ -124,7 +138,13 @@ where
             let page = state.next.take()?;
             match (state.fetch)(page).await {
                 Ok(fetched) => {
+                    let echoed = fetched.result_info.as_ref().and_then(|i| i.page);
+                    let ignored = echoed.is_some_and(|p| i64::try_from(p) != Ok(page));
+                    if ignored || (page > 1 && fetched.result == state.previous) {
+                        return None;
+                    }
                     state.next = fetched.next_page(page);
+                    state.previous.clone_from(&fetched.result);
                     state.items.extend(fetched.result);
                 }
                 Err(error) => return Some((Err(error), state)),

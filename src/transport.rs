@@ -1,213 +1,292 @@
-//! The hooks progenitor calls around every request: authentication, the spec's checks, pacing,
-//! sending with retries, the bounded read of the response, and the envelope. Nothing here names
-//! an endpoint.
+//! The path of every call, from the request the generated operation built to its typed result:
+//! the spec's checks, authentication, pacing, sending with retries under one deadline, the
+//! bounded read of the body, and the one decode of the envelope. Nothing here names an endpoint.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::client::ClientState;
-use crate::envelope::{self, ResponseMeta};
-use crate::{Client, Error, retry, validate};
+use crate::envelope::{self, Received};
+use crate::pacing::Turn;
+use crate::validate::{self, Operation};
+use crate::{Client, Error, Page, retry};
 
-/// progenitor adds this header (from the spec's `info.version`) to every request; it means
-/// nothing to Cloudflare, and a client sends only the headers it means to.
-const PROGENITOR_VERSION_HEADER: &str = "api-version";
-
-impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let headers = request.headers_mut();
-        headers.remove(PROGENITOR_VERSION_HEADER);
-        for (name, value) in &self.inner().auth_headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        validate::check_request(info.operation_id, request).map_err(|error| {
-            let message = error.to_string();
-            envelope::with_record(|record| record.error = Some(error));
-            progenitor_client::Error::InvalidRequest(message)
-        })
-    }
-
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        // One span per call; never the body, never a header (the auth headers are in them).
-        let operation = validate::operation(info.operation_id);
-        let paginated = operation.is_some_and(|op| op.paginated);
-        let span = tracing::debug_span!(
-            "cloudflare_dns_settings.call",
-            operation = info.operation_id,
-            method = %request.method(),
-            path = operation.map_or("(unknown)", |op| op.path_template),
-            status = Empty,
-            attempts = Empty,
-            cf_ray = Empty,
-        );
-        send_with_retries(self.inner(), self.client(), request, paginated)
-            .instrument(span)
-            .await
-    }
-}
-
-async fn send_with_retries(
-    state: &ClientState,
-    http: &reqwest::Client,
+/// Sends the request of `op` and decodes the envelope's `result` as `T`.
+pub(crate) async fn call<T: DeserializeOwned>(
+    client: &Client,
     request: Request,
-    paginated: bool,
-) -> reqwest::Result<Response> {
-    let policy = &state.retry;
-    let mut attempts = 0;
-    while attempts < policy.max_retries {
-        // Send a copy and keep the request for the next attempt. Generated operations send
-        // JSON bytes, which always copy; a stream could not, and is sent once, below.
-        let Some(copy) = request.try_clone() else {
-            break;
-        };
-        attempts += 1;
-        match send_once(state, http, copy, attempts).await {
-            Ok(response) => match retry::retry_reason(response.status(), response.headers()) {
-                None => return finish(state, response, paginated).await,
-                Some(reason) => {
-                    let headers = response.headers().clone();
-                    drop(response);
-                    backoff(policy, attempts, Some(&headers), &reason).await;
-                }
-            },
-            Err(error) if retry::retryable_error(&error) => {
-                backoff(policy, attempts, None, &error.to_string()).await;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    // The last attempt sends the request itself: whatever comes back is the answer.
-    let response = send_once(state, http, request, attempts + 1).await?;
-    finish(state, response, paginated).await
+    op: &'static Operation,
+) -> Result<T, Error> {
+    envelope::result(&execute(client, request, op).await?)
 }
 
-/// One attempt: waits for its turn in the rate-limit budget, sends, and lets the pacer learn
-/// from the response.
-async fn send_once(
-    state: &ClientState,
-    http: &reqwest::Client,
+/// Sends the request of `op`, a list, and decodes one page of it.
+pub(crate) async fn call_page<T: DeserializeOwned>(
+    client: &Client,
     request: Request,
-    attempt: u32,
-) -> reqwest::Result<Response> {
-    tracing::Span::current().record("attempts", attempt);
-    envelope::with_record(|record| record.attempts = attempt);
-    let _turn = match &state.pacer {
-        Some(pacer) => Some(pacer.wait_turn(state.max_pacing_wait).await),
-        None => None,
-    };
-    let response = http.execute(request).await?;
-    if let Some(pacer) = &state.pacer {
-        pacer.observe(response.headers());
-    }
-    Ok(response)
+    op: &'static Operation,
+) -> Result<Page<T>, Error> {
+    envelope::page(&execute(client, request, op).await?)
 }
 
-/// Reads the final response (bounded) and unwraps its envelope.
-async fn finish(
-    state: &ClientState,
-    response: Response,
-    paginated: bool,
-) -> reqwest::Result<Response> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let ray_id = envelope::ray_id(&headers);
-    let span = tracing::Span::current();
-    span.record("status", status.as_u16());
-    if let Some(ray) = &ray_id {
-        span.record("cf_ray", ray.as_str());
+/// Everything up to a successful response read in full; any other outcome is an [`Error`].
+async fn execute(
+    client: &Client,
+    mut request: Request,
+    op: &'static Operation,
+) -> Result<Received, Error> {
+    validate::check_url(op, request.url())?;
+    let state = &client.inner;
+    let headers = request.headers_mut();
+    for (name, value) in &state.auth_headers {
+        headers.insert(name.clone(), value.clone());
     }
-    envelope::with_record(|record| {
-        record.meta = ResponseMeta {
-            status: Some(status),
-            ray_id: ray_id.clone(),
-            paginated,
-        }
-    });
-    let body = match read_capped(response, state.max_response_bytes).await? {
-        Ok(body) => body,
-        Err(limit) => {
-            return Ok(failed(
-                status,
-                headers,
-                Error::ResponseTooLarge {
-                    status,
-                    limit,
-                    ray_id,
-                },
-            ));
-        }
-    };
-    Ok(
-        match envelope::unwrap_envelope(status, &headers, &body, paginated) {
-            Ok(result) => rebuilt(status, headers, result),
-            Err(error) => failed(status, headers, error),
-        },
-    )
-}
-
-async fn backoff(
-    policy: &retry::RetryPolicy,
-    attempt: u32,
-    headers: Option<&HeaderMap>,
-    reason: &str,
-) {
-    let delay: Duration = policy.delay(attempt, headers);
-    tracing::debug!(
-        attempt,
-        reason,
-        delay_ms = delay.as_millis() as u64,
-        "retrying"
+    // One span per call; never the body, never a header (the auth headers are in them).
+    let span = tracing::debug_span!(
+        "cloudflare_dns_settings.call",
+        operation = op.id,
+        method = %op.method,
+        path = op.path,
+        status = Empty,
+        attempts = Empty,
+        cf_ray = Empty,
     );
-    tokio::time::sleep(delay).await;
+    send(state, &client.client, request, op)
+        .instrument(span)
+        .await
 }
 
-/// Reads the body, stopping at `limit` bytes: `Ok(Err(limit))` when it is larger.
+async fn send(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: Request,
+    op: &'static Operation,
+) -> Result<Received, Error> {
+    let deadline = state.deadline.and_then(|d| Instant::now().checked_add(d));
+    let policy = &state.retry;
+    let idempotent = op.idempotent || policy.retry_non_idempotent;
+    let mut next = Some(request);
+    let mut attempt = 0u32;
+    loop {
+        let Some(mut request) = next.take() else {
+            return Err(Error::Config("a request was sent without a request".into()));
+        };
+        // Keep a copy for another attempt unless this is the last one. Generated operations
+        // send JSON bytes, which always copy; a stream could not, and is sent once.
+        if attempt < policy.max_retries {
+            next = request.try_clone();
+        }
+        attempt += 1;
+        let turn = match &state.pacer {
+            Some(pacer) => pacer
+                .wait_turn(deadline, state.max_pacing_wait)
+                .await
+                .map_err(|mut e| {
+                    e.set_attempts(attempt - 1);
+                    e
+                })?,
+            None => Turn::untracked(),
+        };
+        let timeout = attempt_timeout(state.timeout, deadline).ok_or(Error::Timeout {
+            source: None,
+            attempts: attempt - 1,
+        })?;
+        *request.timeout_mut() = timeout;
+        // A client of the caller's own may follow redirects; ours never does.
+        let sent_to = state.custom_http.then(|| request.url().clone());
+        tracing::Span::current().record("attempts", attempt);
+
+        let failure = match http.execute(request).await {
+            Err(error) => {
+                let reached_server = !error.is_connect();
+                if reached_server {
+                    drop(turn);
+                } else {
+                    turn.not_sent();
+                }
+                let retry = next.is_some() && retry::error_is_retryable(&error, idempotent);
+                let mut error = Error::from_reqwest(error);
+                error.set_attempts(attempt);
+                if !retry {
+                    return Err(error);
+                }
+                Retry {
+                    error,
+                    asked: None,
+                    reason: "connection",
+                }
+            }
+            Ok(mut response) => {
+                let status = response.status();
+                let headers = std::mem::take(response.headers_mut());
+                let asked = (!status.is_success())
+                    .then(|| retry::retry_after(&headers))
+                    .flatten();
+                turn.answered(&headers, status, asked);
+                let span = tracing::Span::current();
+                span.record("status", status.as_u16());
+                if let Some(ray) = headers.get("cf-ray").and_then(|v| v.to_str().ok()) {
+                    span.record("cf_ray", ray);
+                }
+                if status.is_redirection() || sent_to.is_some_and(|url| url != *response.url()) {
+                    return Err(redirected(status, &headers, &response));
+                }
+                if status.is_success() {
+                    let body = read_capped(
+                        response,
+                        state.max_response_bytes,
+                        status,
+                        &headers,
+                        attempt,
+                    )
+                    .await?;
+                    return Ok(Received {
+                        status,
+                        headers,
+                        body,
+                        attempts: attempt,
+                    });
+                }
+                let retry =
+                    next.is_some() && retry::response_is_retryable(status, &headers, idempotent);
+                // A wait longer than the cap (Cloudflare blocks for 5 minutes after a 429) is
+                // not retried into: the call fails now, saying how long the server asked for.
+                let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
+                let body = read_capped(
+                    response,
+                    state.max_response_bytes,
+                    status,
+                    &headers,
+                    attempt,
+                )
+                .await?;
+                let error = envelope::failed(status, &headers, &body, attempt, asked);
+                if !(retry && within_cap) {
+                    return Err(error);
+                }
+                Retry {
+                    error,
+                    asked,
+                    reason: "status",
+                }
+            }
+        };
+        let wait = failure.asked.unwrap_or_else(|| policy.backoff(attempt));
+        let fits =
+            deadline.is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|t| t <= d));
+        if !fits {
+            return Err(failure.error);
+        }
+        tracing::debug!(
+            attempt,
+            reason = failure.reason,
+            error = %failure.error,
+            delay_ms = wait.as_millis() as u64,
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// An attempt that failed in a way worth retrying.
+struct Retry {
+    error: Error,
+    asked: Option<Duration>,
+    reason: &'static str,
+}
+
+/// The time an attempt may take: the configured timeout, cut to what is left of the deadline.
+/// `None` when the deadline has passed; `Some(None)` for no limit at all.
+fn attempt_timeout(
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Option<Option<Duration>> {
+    match deadline {
+        None => Some(timeout),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            Some(Some(timeout.map_or(left, |t| t.min(left))))
+        }
+    }
+}
+
+fn redirected(status: StatusCode, headers: &HeaderMap, response: &Response) -> Error {
+    // Only where it pointed, never a path, query or userinfo that could carry a secret.
+    let origin = |url: &reqwest::Url| {
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        })
+    };
+    let location = if status.is_redirection() {
+        headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+            .and_then(|url| origin(&url))
+    } else {
+        origin(response.url())
+    };
+    Error::Redirected {
+        status,
+        location,
+        ray_id: envelope::ray_id(headers),
+    }
+}
+
+/// Reads the body, stopping at `limit` bytes. A body in one chunk (the usual case) is kept
+/// without a copy.
 async fn read_capped(
     mut response: Response,
     limit: usize,
-) -> reqwest::Result<Result<Bytes, usize>> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Ok(Err(limit));
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Ok(Err(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Ok(body.freeze()))
-}
-
-/// A response carrying only the envelope's `result`, for the generated code to decode.
-fn rebuilt(status: StatusCode, headers: HeaderMap, body: Bytes) -> Response {
-    let mut response = http::Response::new(reqwest::Body::from(body));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
-        .headers_mut()
-        .remove(reqwest::header::CONTENT_LENGTH);
-    Response::from(response)
-}
-
-/// Records the error for [`crate::ResultExt::into_result`] and gives the generated code a
-/// response it cannot mistake for a success: status 2xx becomes 502 with no body.
-fn failed(status: StatusCode, headers: HeaderMap, error: Error) -> Response {
-    envelope::with_record(|record| record.error = Some(error));
-    let status = if status.is_success() {
-        StatusCode::BAD_GATEWAY
-    } else {
-        status
+    status: StatusCode,
+    headers: &HeaderMap,
+    attempts: u32,
+) -> Result<Bytes, Error> {
+    let too_large = || Error::ResponseTooLarge {
+        status,
+        limit,
+        ray_id: envelope::ray_id(headers),
     };
-    rebuilt(status, headers, Bytes::new())
+    let failed = |e: reqwest::Error| {
+        let mut error = Error::from_reqwest(e);
+        error.set_attempts(attempts);
+        error
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        let so_far = first.as_ref().map_or(0, Bytes::len) + rest.as_ref().map_or(0, BytesMut::len);
+        if so_far.saturating_add(chunk.len()) > limit {
+            return Err(too_large());
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(chunk),
+            (Some(head), None) => {
+                let mut joined = BytesMut::with_capacity(head.len() + chunk.len());
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(&chunk);
+                rest = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match rest {
+        Some(joined) => joined.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }

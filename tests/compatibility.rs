@@ -3,8 +3,8 @@
 
 mod common;
 
-use cloudflare_dns_settings::types::DnsSettingsDnsSettingsZoneResponseNameservers;
-use cloudflare_dns_settings::{Error, OpenEnum, ResultExt};
+use cloudflare_dns_settings::types::DnsSettingsZoneNameservers;
+use cloudflare_dns_settings::{Error, OpenEnum};
 use common::*;
 
 #[tokio::test]
@@ -42,11 +42,9 @@ async fn an_unknown_kind_of_zone_nameservers_is_kept_whole() {
         .zone_get()
         .zone_id(ZONE)
         .send()
-        .into_result()
         .await
         .unwrap();
-    let DnsSettingsDnsSettingsZoneResponseNameservers::UnknownKind(raw) = &settings.nameservers
-    else {
+    let DnsSettingsZoneNameservers::UnknownKind(raw) = &settings.nameservers else {
         panic!("{:?}", settings.nameservers)
     };
     assert_eq!(raw["type"], "custom.global");

@@ -45,15 +45,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cloudflare_dns_settings::types::{
-    CloudflareNameserversType, CustomNameserverSetByIdType, CustomNameserverSetType,
-    DnsSettingsAccountSettingsPatch, DnsSettingsDirection, DnsSettingsDnsSettingsAccountPatch,
-    DnsSettingsDnsSettingsAccountPatchNameservers,
-    DnsSettingsDnsSettingsAccountPatchNameserversType, DnsSettingsDnsSettingsZonePatch,
-    DnsSettingsDnsSettingsZonePatchNameservers, DnsSettingsDnsView, DnsSettingsDnsViewPatch,
-    DnsSettingsDnsViewPost, DnsSettingsInternalDnsBase, DnsSettingsMatch, DnsSettingsOrder,
-    DnsSettingsSoaBase, DnsSettingsZoneMode,
+    AccountSettingsPatch, CloudflareNameserversType, CustomNameserverSetByIdType,
+    CustomNameserverSetType, Direction, DnsSettingsZonePatch, DnsSettingsZonePatchNameservers,
+    DnsViewCreate, DnsViewPatch, InternalDnsPatch, Match, Order, SoaPatch, ZoneDefaultsPatch,
+    ZoneDefaultsPatchNameservers, ZoneDefaultsPatchNameserversType, ZoneMode,
 };
-use cloudflare_dns_settings::{Client, Error, Nullable, ResultExt};
+use cloudflare_dns_settings::{Client, Error, Nullable};
 use common::{ACCOUNT, TOKEN, ZONE};
 use futures_util::FutureExt as _;
 use http_body_util::{BodyExt, Full};
@@ -765,8 +762,8 @@ fn bound(seed: u64, min: i64, max: i64, typical: i64) -> i64 {
     pick(seed, &[min, max, typical])
 }
 
-fn soa(seed: u64, mname: Nullable<String>) -> DnsSettingsSoaBase {
-    DnsSettingsSoaBase {
+fn soa(seed: u64, mname: Nullable<String>) -> SoaPatch {
+    SoaPatch {
         expire: Some(bound(seed, 86400, 2419200, 604800)),
         min_ttl: Some(bound(seed, 60, 86400, 1800)),
         mname: Some(mname),
@@ -777,30 +774,26 @@ fn soa(seed: u64, mname: Nullable<String>) -> DnsSettingsSoaBase {
     }
 }
 
-fn zone_mode(seed: u64) -> DnsSettingsZoneMode {
+fn zone_mode(seed: u64) -> ZoneMode {
     pick(
         seed / 3,
-        &[
-            DnsSettingsZoneMode::Standard,
-            DnsSettingsZoneMode::CdnOnly,
-            DnsSettingsZoneMode::DnsOnly,
-        ],
+        &[ZoneMode::Standard, ZoneMode::CdnOnly, ZoneMode::DnsOnly],
     )
 }
 
 /// Every field of the account PATCH set.
-fn account_patch_every_field(seed: u64) -> DnsSettingsAccountSettingsPatch {
-    use DnsSettingsDnsSettingsAccountPatchNameserversType as Ns;
-    DnsSettingsAccountSettingsPatch {
+fn account_patch_every_field(seed: u64) -> AccountSettingsPatch {
+    use ZoneDefaultsPatchNameserversType as Ns;
+    AccountSettingsPatch {
         enforce_dns_only: Some(seed.is_multiple_of(2)),
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             flatten_all_cnames: Some(seed % 2 == 1),
             foundation_dns: Some(seed.is_multiple_of(2)),
-            internal_dns: Some(DnsSettingsInternalDnsBase {
+            internal_dns: Some(InternalDnsPatch {
                 reference_zone_id: Some(ZONE.into()),
             }),
             multi_provider: Some(seed % 2 == 1),
-            nameservers: Some(DnsSettingsDnsSettingsAccountPatchNameservers {
+            nameservers: Some(ZoneDefaultsPatchNameservers {
                 type_: Some(pick(
                     seed,
                     &[
@@ -824,10 +817,10 @@ fn account_patch_every_field(seed: u64) -> DnsSettingsAccountSettingsPatch {
 }
 
 /// Only `zone_defaults.soa.mname: null`.
-fn account_patch_mname_null() -> DnsSettingsAccountSettingsPatch {
-    DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
-            soa: Some(DnsSettingsSoaBase {
+fn account_patch_mname_null() -> AccountSettingsPatch {
+    AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
+            soa: Some(SoaPatch {
                 mname: Some(Nullable::Null),
                 ..Default::default()
             }),
@@ -837,8 +830,8 @@ fn account_patch_mname_null() -> DnsSettingsAccountSettingsPatch {
     }
 }
 
-fn zone_nameservers(seed: u64) -> DnsSettingsDnsSettingsZonePatchNameservers {
-    use DnsSettingsDnsSettingsZonePatchNameservers as Ns;
+fn zone_nameservers(seed: u64) -> DnsSettingsZonePatchNameservers {
+    use DnsSettingsZonePatchNameservers as Ns;
     match seed % 3 {
         0 => Ns::CloudflareNameservers {
             type_: pick(
@@ -868,11 +861,11 @@ fn zone_nameservers(seed: u64) -> DnsSettingsDnsSettingsZonePatchNameservers {
 }
 
 /// Every field of the zone PATCH set.
-fn zone_patch_every_field(seed: u64) -> DnsSettingsDnsSettingsZonePatch {
-    DnsSettingsDnsSettingsZonePatch {
+fn zone_patch_every_field(seed: u64) -> DnsSettingsZonePatch {
+    DnsSettingsZonePatch {
         flatten_all_cnames: Some(seed.is_multiple_of(2)),
         foundation_dns: Some(seed % 2 == 1),
-        internal_dns: Some(DnsSettingsInternalDnsBase {
+        internal_dns: Some(InternalDnsPatch {
             reference_zone_id: Some(OTHER_ZONE.into()),
         }),
         multi_provider: Some(seed.is_multiple_of(2)),
@@ -885,9 +878,9 @@ fn zone_patch_every_field(seed: u64) -> DnsSettingsDnsSettingsZonePatch {
 }
 
 /// Only `soa.mname: null`.
-fn zone_patch_mname_null() -> DnsSettingsDnsSettingsZonePatch {
-    DnsSettingsDnsSettingsZonePatch {
-        soa: Some(DnsSettingsSoaBase {
+fn zone_patch_mname_null() -> DnsSettingsZonePatch {
+    DnsSettingsZonePatch {
+        soa: Some(SoaPatch {
             mname: Some(Nullable::Null),
             ..Default::default()
         }),
@@ -947,14 +940,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
     let views_path = format!("/accounts/{ACCOUNT}/dns_settings/views");
     let view_path = format!("/accounts/{ACCOUNT}/dns_settings/views/{VIEW}");
 
-    let outcome = guarded(
-        client
-            .account_get()
-            .account_id(ACCOUNT)
-            .send()
-            .into_result(),
-    )
-    .await;
+    let outcome = guarded(client.account_get().account_id(ACCOUNT).send()).await;
     judge.judge("account_get", "get", "GET", &account_path, outcome);
 
     let outcome = guarded(
@@ -962,8 +948,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_edit()
             .account_id(ACCOUNT)
             .body(account_patch_every_field(seed))
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -978,8 +963,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_edit()
             .account_id(ACCOUNT)
             .body(account_patch_mname_null())
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -990,7 +974,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
         outcome,
     );
 
-    let outcome = guarded(client.zone_get().zone_id(ZONE).send().into_result()).await;
+    let outcome = guarded(client.zone_get().zone_id(ZONE).send()).await;
     judge.judge("zone_get", "get", "GET", &zone_path, outcome);
 
     let outcome = guarded(
@@ -998,8 +982,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .zone_edit()
             .zone_id(ZONE)
             .body(zone_patch_every_field(seed))
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge("zone_edit", "every field", "PATCH", &zone_path, outcome);
@@ -1008,8 +991,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .zone_edit()
             .zone_id(ZONE)
             .body(zone_patch_mname_null())
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge("zone_edit", "mname null", "PATCH", &zone_path, outcome);
@@ -1025,23 +1007,15 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .name_endswith("ew")
             .zone_id(ZONE)
             .zone_name("www.example.com")
-            .match_(pick(seed, &[DnsSettingsMatch::Any, DnsSettingsMatch::All]))
+            .match_(pick(seed, &[Match::Any, Match::All]))
             .order(pick(
                 seed,
-                &[
-                    DnsSettingsOrder::Name,
-                    DnsSettingsOrder::CreatedOn,
-                    DnsSettingsOrder::ModifiedOn,
-                ],
+                &[Order::Name, Order::CreatedOn, Order::ModifiedOn],
             ))
-            .direction(pick(
-                seed,
-                &[DnsSettingsDirection::Asc, DnsSettingsDirection::Desc],
-            ))
+            .direction(pick(seed, &[Direction::Asc, Direction::Desc]))
             .page(1 + seed as i64 % 3)
             .per_page(bound(seed, 1, 5_000_000, 20))
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -1057,8 +1031,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_id(ACCOUNT)
             .page(1)
             .per_page(20)
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -1073,14 +1046,11 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
         client
             .account_views_create()
             .account_id(ACCOUNT)
-            .body(DnsSettingsDnsViewPost {
-                created_time: None,
-                modified_time: None,
+            .body(DnsViewCreate {
                 name: view_name(seed),
                 zones: view_zones(seed).into(),
             })
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -1096,8 +1066,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_views_get()
             .account_id(ACCOUNT)
             .view_id(VIEW)
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge("account_views_get", "get", "GET", &view_path, outcome);
@@ -1107,14 +1076,11 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_views_edit()
             .account_id(ACCOUNT)
             .view_id(VIEW)
-            .body(DnsSettingsDnsViewPatch(DnsSettingsDnsView {
-                created_time: None,
-                modified_time: None,
+            .body(DnsViewPatch {
                 name: Some(view_name(seed + 1)),
                 zones: Some(view_zones(seed + 1).into()),
-            }))
-            .send()
-            .into_result(),
+            })
+            .send(),
     )
     .await;
     judge.judge(
@@ -1130,8 +1096,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_views_delete()
             .account_id(ACCOUNT)
             .view_id(VIEW)
-            .send()
-            .into_result(),
+            .send(),
     )
     .await;
     judge.judge(
@@ -1359,7 +1324,6 @@ async fn prism_refuses_invalid_requests_and_the_judge_notices() {
         .account_id(ACCOUNT)
         .body(account_patch_mname_null())
         .send()
-        .into_result()
         .await;
     let exchange = proxy.take(1, Mode::CorruptRequest, "PATCH", &account_path);
     match verdict(Mode::AsGenerated, &outcome, exchange.as_ref()) {

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloudflare_dns_settings::{Client, Error, ResultExt};
+use cloudflare_dns_settings::{Client, Error};
 use common::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -201,7 +201,6 @@ async fn a_missing_path_parameter_is_refused_before_sending() {
     let error = token_client(&server)
         .account_get()
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(

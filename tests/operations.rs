@@ -2,11 +2,10 @@
 
 mod common;
 
+use cloudflare_dns_settings::Nullable;
 use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettingsPatch, DnsSettingsDnsSettingsAccountPatch,
-    DnsSettingsDnsSettingsZonePatch, DnsSettingsSoaBase,
+    AccountSettingsPatch, DnsSettingsZonePatch, SoaPatch, ZoneDefaultsPatch,
 };
-use cloudflare_dns_settings::{Nullable, ResultExt};
 use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer};
@@ -59,10 +58,10 @@ async fn account_edit_sends_patch_with_exact_body() {
         "account_settings.json",
     )
     .await;
-    let patch = DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+    let patch = AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             ns_ttl: Some(3600),
-            soa: Some(DnsSettingsSoaBase {
+            soa: Some(SoaPatch {
                 refresh: Some(7200),
                 mname: Some(Nullable::Null),
                 ..Default::default()
@@ -76,7 +75,6 @@ async fn account_edit_sends_patch_with_exact_body() {
         .account_id(ACCOUNT)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert_eq!(settings.zone_defaults.ns_ttl, 3600);
@@ -107,7 +105,6 @@ async fn account_edit_with_key_pair_sends_email_and_key_headers_only() {
         .account_edit()
         .account_id(ACCOUNT)
         .send()
-        .into_result()
         .await
         .unwrap();
 
@@ -133,7 +130,6 @@ async fn zone_get_sends_get_to_zone_path() {
         .zone_get()
         .zone_id(ZONE)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert!(settings.flatten_all_cnames);
@@ -154,7 +150,7 @@ async fn zone_edit_sends_patch_with_exact_body() {
         "zone_settings.json",
     )
     .await;
-    let patch = DnsSettingsDnsSettingsZonePatch {
+    let patch = DnsSettingsZonePatch {
         multi_provider: Some(true),
         ..Default::default()
     };
@@ -163,7 +159,6 @@ async fn zone_edit_sends_patch_with_exact_body() {
         .zone_id(ZONE)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap();
     let requests = received(&server).await;

@@ -86,6 +86,7 @@ fn paced_client(server: &MockServer, pace: bool) -> Client {
         .api_token(TOKEN)
         .base_url(server.uri())
         .timeout(None)
+        .deadline(None)
         .connect_timeout(None)
         .pool_idle_timeout(None)
         .max_retries(0)

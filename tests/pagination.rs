@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cloudflare_dns_settings::{Client, Error, ResultExt, paginate};
+use cloudflare_dns_settings::{Client, Error, paginate};
 use common::*;
 use futures_util::{StreamExt, TryStreamExt};
 use wiremock::matchers::{method, query_param};
@@ -42,9 +42,7 @@ async fn listing(total: usize, per_page: usize) -> MockServer {
 fn views(
     client: &Client,
     calls: Arc<AtomicUsize>,
-) -> impl futures_util::Stream<
-    Item = Result<cloudflare_dns_settings::types::DnsSettingsDnsViewResponse, Error>,
-> + '_ {
+) -> impl futures_util::Stream<Item = Result<cloudflare_dns_settings::types::DnsView, Error>> + '_ {
     paginate(move |page| {
         calls.fetch_add(1, Ordering::SeqCst);
         client
@@ -53,7 +51,6 @@ fn views(
             .page(page as i64)
             .per_page(3)
             .send()
-            .into_result()
     })
 }
 
@@ -161,7 +158,6 @@ async fn a_bad_page_names_the_envelope_path_that_failed() {
         .account_views_list()
         .account_id(ACCOUNT)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     let Error::Decode { path, .. } = &error else {

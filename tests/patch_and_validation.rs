@@ -3,11 +3,10 @@
 mod common;
 
 use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettingsPatch, DnsSettingsDnsSettingsAccountPatch,
-    DnsSettingsDnsSettingsZonePatch, DnsSettingsDnsSettingsZonePatchNameservers,
-    DnsSettingsSoaBase, DnsSettingsZoneMode,
+    AccountSettingsPatch, DnsSettingsZonePatch, DnsSettingsZonePatchNameservers, SoaPatch,
+    ZoneDefaultsPatch, ZoneMode,
 };
-use cloudflare_dns_settings::{Error, Nullable, ResultExt};
+use cloudflare_dns_settings::{Error, Nullable};
 use common::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
@@ -21,22 +20,21 @@ async fn edit_server() -> MockServer {
     server
 }
 
-fn zone_defaults(z: DnsSettingsDnsSettingsAccountPatch) -> DnsSettingsAccountSettingsPatch {
-    DnsSettingsAccountSettingsPatch {
+fn zone_defaults(z: ZoneDefaultsPatch) -> AccountSettingsPatch {
+    AccountSettingsPatch {
         zone_defaults: Some(z),
         ..Default::default()
     }
 }
 
 /// Sends the account edit and returns the exact bytes the server received.
-async fn sent_body(patch: DnsSettingsAccountSettingsPatch) -> String {
+async fn sent_body(patch: AccountSettingsPatch) -> String {
     let server = edit_server().await;
     token_client(&server)
         .account_edit()
         .account_id(ACCOUNT)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap();
     let requests = received(&server).await;
@@ -45,14 +43,13 @@ async fn sent_body(patch: DnsSettingsAccountSettingsPatch) -> String {
 }
 
 /// Sends the account edit expecting a refusal; asserts nothing reached the server.
-async fn refused(patch: DnsSettingsAccountSettingsPatch) -> Error {
+async fn refused(patch: AccountSettingsPatch) -> Error {
     let server = edit_server().await;
     let error = token_client(&server)
         .account_edit()
         .account_id(ACCOUNT)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(received(&server).await.is_empty(), "nothing may be sent");
@@ -61,7 +58,7 @@ async fn refused(patch: DnsSettingsAccountSettingsPatch) -> Error {
 
 #[tokio::test]
 async fn patch_with_only_ns_ttl_sends_only_ns_ttl_as_an_integer() {
-    let body = sent_body(zone_defaults(DnsSettingsDnsSettingsAccountPatch {
+    let body = sent_body(zone_defaults(ZoneDefaultsPatch {
         ns_ttl: Some(3600),
         ..Default::default()
     }))
@@ -71,11 +68,11 @@ async fn patch_with_only_ns_ttl_sends_only_ns_ttl_as_an_integer() {
 
 #[tokio::test]
 async fn patch_sends_null_to_reset_mname() {
-    let soa = DnsSettingsSoaBase {
+    let soa = SoaPatch {
         mname: Some(Nullable::Null),
         ..Default::default()
     };
-    let body = sent_body(zone_defaults(DnsSettingsDnsSettingsAccountPatch {
+    let body = sent_body(zone_defaults(ZoneDefaultsPatch {
         soa: Some(soa),
         ..Default::default()
     }))
@@ -85,11 +82,11 @@ async fn patch_sends_null_to_reset_mname() {
 
 #[tokio::test]
 async fn patch_sends_a_set_mname_as_a_string() {
-    let soa = DnsSettingsSoaBase {
+    let soa = SoaPatch {
         mname: Some("ns1.example.com".into()),
         ..Default::default()
     };
-    let body = sent_body(zone_defaults(DnsSettingsDnsSettingsAccountPatch {
+    let body = sent_body(zone_defaults(ZoneDefaultsPatch {
         soa: Some(soa),
         ..Default::default()
     }))
@@ -102,15 +99,12 @@ async fn patch_sends_a_set_mname_as_a_string() {
 
 #[tokio::test]
 async fn empty_patch_sends_an_empty_object() {
-    assert_eq!(
-        sent_body(DnsSettingsAccountSettingsPatch::default()).await,
-        "{}"
-    );
+    assert_eq!(sent_body(AccountSettingsPatch::default()).await, "{}");
 }
 
 #[tokio::test]
 async fn enforce_dns_only_is_sent_beside_zone_defaults_only_when_set() {
-    let patch = DnsSettingsAccountSettingsPatch {
+    let patch = AccountSettingsPatch {
         enforce_dns_only: Some(true),
         ..Default::default()
     };
@@ -119,9 +113,9 @@ async fn enforce_dns_only_is_sent_beside_zone_defaults_only_when_set() {
 
 #[tokio::test]
 async fn each_bound_of_the_spec_is_checked_with_field_value_and_range() {
-    let cases: Vec<(DnsSettingsDnsSettingsAccountPatch, &str, &str)> = vec![
+    let cases: Vec<(ZoneDefaultsPatch, &str, &str)> = vec![
         (
-            DnsSettingsDnsSettingsAccountPatch {
+            ZoneDefaultsPatch {
                 ns_ttl: Some(29),
                 ..Default::default()
             },
@@ -129,7 +123,7 @@ async fn each_bound_of_the_spec_is_checked_with_field_value_and_range() {
             "29 is out of range; allowed 30..=86400",
         ),
         (
-            DnsSettingsDnsSettingsAccountPatch {
+            ZoneDefaultsPatch {
                 ns_ttl: Some(86401),
                 ..Default::default()
             },
@@ -186,7 +180,7 @@ async fn values_on_the_bounds_are_accepted() {
         s.min_ttl = Some(60);
         s.ttl = Some(300);
     });
-    let body = sent_body(zone_defaults(DnsSettingsDnsSettingsAccountPatch {
+    let body = sent_body(zone_defaults(ZoneDefaultsPatch {
         ns_ttl: Some(30),
         ..patch
     }))
@@ -200,14 +194,12 @@ async fn values_on_the_bounds_are_accepted() {
 #[tokio::test]
 async fn zone_edit_checks_the_union_member_bound() {
     let server = server().await;
-    let patch = DnsSettingsDnsSettingsZonePatch {
-        nameservers: Some(
-            DnsSettingsDnsSettingsZonePatchNameservers::CustomNameserverSet {
-                ns_set: Some(6),
-                type_: "custom.account".parse().unwrap(),
-            },
-        ),
-        zone_mode: Some(DnsSettingsZoneMode::DnsOnly),
+    let patch = DnsSettingsZonePatch {
+        nameservers: Some(DnsSettingsZonePatchNameservers::CustomNameserverSet {
+            ns_set: Some(6),
+            type_: "custom.account".parse().unwrap(),
+        }),
+        zone_mode: Some(ZoneMode::DnsOnly),
         ..Default::default()
     };
     let error = token_client(&server)
@@ -215,7 +207,6 @@ async fn zone_edit_checks_the_union_member_bound() {
         .zone_id(ZONE)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     let Error::InvalidInput { field, problem } = &error else {
@@ -250,7 +241,6 @@ async fn unsafe_identifiers_are_refused_before_any_io() {
             .account_get()
             .account_id(id)
             .send()
-            .into_result()
             .await
             .unwrap_err();
         let Error::InvalidInput { field, .. } = &error else {
@@ -262,7 +252,6 @@ async fn unsafe_identifiers_are_refused_before_any_io() {
         .zone_get()
         .zone_id(too_long.as_str())
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(
@@ -274,10 +263,10 @@ async fn unsafe_identifiers_are_refused_before_any_io() {
     assert!(received(&server).await.is_empty(), "nothing may be sent");
 }
 
-fn soa(f: impl FnOnce(&mut DnsSettingsSoaBase)) -> DnsSettingsDnsSettingsAccountPatch {
-    let mut soa = DnsSettingsSoaBase::default();
+fn soa(f: impl FnOnce(&mut SoaPatch)) -> ZoneDefaultsPatch {
+    let mut soa = SoaPatch::default();
     f(&mut soa);
-    DnsSettingsDnsSettingsAccountPatch {
+    ZoneDefaultsPatch {
         soa: Some(soa),
         ..Default::default()
     }

@@ -3,10 +3,9 @@
 mod common;
 
 use cloudflare_dns_settings::types::{
-    DnsSettingsDnsSettingsAccountResponseType, DnsSettingsDnsSettingsZoneResponseNameservers,
-    DnsSettingsZoneMode,
+    DnsSettingsZoneNameservers, ZoneDefaultsNameserversType, ZoneMode,
 };
-use cloudflare_dns_settings::{Error, Nullable, OpenEnum, ResultExt};
+use cloudflare_dns_settings::{Error, Nullable, OpenEnum};
 use common::*;
 
 /// The seed's sample with its placeholder `errors`/`messages` emptied: every field decodes.
@@ -27,7 +26,7 @@ async fn seed_sample_result_decodes_every_field() {
     );
     assert_eq!(
         z.nameservers.type_,
-        OpenEnum::Known(DnsSettingsDnsSettingsAccountResponseType::CloudflareStandard)
+        OpenEnum::Known(ZoneDefaultsNameserversType::CloudflareStandard)
     );
     assert_eq!(z.ns_ttl, 86400);
     assert_eq!(
@@ -45,7 +44,7 @@ async fn seed_sample_result_decodes_every_field() {
         Nullable::Value("kristina.ns.cloudflare.com".to_string())
     );
     assert_eq!(z.soa.rname, "admin.example.com");
-    assert_eq!(z.zone_mode, OpenEnum::Known(DnsSettingsZoneMode::DnsOnly));
+    assert_eq!(z.zone_mode, OpenEnum::Known(ZoneMode::DnsOnly));
     assert_eq!(settings.enforce_dns_only, None);
 }
 
@@ -94,11 +93,10 @@ async fn zone_nameservers_union_picks_the_custom_set_variant() {
         .zone_get()
         .zone_id(ZONE)
         .send()
-        .into_result()
         .await
         .unwrap();
     match settings.nameservers {
-        DnsSettingsDnsSettingsZoneResponseNameservers::CustomNameserverSet { ns_set, .. } => {
+        DnsSettingsZoneNameservers::CustomNameserverSet { ns_set, .. } => {
             assert_eq!(ns_set, Some(2))
         }
         other => panic!("wrong variant: {other:?}"),
@@ -122,7 +120,6 @@ async fn a_null_or_absent_result_is_none_where_the_spec_allows_it() {
             .account_id(ACCOUNT)
             .view_id(ZONE)
             .send()
-            .into_result()
             .await
             .unwrap();
         assert_eq!(deleted, None, "{body}");

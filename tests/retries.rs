@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloudflare_dns_settings::{Error, ResultExt};
+use cloudflare_dns_settings::Error;
 use common::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -27,12 +27,11 @@ async fn flaky(first: ResponseTemplate, times: u64) -> MockServer {
 
 async fn get(
     server: &MockServer,
-) -> Result<cloudflare_dns_settings::types::DnsSettingsAccountSettings, Error> {
+) -> Result<cloudflare_dns_settings::types::AccountSettings, Error> {
     token_client(server)
         .account_get()
         .account_id(ACCOUNT)
         .send()
-        .into_result()
         .await
 }
 
@@ -130,23 +129,43 @@ async fn retry_after_is_honoured_up_to_the_cap() {
         "waited {:?}",
         started.elapsed()
     );
+}
 
+/// Cloudflare blocks a token for five minutes after a 429: a wait beyond the cap is not retried
+/// into. The call fails at once, with the wait the server asked for.
+#[tokio::test]
+async fn a_wait_beyond_the_cap_fails_at_once_with_the_wait_asked_for() {
     let server = flaky(
-        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+        json_response(429, &fixture("error_10000_authentication.json"))
+            .insert_header("retry-after", "300"),
         1,
     )
     .await;
     let client = builder(&server)
         .api_token(TOKEN)
-        .max_retry_after(Duration::from_millis(50))
+        .max_retry_after(Duration::from_secs(60))
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    get_account(&client).await.unwrap();
+    let error = get_account(&client).await.unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "an hour was asked, the cap applied"
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
     );
+    assert_eq!(
+        received(&server).await.len(),
+        1,
+        "not retried into the lockout"
+    );
+    assert!(
+        matches!(error, Error::RateLimited { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(300)));
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(error.codes(), vec![10000], "Cloudflare's codes are kept");
+    assert!(error.to_string().contains("300 s"), "{error}");
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@ mod common;
 
 use std::collections::HashMap;
 
-use cloudflare_dns_settings::raw::ClientInfo;
 use cloudflare_dns_settings::{Client, Credentials, Error};
 use common::*;
 use wiremock::Mock;
@@ -88,7 +87,7 @@ fn base_url_comes_from_the_environment() {
         .unwrap()
         .build()
         .unwrap();
-    assert_eq!(client.baseurl(), "http://127.0.0.1:9/client/v4");
+    assert_eq!(client.base_url(), "http://127.0.0.1:9/client/v4");
 }
 
 #[test]

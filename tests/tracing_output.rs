@@ -5,10 +5,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use cloudflare_dns_settings::ResultExt;
-use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettingsPatch, DnsSettingsDnsSettingsAccountPatch,
-};
+use cloudflare_dns_settings::types::{AccountSettingsPatch, ZoneDefaultsPatch};
 use common::*;
 use tracing_subscriber::fmt::format::FmtSpan;
 use wiremock::matchers::method;
@@ -57,8 +54,8 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
         .mount(&server)
         .await;
     let (captured, _guard) = capture();
-    let patch = DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+    let patch = AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             ns_ttl: Some(4242),
             ..Default::default()
         }),
@@ -69,7 +66,6 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
         .account_id(ACCOUNT)
         .body(patch)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     let keyed = cloudflare_dns_settings::Client::builder()
@@ -81,7 +77,6 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
         .account_edit()
         .account_id(ACCOUNT)
         .send()
-        .into_result()
         .await
         .unwrap_err();
 

@@ -3,11 +3,8 @@
 
 mod common;
 
-use cloudflare_dns_settings::types::{
-    DnsSettingsDirection, DnsSettingsDnsView, DnsSettingsDnsViewPatch, DnsSettingsDnsViewPost,
-    DnsSettingsMatch, DnsSettingsZones,
-};
-use cloudflare_dns_settings::{Error, ResultExt};
+use cloudflare_dns_settings::Error;
+use cloudflare_dns_settings::types::{Direction, DnsViewCreate, DnsViewPatch, Match};
 use common::*;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
@@ -38,18 +35,15 @@ async fn create_posts_exactly_name_and_zones() {
         fixture("view.json"),
     )
     .await;
-    let view = DnsSettingsDnsViewPost {
+    let view = DnsViewCreate {
         name: "my view".into(),
-        zones: DnsSettingsZones(vec![ZONE.into()]),
-        created_time: None,
-        modified_time: None,
+        zones: vec![ZONE.into()],
     };
     let created = token_client(&server)
         .account_views_create()
         .account_id(ACCOUNT)
         .body(view)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert_eq!(created.id, VIEW);
@@ -76,21 +70,19 @@ async fn get_edit_and_delete_address_one_view() {
         .account_id(ACCOUNT)
         .view_id(VIEW)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert_eq!(view.name, "my view");
-    let rename = DnsSettingsDnsViewPatch(DnsSettingsDnsView {
+    let rename = DnsViewPatch {
         name: Some("renamed".into()),
         ..Default::default()
-    });
+    };
     client
         .account_views_edit()
         .account_id(ACCOUNT)
         .view_id(VIEW)
         .body(rename)
         .send()
-        .into_result()
         .await
         .unwrap();
     let gone = client
@@ -98,7 +90,6 @@ async fn get_edit_and_delete_address_one_view() {
         .account_id(ACCOUNT)
         .view_id(VIEW)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert_eq!(gone.map(|d| d.id).as_deref(), Some(VIEW));
@@ -132,12 +123,11 @@ async fn list_sends_only_the_query_parameters_set() {
         .account_views_list()
         .account_id(ACCOUNT)
         .name_contains("prod")
-        .match_(DnsSettingsMatch::Any)
-        .direction(DnsSettingsDirection::Desc)
+        .match_(Match::Any)
+        .direction(Direction::Desc)
         .page(2)
         .per_page(50)
         .send()
-        .into_result()
         .await
         .unwrap();
     assert!(page.result.is_empty());
@@ -159,18 +149,15 @@ async fn list_sends_only_the_query_parameters_set() {
 async fn view_bounds_from_the_spec_are_checked_before_sending() {
     let server = server().await;
     let client = token_client(&server);
-    let too_long = DnsSettingsDnsViewPost {
+    let too_long = DnsViewCreate {
         name: "x".repeat(256),
-        zones: DnsSettingsZones(vec![ZONE.into()]),
-        created_time: None,
-        modified_time: None,
+        zones: vec![ZONE.into()],
     };
     let error = client
         .account_views_create()
         .account_id(ACCOUNT)
         .body(too_long)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(
@@ -178,18 +165,15 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         "{error:?}"
     );
 
-    let short_zone = DnsSettingsDnsViewPost {
+    let short_zone = DnsViewCreate {
         name: "v".into(),
-        zones: DnsSettingsZones(vec![ZONE.into(), "abc".into()]),
-        created_time: None,
-        modified_time: None,
+        zones: vec![ZONE.into(), "abc".into()],
     };
     let error = client
         .account_views_create()
         .account_id(ACCOUNT)
         .body(short_zone)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(
@@ -208,7 +192,6 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .account_id(ACCOUNT)
         .page(0)
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(
@@ -220,7 +203,6 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .account_id(ACCOUNT)
         .view_id("../x")
         .send()
-        .into_result()
         .await
         .unwrap_err();
     assert!(

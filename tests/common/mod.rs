@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use cloudflare_dns_settings::types::DnsSettingsAccountSettings;
-use cloudflare_dns_settings::{Client, ClientBuilder, Error, ResultExt};
+use cloudflare_dns_settings::types::AccountSettings;
+use cloudflare_dns_settings::{Client, ClientBuilder, Error};
 use wiremock::matchers::{any, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -78,13 +78,8 @@ pub async fn serve_get(status: u16, body: &str) -> MockServer {
 }
 
 /// The account settings read through `client`.
-pub async fn get_account(client: &Client) -> Result<DnsSettingsAccountSettings, Error> {
-    client
-        .account_get()
-        .account_id(ACCOUNT)
-        .send()
-        .into_result()
-        .await
+pub async fn get_account(client: &Client) -> Result<AccountSettings, Error> {
+    client.account_get().account_id(ACCOUNT).send().await
 }
 
 /// A loopback port with nothing listening on it.

@@ -1,0 +1,334 @@
+//! Request-body checks as typed code: for every operation whose body has bounds in the spec
+//! (build/rules.rs), a function that walks the generated body type field by field and checks
+//! each bounded value in place. Nothing is serialized or parsed to check a body. (An `enum` needs
+//! no check: request types hold it as a closed Rust enum.)
+//!
+//! The walk follows the generated types themselves (read from progenitor's output), so it is
+//! exact: a field's Rust name and its JSON name, `Option`, `Nullable`, `Vec`, newtypes, and the
+//! variants of unions.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote};
+
+use crate::rules::{Check, OperationRules, Rule};
+
+/// The generated types, by name.
+pub struct Types<'a> {
+    items: BTreeMap<String, &'a syn::Item>,
+}
+
+impl<'a> Types<'a> {
+    /// The structs and enums of the generated `types` module.
+    pub fn of(file: &'a syn::File) -> Self {
+        let mut items = BTreeMap::new();
+        for item in &file.items {
+            if let syn::Item::Mod(m) = item
+                && m.ident == "types"
+                && let Some((_, content)) = &m.content
+            {
+                for inner in content {
+                    match inner {
+                        syn::Item::Struct(s) => {
+                            items.insert(s.ident.to_string(), inner);
+                        }
+                        syn::Item::Enum(e) => {
+                            items.insert(e.ident.to_string(), inner);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Types { items }
+    }
+}
+
+/// A function `check_<operation>(body: &types::Body) -> Result<(), crate::Error>` for each
+/// operation with body rules, keyed by operation name; `body` names the body type of each.
+pub fn functions(
+    operations: &[OperationRules],
+    bodies: &BTreeMap<String, syn::Type>,
+    types: &Types<'_>,
+) -> BTreeMap<String, (syn::Ident, TokenStream)> {
+    let mut out = BTreeMap::new();
+    for op in operations.iter().filter(|op| !op.body.is_empty()) {
+        let Some(body) = bodies.get(&op.operation_id) else {
+            continue;
+        };
+        let name = format_ident!("check_{}", op.operation_id);
+        let walk = walk(body, "", quote!(body), &op.body, types, 0);
+        let function = quote! {
+            #[allow(unused_variables, unused_parens, clippy::all)]
+            pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
+                #walk
+                Ok(())
+            }
+        };
+        out.insert(op.operation_id.clone(), (name, function));
+    }
+    out
+}
+
+/// Code that checks `value` (an expression of type `ty`, at JSON path `path`) and what it holds.
+fn walk(
+    ty: &syn::Type,
+    path: &str,
+    value: TokenStream,
+    rules: &[Rule],
+    types: &Types<'_>,
+    depth: usize,
+) -> TokenStream {
+    let below = |r: &Rule| {
+        r.field == path
+            || path.is_empty()
+            || r.field.starts_with(&format!("{path}."))
+            || r.field.starts_with(&format!("{path}[]"))
+    };
+    if depth > 32 || !rules.iter().any(below) {
+        return TokenStream::new();
+    }
+    let Some((name, argument)) = last_segment(ty) else {
+        return TokenStream::new();
+    };
+    match (name.as_str(), argument) {
+        ("Option", Some(inner)) => {
+            let inner = walk(&inner, path, quote!(v), rules, types, depth + 1);
+            if inner.is_empty() {
+                return inner;
+            }
+            quote! { if let Some(v) = #value { #inner } }
+        }
+        ("Nullable", Some(inner)) => {
+            let inner = walk(&inner, path, quote!(v), rules, types, depth + 1);
+            if inner.is_empty() {
+                return inner;
+            }
+            quote! { if let ::cloudflare_dns_settings::Nullable::Value(v) = #value { #inner } }
+        }
+        ("Box", Some(inner)) => walk(&inner, path, quote!(&**#value), rules, types, depth + 1),
+        ("Vec", Some(inner)) => {
+            let inner = walk(
+                &inner,
+                &format!("{path}[]"),
+                quote!(v),
+                rules,
+                types,
+                depth + 1,
+            );
+            if inner.is_empty() {
+                return inner;
+            }
+            quote! { for v in #value.iter() { #inner } }
+        }
+        ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64", _) => {
+            leaf_checks(path, quote!(*#value as f64), rules, &["Range"])
+        }
+        ("String", _) => leaf_checks(path, quote!(#value.as_str()), rules, &["Length"]),
+        (other, _) => match types.items.get(other) {
+            Some(syn::Item::Struct(s)) => fields(&s.fields, path, &value, rules, types, depth),
+            Some(syn::Item::Enum(e)) => {
+                let ty = format_ident!("{other}");
+                let arms: Vec<TokenStream> = e
+                    .variants
+                    .iter()
+                    .filter_map(|v| {
+                        let variant = &v.ident;
+                        let pattern = variant_pattern(&v.fields);
+                        let inner = variant_fields(&v.fields, path, rules, types, depth);
+                        (!inner.is_empty())
+                            .then(|| quote! { types::#ty::#variant #pattern => { #inner } })
+                    })
+                    .collect();
+                if arms.is_empty() {
+                    // A closed enum: its type allows only the spec's values.
+                    TokenStream::new()
+                } else {
+                    quote! {
+                        #[allow(unreachable_patterns)]
+                        match #value { #(#arms)* _ => {} }
+                    }
+                }
+            }
+            _ => TokenStream::new(),
+        },
+    }
+}
+
+/// The checks of the rules on exactly `path`, of the kinds that apply to this leaf type.
+fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kinds: &[&str]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for rule in rules.iter().filter(|r| r.field == path) {
+        let field = &rule.field;
+        let call = match &rule.check {
+            Check::Range { min, max } if kinds.contains(&"Range") => {
+                let (min, max) = (option(min), option(max));
+                quote! { crate::validate::range(#field, #value, #min, #max)?; }
+            }
+            Check::Length { min, max } if kinds.contains(&"Length") => {
+                let (min, max) = (option(min), option(max));
+                quote! { crate::validate::length(#field, #value, #min, #max)?; }
+            }
+            _ => continue,
+        };
+        out.extend(call);
+    }
+    out
+}
+
+fn option<T: ToTokens>(value: &Option<T>) -> TokenStream {
+    match value {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
+
+fn fields(
+    fields: &syn::Fields,
+    path: &str,
+    value: &TokenStream,
+    rules: &[Rule],
+    types: &Types<'_>,
+    depth: usize,
+) -> TokenStream {
+    let mut out = TokenStream::new();
+    match fields {
+        syn::Fields::Named(named) => {
+            for field in &named.named {
+                let Some(ident) = &field.ident else { continue };
+                let child = join(path, &json_name(field));
+                out.extend(walk(
+                    &field.ty,
+                    &child,
+                    quote!((&#value.#ident)),
+                    rules,
+                    types,
+                    depth + 1,
+                ));
+            }
+        }
+        syn::Fields::Unnamed(unnamed) => {
+            // A newtype: the same JSON value, one level down in Rust.
+            for (i, field) in unnamed.unnamed.iter().enumerate() {
+                let index = syn::Index::from(i);
+                out.extend(walk(
+                    &field.ty,
+                    path,
+                    quote!((&#value.#index)),
+                    rules,
+                    types,
+                    depth + 1,
+                ));
+            }
+        }
+        syn::Fields::Unit => {}
+    }
+    out
+}
+
+fn variant_pattern(fields: &syn::Fields) -> TokenStream {
+    match fields {
+        syn::Fields::Named(named) => {
+            let names = named.named.iter().filter_map(|f| f.ident.as_ref());
+            quote!({ #(#names),* })
+        }
+        syn::Fields::Unnamed(unnamed) => {
+            let names = (0..unnamed.unnamed.len()).map(|i| format_ident!("f{i}"));
+            quote!(( #(#names),* ))
+        }
+        syn::Fields::Unit => TokenStream::new(),
+    }
+}
+
+fn variant_fields(
+    fields: &syn::Fields,
+    path: &str,
+    rules: &[Rule],
+    types: &Types<'_>,
+    depth: usize,
+) -> TokenStream {
+    let mut out = TokenStream::new();
+    match fields {
+        syn::Fields::Named(named) => {
+            for field in &named.named {
+                let Some(ident) = &field.ident else { continue };
+                let child = join(path, &json_name(field));
+                out.extend(walk(
+                    &field.ty,
+                    &child,
+                    quote!(#ident),
+                    rules,
+                    types,
+                    depth + 1,
+                ));
+            }
+        }
+        syn::Fields::Unnamed(unnamed) => {
+            for (i, field) in unnamed.unnamed.iter().enumerate() {
+                let name = format_ident!("f{i}");
+                out.extend(walk(
+                    &field.ty,
+                    path,
+                    quote!(#name),
+                    rules,
+                    types,
+                    depth + 1,
+                ));
+            }
+        }
+        syn::Fields::Unit => {}
+    }
+    out
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// A field's name in JSON: its `#[serde(rename = "…")]`, else its Rust name.
+fn json_name(field: &syn::Field) -> String {
+    for attr in &field.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let mut renamed = None;
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                renamed = Some(value.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        if let Some(name) = renamed {
+            return name;
+        }
+    }
+    field
+        .ident
+        .as_ref()
+        .map(|i| i.to_string().trim_start_matches("r#").to_string())
+        .unwrap_or_default()
+}
+
+/// The last path segment's name and its first type argument (`Option<T>` is `("Option", T)`).
+fn last_segment(ty: &syn::Type) -> Option<(String, Option<syn::Type>)> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let argument = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some((last.ident.to_string(), argument))
+}

@@ -1,0 +1,402 @@
+//! Generation: progenitor on the adjusted spec, then a few edits to its output so that every
+//! operation's `send()` goes through this crate's transport and returns `Result<T, crate::Error>`.
+//!
+//! The edits are made on the syntax tree, each by one function below that says why; every one
+//! checks that progenitor's output has the shape it expects and fails the build with a message
+//! otherwise (a progenitor upgrade that changes its output must be looked at, not guessed at).
+
+use std::collections::BTreeMap;
+
+use quote::{ToTokens, quote};
+use serde_json::Value;
+use syn::visit_mut::{self, VisitMut};
+
+use crate::adjust::CRATE;
+use crate::checks;
+use crate::rules::{self, OperationRules};
+
+/// Generates the client from the adjusted spec and the table of operations (build/rules.rs).
+pub fn generate(spec: Value, operations: &[OperationRules]) -> Result<String, String> {
+    let statics: BTreeMap<String, String> = operations
+        .iter()
+        .map(|op| {
+            (
+                op.operation_id.clone(),
+                rules::static_name(&op.operation_id),
+            )
+        })
+        .collect();
+    let api: openapiv3::OpenAPI = serde_json::from_value(spec)
+        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(
+            "crate::client::ClientState"
+                .parse()
+                .map_err(|_| "inner type")?,
+        )
+        .with_derive("PartialEq")
+        .with_crate(CRATE.replace('_', "-"), progenitor::CrateVers::Any, None)
+        // `Option<Vec<T>>` for optional arrays (see adjust.rs).
+        .with_crate("std", progenitor::CrateVers::Any, None);
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&api)
+        .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
+    keep_progenitor_out_of_the_public_api(&mut file)?;
+    let bodies = body_types(&file);
+    let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
+    let mut sends = SendsThroughTheTransport {
+        statics: &statics,
+        checks: checks
+            .iter()
+            .map(|(op, (name, _))| (op.clone(), name.clone()))
+            .collect(),
+        rewritten: 0,
+        problem: None,
+    };
+    sends.visit_file_mut(&mut file);
+    if let Some(problem) = sends.problem {
+        return Err(problem);
+    }
+    if sends.rewritten != statics.len() {
+        return Err(format!(
+            "progenitor's output has {} `send` functions for {} operations",
+            sends.rewritten,
+            statics.len()
+        ));
+    }
+    let functions = checks.values().map(|(_, function)| function);
+    file.items.push(syn::parse_quote! {
+        /// The spec's bounds on request bodies, checked on the typed body before it is sent.
+        pub(crate) mod checks {
+            use super::types;
+            #(#functions)*
+        }
+    });
+    explicit_null_survives_deserialization(&mut file);
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Each operation's body type, from its builder: `body: Result<types::X, String>` (or
+/// `types::builder::X`, which converts into `types::X`), keyed by the operation's name.
+fn body_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
+    let mut by_builder: BTreeMap<String, syn::Type> = BTreeMap::new();
+    let mut operation_of: BTreeMap<String, String> = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        for inner in m.content.iter().flat_map(|(_, items)| items) {
+            match inner {
+                syn::Item::Struct(s) => {
+                    let body = s
+                        .fields
+                        .iter()
+                        .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"));
+                    if let Some(ty) = body.and_then(|f| first_generic(&f.ty, "Result")) {
+                        let last = match &ty {
+                            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
+                            _ => None,
+                        };
+                        if let Some(last) = last {
+                            by_builder.insert(s.ident.to_string(), syn::parse_quote!(types::#last));
+                        }
+                    }
+                }
+                syn::Item::Impl(i) => {
+                    let syn::Type::Path(self_ty) = &*i.self_ty else {
+                        continue;
+                    };
+                    let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string())
+                    else {
+                        continue;
+                    };
+                    for member in &i.items {
+                        if let syn::ImplItem::Fn(f) = member
+                            && f.sig.ident == "send"
+                            && let Some(op) = f.block.stmts.iter().find_map(operation_id)
+                        {
+                            operation_of.insert(name.clone(), op);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    operation_of
+        .into_iter()
+        .filter_map(|(builder, op)| Some((op, by_builder.get(&builder)?.clone())))
+        .collect()
+}
+
+/// progenitor re-exports its own `Error`, `ResponseValue`, `ByteStream` and `ClientInfo`,
+/// implements `ClientInfo` and `ClientHooks` for the client, and gives it public constructors
+/// (`new`, which panics if the HTTP client cannot be built, and `new_with_client`, which skips the
+/// credential and https checks). None of that is part of this crate's API: a progenitor upgrade
+/// must not break users, and nothing public may bypass `ClientBuilder::build`. The re-exports
+/// become private imports (the generated builders still use them), the impls go, `new` goes and
+/// `new_with_client` becomes `pub(crate)`.
+fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), String> {
+    let mut found_constructor = false;
+    file.items.retain_mut(|item| match item {
+        syn::Item::Use(u) => {
+            if u.tree
+                .to_token_stream()
+                .to_string()
+                .starts_with("progenitor_client")
+            {
+                u.vis = syn::Visibility::Inherited;
+            }
+            true
+        }
+        syn::Item::Impl(i) => {
+            let is_progenitor_trait = i.trait_.as_ref().is_some_and(|(_, path, _)| {
+                path.segments
+                    .last()
+                    .is_some_and(|s| s.ident == "ClientInfo" || s.ident == "ClientHooks")
+            });
+            if is_progenitor_trait {
+                return false;
+            }
+            if i.trait_.is_none() {
+                i.items.retain_mut(|member| match member {
+                    syn::ImplItem::Fn(f) if f.sig.ident == "new" => false,
+                    syn::ImplItem::Fn(f) if f.sig.ident == "new_with_client" => {
+                        f.vis = syn::parse_quote!(pub(crate));
+                        found_constructor = true;
+                        true
+                    }
+                    _ => true,
+                });
+            }
+            true
+        }
+        // progenitor's check that `ClientHooks` is implemented: there are no hooks any more.
+        syn::Item::Const(c) => c.ident != "_",
+        _ => true,
+    });
+    if found_constructor {
+        Ok(())
+    } else {
+        Err("progenitor's output has no `Client::new_with_client` to make crate-private".into())
+    }
+}
+
+/// Each builder's `send` is progenitor's up to the built `reqwest::Request`; from there it hands
+/// the request to `crate::transport` (authentication, the spec's checks, pacing, retries, the
+/// bounded read and the one decode of the envelope) and returns what it returns:
+/// `Result<T, crate::Error>`, where `T` is the envelope's `result`, or a `Page<T>` for a list.
+/// Along the way:
+/// - a builder value that was never set or did not convert is `Error::InvalidInput` naming the
+///   field, not progenitor's `Error::InvalidRequest(String)`;
+/// - the body is checked against the spec's bounds while still typed, before it is serialized;
+/// - progenitor's `api-version` header (from `info.version`, meaningless to Cloudflare) is not
+///   added, so nothing is sent that the caller did not ask for.
+struct SendsThroughTheTransport<'a> {
+    statics: &'a BTreeMap<String, String>,
+    /// The name of each operation's body check, for those that have one.
+    checks: BTreeMap<String, syn::Ident>,
+    rewritten: usize,
+    problem: Option<String>,
+}
+
+impl VisitMut for SendsThroughTheTransport<'_> {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        if f.sig.ident == "send" && f.sig.asyncness.is_some() {
+            match rewrite_send(f, self.statics, &self.checks) {
+                Ok(()) => self.rewritten += 1,
+                Err(problem) => {
+                    self.problem.get_or_insert(problem);
+                }
+            }
+            return;
+        }
+        visit_mut::visit_impl_item_fn_mut(self, f);
+    }
+}
+
+fn rewrite_send(
+    f: &mut syn::ImplItemFn,
+    statics: &BTreeMap<String, String>,
+    checks: &BTreeMap<String, syn::Ident>,
+) -> Result<(), String> {
+    let result = result_type(&f.sig.output)
+        .ok_or("a generated `send` does not return `Result<ResponseValue<T>, Error<E>>`")?;
+    let stmts = std::mem::take(&mut f.block.stmts);
+    let Some(info_at) = stmts
+        .iter()
+        .position(|s| s.to_token_stream().to_string().contains("OperationInfo"))
+    else {
+        return Err("a generated `send` has no `OperationInfo`".into());
+    };
+    let operation =
+        operation_id(&stmts[info_at]).ok_or("a generated `send` has no `operation_id: \"…\"`")?;
+    let table_entry = statics
+        .get(&operation)
+        .ok_or_else(|| format!("operation `{operation}` is not in the operation table"))?;
+    let table_entry: syn::Ident = syn::parse_str(table_entry).map_err(|e| e.to_string())?;
+
+    let header_map_used_elsewhere = stmts[..info_at].iter().any(|s| {
+        let text = s.to_token_stream().to_string();
+        text.contains("header_map . append") && !text.contains("\"api-version\"")
+    });
+    let mut kept: Vec<syn::Stmt> = Vec::new();
+    for mut stmt in stmts.into_iter().take(info_at) {
+        let text = stmt.to_token_stream().to_string();
+        if text.contains("\"api-version\"") {
+            continue;
+        }
+        if !header_map_used_elsewhere && text.starts_with("let mut header_map") {
+            continue;
+        }
+        let binding = local_name(&stmt);
+        let mut edits = SendEdits {
+            binding: binding.clone(),
+            drop_header_map: !header_map_used_elsewhere,
+        };
+        edits.visit_stmt_mut(&mut stmt);
+        kept.push(stmt);
+        if binding.as_deref() == Some("body")
+            && let Some(check) = checks.get(&operation)
+        {
+            kept.push(syn::parse_quote! { super::checks::#check(&body)?; });
+        }
+    }
+    let (function, decoded) = match page_item(&result) {
+        Some(item) => (quote!(call_page), item),
+        None => (quote!(call), result.clone()),
+    };
+    kept.push(syn::Stmt::Expr(
+        syn::parse_quote! {
+            crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await
+        },
+        None,
+    ));
+    f.block.stmts = kept;
+    f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
+    Ok(())
+}
+
+/// `T` of `Result<ResponseValue<T>, Error<E>>`.
+fn result_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let ok = first_generic(ty, "Result")?;
+    first_generic(&ok, "ResponseValue")
+}
+
+/// `Item` of `::cloudflare_dns_settings::Page<Item>`.
+fn page_item(ty: &syn::Type) -> Option<syn::Type> {
+    first_generic(ty, "Page")
+}
+
+fn first_generic(ty: &syn::Type, name: &str) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+fn operation_id(stmt: &syn::Stmt) -> Option<String> {
+    let text = stmt.to_token_stream().to_string();
+    let start = text.find("operation_id")?;
+    let rest = &text[start..];
+    let open = rest.find('"')?;
+    let close = rest[open + 1..].find('"')?;
+    Some(rest[open + 1..open + 1 + close].to_string())
+}
+
+/// The name a `let` statement binds, if it binds one name.
+fn local_name(stmt: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    match &local.pat {
+        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+        syn::Pat::Type(t) => match &*t.pat {
+            syn::Pat::Ident(p) => Some(p.ident.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The edits inside one statement of a `send` (see [`SendsThroughTheTransport`]).
+struct SendEdits {
+    /// The name the statement binds: the field a builder refusal is about.
+    binding: Option<String>,
+    drop_header_map: bool,
+}
+
+impl VisitMut for SendEdits {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        // `Error::InvalidRequest` (a builder value unset or unconvertible) → our error, named.
+        if let syn::Expr::Path(p) = expr
+            && p.path.segments.len() == 2
+            && p.path.segments[0].ident == "Error"
+            && p.path.segments[1].ident == "InvalidRequest"
+        {
+            let field = self.binding.clone().unwrap_or_else(|| "request".into());
+            *expr = syn::parse_quote!(|problem: ::std::string::String| crate::Error::from_builder(#field, problem));
+            return;
+        }
+        // `….build()?`: reqwest's builder error → ours.
+        if let syn::Expr::Try(t) = expr
+            && let syn::Expr::MethodCall(call) = &*t.expr
+            && call.method == "build"
+        {
+            let inner = t.expr.clone();
+            *t.expr = syn::parse_quote!(#inner.map_err(crate::Error::from_reqwest));
+            visit_mut::visit_expr_mut(self, &mut t.expr);
+            return;
+        }
+        // `.headers(header_map)` once the map is gone: the call goes too.
+        if self.drop_header_map
+            && let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.to_token_stream().to_string() == "header_map"
+        {
+            *expr = (*call.receiver).clone();
+            self.visit_expr_mut(expr);
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// serde reads an explicit `null` into an `Option<Nullable<T>>` as `None` (the `Option` takes the
+/// `null` before `Nullable` sees it), so a PATCH body `{"mname":null}` would not survive a round
+/// trip. Such fields get the usual double-option fix: absent is `None`, present is `Some(..)`.
+fn explicit_null_survives_deserialization(file: &mut syn::File) {
+    struct Fields;
+    impl VisitMut for Fields {
+        fn visit_field_mut(&mut self, field: &mut syn::Field) {
+            let ty = field.ty.to_token_stream().to_string().replace(' ', "");
+            if ty.starts_with("::std::option::Option<::cloudflare_dns_settings::Nullable<") {
+                field.attrs.push(syn::parse_quote!(
+                    #[serde(default, deserialize_with = "::cloudflare_dns_settings::Nullable::deserialize_present")]
+                ));
+            }
+            visit_mut::visit_field_mut(self, field);
+        }
+    }
+    Fields.visit_file_mut(file);
+}

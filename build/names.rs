@@ -1,0 +1,325 @@
+//! The names users see: method names for operations and type names for schemas, each made by
+//! one stated rule (spec/README.md, "Names") from what the spec says, never written per endpoint.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::adjust::{SCHEMAS, operations_mut};
+
+/// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
+/// moves to `x-upstream-operation-id`.
+///
+/// - With upstream's SDK hints (`x-fern-sdk-group-name` `dns.settings.account.views`,
+///   `x-fern-sdk-method-name` `list`): the group's words after the prefix that every hinted
+///   group shares, then the method (`account_views_list`).
+/// - Without them: the path's fixed segments, a collection segment made singular when an
+///   identifier follows it (`/zones/{zone_id}/dns_records` is `zone_dns_records`), then a verb
+///   from the method and whether the path ends at an identifier: `GET` of a collection `list`,
+///   `GET` of an item `get`, `POST` `create`, `PUT` `update`, `PATCH` `edit`, `DELETE` `delete`.
+///
+/// Two operations getting the same name is an error naming both.
+pub fn operation_names(spec: &mut Value) -> Result<(), String> {
+    let mut hinted: Vec<Vec<String>> = Vec::new();
+    for (_, _, op) in operations_mut(spec) {
+        if let Some((group, _)) = hints(op) {
+            hinted.push(words(&group));
+        }
+    }
+    let shared = common_prefix(hinted.iter().map(Vec::as_slice));
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for (path, method, op) in operations_mut(spec) {
+        let upstream = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let name = match hints(op) {
+            Some((group, method_name)) => {
+                let group = words(&group);
+                let mut parts = group[shared.min(group.len().saturating_sub(1))..].to_vec();
+                parts.extend(words(&method_name));
+                parts.join("_")
+            }
+            None => name_from_path(&path, &method),
+        };
+        if let Some(other) = taken.insert(name.clone(), upstream.clone()) {
+            return Err(format!(
+                "operations `{other}` and `{upstream}` would both be named `{name}`; give one \
+                 of them x-fern-sdk-group-name/x-fern-sdk-method-name in spec/overlay.json"
+            ));
+        }
+        if let Some(obj) = op.as_object_mut() {
+            obj.insert("operationId".into(), Value::String(name));
+            obj.insert("x-upstream-operation-id".into(), Value::String(upstream));
+        }
+    }
+    Ok(())
+}
+
+fn hints(op: &Value) -> Option<(String, String)> {
+    let group = op.get("x-fern-sdk-group-name").and_then(Value::as_str)?;
+    let method = op.get("x-fern-sdk-method-name").and_then(Value::as_str)?;
+    Some((group.to_string(), method.to_string()))
+}
+
+fn name_from_path(path: &str, method: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is_param = |s: &str| s.starts_with('{');
+    let mut parts = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        if is_param(segment) {
+            continue;
+        }
+        let before_param = segments.get(i + 1).is_some_and(|next| is_param(next));
+        let segment = if before_param {
+            singular(segment)
+        } else {
+            segment
+        };
+        parts.extend(words(segment));
+    }
+    let item = segments.last().is_some_and(|s| is_param(s));
+    let verb = match (method, item) {
+        ("get", false) => "list",
+        ("get", true) => "get",
+        ("post", _) => "create",
+        ("put", _) => "update",
+        ("patch", _) => "edit",
+        ("delete", _) => "delete",
+        (other, _) => other,
+    };
+    parts.push(verb.to_string());
+    parts.join("_")
+}
+
+fn singular(word: &str) -> &str {
+    word.strip_suffix('s')
+        .filter(|w| !w.is_empty())
+        .unwrap_or(word)
+}
+
+/// Lower-case words of a name written with `-`, `_`, `.` or spaces.
+pub fn words(name: &str) -> Vec<String> {
+    name.split(['-', '_', '.', ' '])
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> usize {
+    let Some(first) = lists.next() else { return 0 };
+    lists.fold(first.len(), |n, other| {
+        first
+            .iter()
+            .zip(other)
+            .take(n)
+            .take_while(|(a, b)| a == b)
+            .count()
+    })
+}
+
+/// Which side of the API each component is on, after requests and responses were given
+/// separate components (`separate_response_schemas` in adjust.rs).
+#[derive(Debug, Default)]
+pub struct Sides {
+    /// Reached from a 2xx response.
+    pub response: BTreeSet<String>,
+    /// Reached from a request body, with the HTTP methods of those requests.
+    pub request: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Words that say which side or which step a schema is for, not what it is.
+const ROLE_WORDS: &[&str] = &[
+    "base", "response", "request", "patch", "post", "put", "create", "update", "edit",
+];
+
+/// Renames every component to the type name users see:
+///
+/// 1. The noun: a component that is only ever the value of properties of one name is named for
+///    that property (`zone_defaults` is `ZoneDefaults`, `soa` is `Soa`); any other is its
+///    component name without the prefix every component shares (`dns-settings_`) and without
+///    words that name a role rather than a thing (`base`, `response`, `patch`, `post`, …):
+///    `dns-settings_dns-view-response` is `DnsView`.
+/// 2. A request type adds what the request does: `Patch` (a `PATCH` body), `Create` (`POST`),
+///    `Update` (`PUT`), or `Request` when bodies of several methods use it. Response types and
+///    parameters keep the noun alone.
+///
+/// Two components getting the same name first fall back from property names to component
+/// names; if they still collide, it is an error naming both.
+pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, String>, String> {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(BTreeMap::new());
+    };
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    let namespace = shared_namespace(&names);
+    let mut uses: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    collect_uses(spec, None, &mut uses);
+
+    let suffix = |name: &str| -> &'static str {
+        if sides.response.contains(name) {
+            return "";
+        }
+        match sides.request.get(name) {
+            Some(methods) if methods.len() == 1 => {
+                match methods.iter().next().map(String::as_str) {
+                    Some("patch") => "Patch",
+                    Some("post") => "Create",
+                    Some("put") => "Update",
+                    _ => "Request",
+                }
+            }
+            Some(_) => "Request",
+            None => "",
+        }
+    };
+    let by_component = |name: &str| -> String {
+        let rest = name.strip_prefix(namespace.as_str()).unwrap_or(name);
+        let all = words(rest);
+        let kept: Vec<String> = all
+            .iter()
+            .filter(|w| !ROLE_WORDS.contains(&w.as_str()) && w.parse::<u32>().is_err())
+            .cloned()
+            .collect();
+        camel(if kept.is_empty() { &all } else { &kept })
+    };
+    let by_property = |name: &str| -> Option<String> {
+        let used = uses.get(name)?;
+        let first = used.first()?.as_ref()?;
+        used.iter()
+            .all(|p| p.as_ref() == Some(first))
+            .then(|| camel(&words(first)))
+    };
+
+    let mut chosen: BTreeMap<String, String> = names
+        .iter()
+        .map(|name| {
+            let noun = by_property(name).unwrap_or_else(|| by_component(name));
+            (name.clone(), format!("{noun}{}", suffix(name)))
+        })
+        .collect();
+    for pass in 0..2 {
+        let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (component, rust) in &chosen {
+            owners
+                .entry(rust.clone())
+                .or_default()
+                .push(component.clone());
+        }
+        let clashes: Vec<Vec<String>> = owners.into_values().filter(|c| c.len() > 1).collect();
+        if clashes.is_empty() {
+            break;
+        }
+        if pass == 1 {
+            let clash = &clashes[0];
+            return Err(format!(
+                "schemas `{}` would all be named `{}`; rename one of them in spec/overlay.json",
+                clash.join("`, `"),
+                chosen[&clash[0]]
+            ));
+        }
+        for component in clashes.into_iter().flatten() {
+            let name = format!("{}{}", by_component(&component), suffix(&component));
+            chosen.insert(component, name);
+        }
+    }
+    rename_components(spec, &chosen);
+    Ok(chosen)
+}
+
+/// The prefix every component name shares up to an `_` (upstream's namespace, `dns-settings_`).
+fn shared_namespace(names: &[String]) -> String {
+    let Some(first) = names.first() else {
+        return String::new();
+    };
+    let Some(end) = first.find('_') else {
+        return String::new();
+    };
+    let prefix = &first[..=end];
+    if names.iter().all(|n| n.starts_with(prefix)) {
+        prefix.to_string()
+    } else {
+        String::new()
+    }
+}
+
+fn camel(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// For each component, how it is referenced: `Some(property)` when a `$ref` is the value of a
+/// property, `None` for any other use (an `allOf` part, array items, a body, a result, …).
+fn collect_uses(
+    node: &Value,
+    property: Option<&str>,
+    uses: &mut BTreeMap<String, Vec<Option<String>>>,
+) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMAS))
+            {
+                uses.entry(name.to_string())
+                    .or_default()
+                    .push(property.map(String::from));
+            }
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("properties", Value::Object(props)) => {
+                        for (name, prop) in props {
+                            collect_uses(prop, Some(name), uses);
+                        }
+                    }
+                    _ => collect_uses(child, None, uses),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_uses(v, None, uses)),
+        _ => {}
+    }
+}
+
+/// Renames components and every `$ref` to them.
+pub fn rename_components(spec: &mut Value, renames: &BTreeMap<String, String>) {
+    fn walk(node: &mut Value, renames: &BTreeMap<String, String>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(new) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix(SCHEMAS))
+                    .and_then(|name| renames.get(name))
+                {
+                    map.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
+                }
+                map.values_mut().for_each(|v| walk(v, renames));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, renames)),
+            _ => {}
+        }
+    }
+    walk(spec, renames);
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        let old = std::mem::take(schemas);
+        for (name, schema) in old {
+            let new = renames.get(&name).cloned().unwrap_or(name);
+            schemas.insert(new, schema);
+        }
+    }
+}
