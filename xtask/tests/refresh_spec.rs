@@ -1,5 +1,6 @@
-//! `refresh-spec` end to end, through the binary: on the real upstream file, on the reference
-//! fragment (reproducing `spec/dns_settings.json`), and on small bad inputs.
+//! `refresh-spec` end to end, through the binary: on a cut of the real upstream file, on the
+//! vendored upstream fragments (reproducing `spec/dns_settings.json`), and on small bad inputs.
+//! Every input is inside the repository.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,19 +14,6 @@ fn root() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-/// A file of the shared reference data beside the repository. Missing is a failure, not a skip:
-/// the tests that need it must not pass without having run.
-fn reference(name: &str) -> PathBuf {
-    let path = root().join("../shared/reference").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: this test needs the shared reference data (`shared/reference/` beside \
-         the repository, as in CI); it does not pass without it",
-        path.display()
-    );
-    path
 }
 
 /// A fresh scratch folder for one test.
@@ -129,37 +117,89 @@ fn reachable_components(doc: &Value) -> BTreeSet<String> {
     seen
 }
 
+/// A cut of Cloudflare's whole official OpenAPI file of 2024-08-06 (37 KB of its 4 MB, every
+/// kept member verbatim); `fixtures/README.md` says how it was cut and what it holds.
+const CUT_2024: &str = "xtask/tests/fixtures/openapi-2024-08-06-cut.json";
+
+/// The operations of the cut that the test selects: `(operationId, path, method)`.
+const SELECTED_2024: [(&str, &str, &str); 6] = [
+    (
+        "dns-settings-for-an-account-list-dns-settings",
+        "/accounts/{account_id}/dns_settings",
+        "get",
+    ),
+    (
+        "dns-settings-for-an-account-update-dns-settings",
+        "/accounts/{account_id}/dns_settings",
+        "patch",
+    ),
+    (
+        "dns-settings-for-a-zone-list-dns-settings",
+        "/zones/{zone_id}/dns_settings",
+        "get",
+    ),
+    (
+        "dns-settings-for-a-zone-update-dns-settings",
+        "/zones/{zone_id}/dns_settings",
+        "patch",
+    ),
+    // A path with its own `parameters`, a `$ref` into `components.parameters`.
+    (
+        "api-shield-schema-validation-retrieve-zone-level-settings",
+        "/zones/{zone_id}/api_gateway/settings/schema_validation",
+        "get",
+    ),
+    (
+        "api-shield-schema-validation-patch-zone-level-settings",
+        "/zones/{zone_id}/api_gateway/settings/schema_validation",
+        "patch",
+    ),
+];
+
+/// What the cut holds that the selected operations do not reach: none of it may be copied.
+const DECOY_OPERATIONS_2024: [&str; 2] = [
+    // The same path as two selected operations.
+    "api-shield-schema-validation-update-zone-level-settings",
+    // Another path, with path-level parameters of its own.
+    "api-shield-schema-delete-a-schema",
+];
+const DECOY_COMPONENTS_2024: [&str; 7] = [
+    "#/components/schemas/dns-records_identifier",
+    "#/components/schemas/api-shield_zone_schema_validation_settings_put",
+    "#/components/parameters/api-shield_page",
+    "#/components/parameters/api-shield_schema_id",
+    "#/components/responses/rulesets_Empty",
+    "#/components/requestBodies/workers_version-post",
+    "#/components/examples/cache_origin_max_http_version_2",
+];
+
 #[test]
-fn extracts_the_dns_settings_operations_from_the_whole_2024_upstream_file() {
-    let upstream_path = reference("cloudflare-openapi-2024-08-06.json");
+fn extracts_operations_from_a_cut_of_the_whole_2024_upstream_file() {
+    let upstream_path = root().join(CUT_2024);
     let upstream: Value =
         serde_json::from_str(&std::fs::read_to_string(&upstream_path).unwrap()).unwrap();
-    let in_upstream: BTreeSet<(String, String, String)> = operations(&upstream)
-        .into_iter()
-        .filter(|(id, _, _)| listed_operations().contains(id))
+    let selected: BTreeSet<(String, String, String)> = SELECTED_2024
+        .iter()
+        .map(|(id, path, method)| (id.to_string(), path.to_string(), method.to_string()))
         .collect();
-    // The ones listed that the 2024 file has: today, all four (the file is frozen; a listed
-    // operation newer than 2024 is simply left out of this test).
-    assert!(!in_upstream.is_empty());
-    for id in [
-        "dns-settings-for-an-account-list-dns-settings",
-        "dns-settings-for-an-account-update-dns-settings",
-        "dns-settings-for-a-zone-list-dns-settings",
-        "dns-settings-for-a-zone-update-dns-settings",
-    ] {
-        let listed = listed_operations().iter().any(|l| l == id);
-        let upstream_has = operations(&upstream).iter().any(|(i, _, _)| i == id);
-        assert!(!listed || upstream_has, "the 2024 file lacks `{id}`");
+    // The cut is what the test says it is: every selected operation and every decoy is in it.
+    let in_cut = operations(&upstream);
+    assert!(selected.is_subset(&in_cut), "{in_cut:?}");
+    for decoy in DECOY_OPERATIONS_2024 {
+        assert!(in_cut.iter().any(|(id, _, _)| id == decoy), "{decoy}");
+    }
+    for decoy in DECOY_COMPONENTS_2024 {
+        assert!(upstream.pointer(&decoy[1..]).is_some(), "{decoy}");
+    }
+    // The four DNS-settings operations are ones this crate lists.
+    for (id, _, _) in &SELECTED_2024[..4] {
+        assert!(listed_operations().iter().any(|l| l == id), "{id}");
     }
 
     let dir = scratch("upstream_2024");
     let ops = dir.join("operations.txt");
-    let ids: Vec<&str> = in_upstream.iter().map(|(id, _, _)| id.as_str()).collect();
-    std::fs::write(
-        &ops,
-        format!("# the ones upstream has\n{}\n", ids.join("\n")),
-    )
-    .unwrap();
+    let ids: Vec<&str> = SELECTED_2024.iter().map(|(id, _, _)| *id).collect();
+    std::fs::write(&ops, format!("# selected\n{}\n", ids.join("\n"))).unwrap();
     let (first, second) = (dir.join("first.json"), dir.join("second.json"));
     for out in [&first, &second] {
         let run = refresh_spec(&[&upstream_path, &ops, out], &[]);
@@ -173,7 +213,22 @@ fn extracts_the_dns_settings_operations_from_the_whole_2024_upstream_file() {
 
     let doc: Value = serde_json::from_str(&text).unwrap();
     // Exactly those operations, each under its upstream path and method.
-    assert_eq!(operations(&doc), in_upstream);
+    assert_eq!(operations(&doc), selected);
+    // A path's own `parameters` come along, and what they reference.
+    let gateway = "/zones/{zone_id}/api_gateway/settings/schema_validation";
+    assert!(doc["paths"][gateway]["parameters"].is_array());
+    assert_eq!(
+        doc["paths"][gateway]["parameters"],
+        upstream["paths"][gateway]["parameters"]
+    );
+    assert!(
+        doc.pointer("/components/parameters/api-shield_zone_id")
+            .is_some()
+    );
+    // No decoy.
+    for decoy in DECOY_COMPONENTS_2024 {
+        assert!(doc.pointer(&decoy[1..]).is_none(), "{decoy} was copied");
+    }
     for key in ["openapi", "info", "servers", "security"] {
         assert_eq!(doc[key], upstream[key], "{key}");
     }
