@@ -26,16 +26,23 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
-/// Runs `xtask refresh-spec` from the repository root, with backtraces on so that a panic would
-/// show.
+/// Runs `xtask refresh-spec` from the repository root with `--upstream`, `--operations`, `--out`
+/// and `--overlay`, in that order, for as many `args` as given.
 fn refresh_spec(args: &[&Path], flags: &[&str]) -> Output {
     let names = ["--upstream", "--operations", "--out", "--overlay"];
+    let named: Vec<(&str, &Path)> = names.iter().copied().zip(args.iter().copied()).collect();
+    xtask(&named, flags)
+}
+
+/// Runs `xtask refresh-spec` from the repository root with each `(--flag, file)`, with backtraces
+/// on so that a panic would show.
+fn xtask(named: &[(&str, &Path)], flags: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
         .current_dir(root())
         .env("RUST_BACKTRACE", "1")
         .arg("refresh-spec");
-    for (name, path) in names.iter().zip(args) {
+    for (name, path) in named {
         command.arg(name).arg(path);
     }
     command.args(flags);
@@ -584,4 +591,396 @@ fn check_reports_a_difference_without_writing() {
         "{stdout}"
     );
     assert_eq!(std::fs::read_to_string(&case.out).unwrap(), stale);
+}
+
+// --- Several upstream documents ---------------------------------------------------------------
+
+/// A second upstream document to go with [`tiny_upstream`]: a `DELETE` on its path (with the same
+/// path-level `parameters`) and a path of its own. It defines `alpha`, `id`, `ok` and `token` as
+/// `tiny_upstream` does, and `widget` of its own.
+fn second_upstream() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "second", "version": "2" },
+        "security": [{ "token": [] }],
+        "paths": {
+            "/things/{id}": {
+                "parameters": [{ "$ref": "#/components/parameters/id" }],
+                "delete": {
+                    "operationId": "delete-thing",
+                    "responses": { "200": { "$ref": "#/components/responses/ok" } }
+                }
+            },
+            "/widgets": {
+                "get": {
+                    "operationId": "list-widgets",
+                    "responses": { "200": { "description": "ok", "content": {
+                        "application/json": { "schema": { "$ref": "#/components/schemas/widget" } }
+                    } } }
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "widget": { "type": "object", "properties": { "name": { "$ref": "#/components/schemas/alpha" } } },
+                "alpha": { "type": "string", "description": "kept in upstream's key order" }
+            },
+            "parameters": { "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } } },
+            "responses": { "ok": { "description": "ok" } },
+            "securitySchemes": { "token": { "type": "http", "scheme": "bearer" } }
+        }
+    })
+}
+
+/// The files of a run on several upstream documents: `a.json`, `b.json`, … in a scratch folder.
+struct Multi {
+    dir: PathBuf,
+    upstreams: Vec<PathBuf>,
+    operations: PathBuf,
+    out: PathBuf,
+}
+
+fn new_multi(test: &str, upstreams: &[String], operations: &str) -> Multi {
+    let dir = scratch(test);
+    let upstreams = upstreams
+        .iter()
+        .zip('a'..)
+        .map(|(text, letter)| {
+            let path = dir.join(format!("{letter}.json"));
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let operations_path = dir.join("operations.txt");
+    std::fs::write(&operations_path, operations).unwrap();
+    Multi {
+        out: dir.join("out.json"),
+        operations: operations_path,
+        upstreams,
+        dir,
+    }
+}
+
+/// Runs the tool on every upstream of `case`, in order, with the reconciliation file and the
+/// overlay when given.
+fn run_multi(case: &Multi, reconcile: Option<&Value>, overlay: Option<&Value>) -> Output {
+    let mut named: Vec<(&str, &Path)> = case
+        .upstreams
+        .iter()
+        .map(|path| ("--upstream", path.as_path()))
+        .collect();
+    named.push(("--operations", &case.operations));
+    named.push(("--out", &case.out));
+    let (reconcile_path, overlay_path) = (
+        case.dir.join("reconcile.json"),
+        case.dir.join("overlay.json"),
+    );
+    if let Some(reconcile) = reconcile {
+        std::fs::write(&reconcile_path, reconcile.to_string()).unwrap();
+        named.push(("--reconcile", &reconcile_path));
+    }
+    if let Some(overlay) = overlay {
+        std::fs::write(&overlay_path, overlay.to_string()).unwrap();
+        named.push(("--overlay", &overlay_path));
+    }
+    xtask(&named, &[])
+}
+
+fn notes(output: &Output) -> Vec<String> {
+    stderr(output)
+        .lines()
+        .filter(|line| line.starts_with("note: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `tiny_upstream` with `alpha`'s members in upstream order (`type` first; `json!` sorts them).
+fn tiny_upstream_text() -> String {
+    let text = tiny_upstream(json!("3.0.3"), "#/components/schemas/zeta").to_string();
+    let sorted = r#"{"description":"kept in upstream's key order","type":"string"}"#;
+    assert!(text.contains(sorted));
+    text.replace(
+        sorted,
+        r#"{"type":"string","description":"kept in upstream's key order"}"#,
+    )
+}
+
+#[test]
+fn operations_come_from_every_upstream_and_identical_components_merge_silently() {
+    // Both define `alpha`, `id`, `ok` and `token` identically (`alpha` in another member order),
+    // and the operations of the shared path come from both.
+    let ops = "get-thing\ndelete-thing\nlist-widgets\n";
+    let case = new_multi(
+        "multi_merge",
+        &[tiny_upstream_text(), second_upstream().to_string()],
+        ops,
+    );
+    let run = run_multi(&case, None, None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(notes(&run), Vec::<String>::new(), "{}", stderr(&run));
+    let text = std::fs::read_to_string(&case.out).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let found: Vec<(String, String, String)> = operations(&doc).into_iter().collect();
+    let expected = [
+        ("delete-thing", "/things/{id}", "delete"),
+        ("get-thing", "/things/{id}", "get"),
+        ("list-widgets", "/widgets", "get"),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(found, expected);
+    // One path item: its own `parameters`, then `get` before `delete`.
+    let item = text.find("\"/things/{id}\"").unwrap();
+    let order: Vec<usize> = ["\"parameters\"", "\"get\"", "\"delete\""]
+        .iter()
+        .map(|k| item + text[item..].find(k).unwrap())
+        .collect();
+    assert!(order.is_sorted(), "{text}");
+    let schemas: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(schemas, ["alpha", "widget", "zeta"]);
+    // `openapi` and `info` from the first document; a shared component in its member order.
+    assert_eq!(doc["info"]["title"], "t");
+    assert!(
+        text.contains("\"type\": \"string\",\n        \"description\""),
+        "{text}"
+    );
+
+    // The other way round: the same content, `info` and `alpha`'s order from the second.
+    let case = new_multi(
+        "multi_merge_swapped",
+        &[second_upstream().to_string(), tiny_upstream_text()],
+        ops,
+    );
+    let run = run_multi(&case, None, None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let swapped = std::fs::read_to_string(&case.out).unwrap();
+    let other: Value = serde_json::from_str(&swapped).unwrap();
+    assert_eq!(other["info"]["title"], "second");
+    assert_eq!(other["paths"], doc["paths"]);
+    assert_eq!(other["components"], doc["components"]);
+    assert!(
+        swapped.contains("\"description\": \"kept in upstream's key order\",\n        \"type\""),
+        "{swapped}"
+    );
+}
+
+#[test]
+fn a_component_two_upstreams_define_differently_is_an_error_naming_it_and_both_files() {
+    for (kind, name, change) in [
+        ("schemas", "alpha", json!({ "type": "integer" })),
+        ("parameters", "id", json!({ "description": "the thing" })),
+        ("responses", "ok", json!({ "description": "fine" })),
+        (
+            "securitySchemes",
+            "token",
+            json!({ "bearerFormat": "opaque" }),
+        ),
+    ] {
+        let mut second = second_upstream();
+        let target = second["components"][kind][name].as_object_mut().unwrap();
+        for (key, value) in change.as_object().unwrap() {
+            target.insert(key.clone(), value.clone());
+        }
+        let case = new_multi(
+            &format!("multi_conflict_{name}"),
+            &[tiny_upstream_text(), second.to_string()],
+            "get-thing\nedit-thing\nlist-widgets\n",
+        );
+        let run = run_multi(&case, None, None);
+        assert_error(
+            &run,
+            &[
+                &format!("`components.{kind}.{name}`"),
+                "is defined differently in",
+                &case.upstreams[0].display().to_string(),
+                &case.upstreams[1].display().to_string(),
+                "--reconcile",
+            ],
+        );
+        assert!(!case.out.exists());
+    }
+
+    // A difference in a component the output does not need is not an error: nothing is picked.
+    let mut second = second_upstream();
+    second["components"]["schemas"]["zeta"] = json!({ "type": "boolean" });
+    let case = new_multi(
+        "multi_conflict_unused",
+        &[tiny_upstream_text(), second.to_string()],
+        "edit-thing\nlist-widgets\n",
+    );
+    let run = run_multi(&case, None, None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // Needed, it is.
+    std::fs::write(&case.operations, "get-thing\n").unwrap();
+    assert_error(
+        &run_multi(&case, None, None),
+        &["`components.schemas.zeta`", "b.json"],
+    );
+
+    // Top-level `servers` and `security` must agree too.
+    let mut second = second_upstream();
+    second["security"] = json!([{ "token": [] }, {}]);
+    let case = new_multi(
+        "multi_conflict_security",
+        &[tiny_upstream_text(), second.to_string()],
+        "get-thing\n",
+    );
+    assert_error(
+        &run_multi(&case, None, None),
+        &["`security` is defined differently", "a.json and ", "b.json"],
+    );
+}
+
+#[test]
+fn a_reconciled_component_is_replaced_whole_with_a_note() {
+    let mut second = second_upstream();
+    second["components"]["schemas"]["alpha"] = json!({ "type": "integer", "description": "n" });
+    second["security"] = json!([{ "token": [] }, {}]);
+    let case = new_multi(
+        "multi_reconciled",
+        &[tiny_upstream_text(), second.to_string()],
+        "get-thing\nlist-widgets\n",
+    );
+    // The replacement is complete: it has no `description`, and the result has none.
+    let reconcile = json!({
+        "security": [{ "token": [] }],
+        "components": { "schemas": {
+            "alpha": { "type": "string", "minLength": 1 },
+            // Only b.json defines `widget`: its replacement is said to be needless, and applies.
+            "widget": { "type": "object" },
+            "nowhere": { "type": "object" }
+        } }
+    });
+    let run = run_multi(&case, Some(&reconcile), None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let notes = notes(&run);
+    let reconciled: Vec<&String> = notes
+        .iter()
+        .filter(|n| n.contains("is defined differently in"))
+        .collect();
+    assert_eq!(reconciled.len(), 2, "{notes:#?}");
+    assert!(
+        reconciled
+            .iter()
+            .any(|n| n.contains("`components.schemas.alpha`")
+                && n.contains("a.json and ")
+                && n.contains("b.json")
+                && n.contains("reconcile.json replaces")),
+        "{notes:#?}"
+    );
+    assert!(
+        reconciled.iter().any(|n| n.contains("`security`")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`components.schemas.widget`") && n.contains("only")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`components.schemas.nowhere`") && n.contains("no upstream")),
+        "{notes:#?}"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&case.out).unwrap()).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"]["alpha"],
+        json!({ "type": "string", "minLength": 1 })
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["widget"],
+        json!({ "type": "object" })
+    );
+    assert!(doc["components"]["schemas"].get("nowhere").is_none());
+    assert_eq!(doc["security"], json!([{ "token": [] }]));
+
+    // The overlay still applies on top of a replacement.
+    let overlay = json!({ "components": { "schemas": { "alpha": { "maxLength": 9 } } } });
+    let run = run_multi(&case, Some(&reconcile), Some(&overlay));
+    assert!(run.status.success(), "{}", stderr(&run));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&case.out).unwrap()).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"]["alpha"],
+        json!({ "type": "string", "minLength": 1, "maxLength": 9 })
+    );
+
+    // An overlay that patches a conflicting component does not reconcile it.
+    let overlay = json!({ "components": { "schemas": { "alpha": { "type": "string" } } } });
+    let reconcile = json!({ "security": [{ "token": [] }] });
+    assert_error(
+        &run_multi(&case, Some(&reconcile), Some(&overlay)),
+        &["`components.schemas.alpha`", "defined differently"],
+    );
+
+    // A reconciliation file holds complete replacements of those parts only.
+    for (bad, needle) in [
+        (json!({ "paths": {} }), "`paths` cannot be reconciled"),
+        (
+            json!({ "components": { "widgets": {} } }),
+            "`components.widgets`",
+        ),
+        (
+            json!({ "components": { "schemas": { "alpha": "string" } } }),
+            "must be the complete component",
+        ),
+        (json!([]), "must be a JSON object"),
+    ] {
+        assert_error(
+            &run_multi(&case, Some(&bad), None),
+            &["reconcile.json", needle],
+        );
+    }
+}
+
+#[test]
+fn the_same_operation_id_in_two_upstreams_is_an_error_naming_both_files() {
+    let mut second = second_upstream();
+    second["paths"]["/widgets"]["get"]["operationId"] = json!("get-thing");
+    let case = new_multi(
+        "multi_same_operation",
+        &[tiny_upstream_text(), second.to_string()],
+        "edit-thing\nget-thing\n",
+    );
+    assert_error(
+        &run_multi(&case, None, None),
+        &[
+            "`get-thing` (",
+            "operations.txt:2)",
+            "more than one upstream document",
+            "a.json (GET /things/{id})",
+            "b.json (GET /widgets)",
+        ],
+    );
+    assert!(!case.out.exists());
+
+    // One missing from all of them names every file.
+    let case = new_multi(
+        "multi_missing_operation",
+        &[tiny_upstream_text(), second_upstream().to_string()],
+        "nowhere\n",
+    );
+    assert_error(
+        &run_multi(&case, None, None),
+        &["`nowhere` (", "a.json + ", "b.json"],
+    );
+}
+
+#[test]
+fn a_path_with_operations_in_two_upstreams_must_have_the_same_own_fields() {
+    let mut second = second_upstream();
+    second["paths"]["/things/{id}"]["summary"] = json!("things");
+    let case = new_multi(
+        "multi_path_fields",
+        &[tiny_upstream_text(), second.to_string()],
+        "get-thing\ndelete-thing\n",
+    );
+    assert_error(
+        &run_multi(&case, None, None),
+        &["path `/things/{id}`", "a.json", "b.json", "differ"],
+    );
 }
