@@ -184,6 +184,22 @@ impl Json {
     }
 }
 
+/// Whether two values are the same JSON, whatever the order of object members (which carries no
+/// meaning in JSON). Numbers compare as serde_json does: `1` and `1.0` differ.
+pub fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(a), Json::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, x)| b.get(key).is_some_and(|y| same(x, y)))
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+        }
+        _ => a == b,
+    }
+}
+
 /// Escapes a key for use as one JSON Pointer segment (RFC 6901: `~` → `~0`, `/` → `~1`).
 pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
@@ -420,6 +436,19 @@ mod tests {
         let keys: Vec<&str> = doc.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["description", "oneOf"]);
         assert_eq!(doc.pointer("/description"), Some(&json(r#""e""#)));
+    }
+
+    #[test]
+    fn same_ignores_member_order_only() {
+        assert!(same(
+            &json(r#"{"a": 1, "b": {"c": [1, {"d": 2, "e": 3}]}}"#),
+            &json(r#"{"b": {"c": [1, {"e": 3, "d": 2}]}, "a": 1}"#)
+        ));
+        assert!(!same(&json("[1, 2]"), &json("[2, 1]")));
+        assert!(!same(&json(r#"{"a": 1}"#), &json(r#"{"a": 1, "b": 2}"#)));
+        assert!(!same(&json(r#"{"a": 1, "b": 2}"#), &json(r#"{"a": 1}"#)));
+        assert!(!same(&json(r#"{"a": 1}"#), &json(r#"{"a": 1.0}"#)));
+        assert!(!same(&json(r#"{"a": null}"#), &json(r#"{}"#)));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Maintenance tasks of this repository, run as `cargo run -p xtask -- <task> …`.
 //!
-//! `refresh-spec` rebuilds `spec/dns_settings.json` from upstream's whole OpenAPI document: the
-//! operations listed in `spec/operations.txt`, exactly the components they reference, then the
-//! crate's own additions from `spec/overlay.json` (see `spec/README.md`).
+//! `refresh-spec` rebuilds `spec/dns_settings.json` from upstream's OpenAPI documents (the
+//! vendored ones are in `spec/upstream/`): the operations listed in `spec/operations.txt`, exactly
+//! the components they reference (what the documents define differently reconciled by
+//! `spec/reconcile.json`), then the crate's own additions from `spec/overlay.json` (see
+//! `spec/README.md`).
 //!
 //! Exit codes: 0 done (or, with `--check`, up to date); 1 `--check` found a difference; 2 an
 //! error, reported on stderr with the file it concerns.
@@ -16,17 +18,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: cargo run -p xtask -- refresh-spec --upstream <openapi.json> --operations <operations.txt>
+usage: cargo run -p xtask -- refresh-spec --upstream <openapi.json> [--upstream <other.json> …]
+                                  --operations <operations.txt> [--reconcile <reconcile.json>]
                                   [--overlay <overlay.json>] --out <fragment.json> [--check]
 
-  --upstream     upstream's whole OpenAPI 3.0.x document (cloudflare/api-schemas openapi.json)
+  --upstream     an upstream OpenAPI 3.0.x document (cloudflare/api-schemas openapi.json, or a
+                 fragment of it); repeat it for several: each listed operation must be in exactly
+                 one, and their components are merged. The first gives `openapi` and `info`.
   --operations   the operationIds to keep, one a line (`#` comments, blank lines allowed)
+  --reconcile    complete replacements of the components (and `servers`, `security`) that the
+                 upstream documents define differently; without one, such a difference is an error
   --overlay      an RFC 7386 JSON Merge Patch applied after the extraction
   --out          where to write the fragment (left untouched when already up to date)
   --check        write nothing; exit 1 with a summary if --out differs from the new output
 
 example:
-  cargo run -p xtask -- refresh-spec --upstream openapi.json --operations spec/operations.txt \\
+  cargo run -p xtask -- refresh-spec \\
+      --upstream spec/upstream/dns_settings_fragment.json \\
+      --upstream spec/upstream/nameserver_sets_fragment.json \\
+      --operations spec/operations.txt --reconcile spec/reconcile.json \\
       --overlay spec/overlay.json --out spec/dns_settings.json";
 
 fn main() -> ExitCode {
@@ -40,8 +50,9 @@ fn main() -> ExitCode {
 }
 
 struct RefreshSpec {
-    upstream: PathBuf,
+    upstreams: Vec<PathBuf>,
     operations: PathBuf,
+    reconcile: Option<PathBuf>,
     overlay: Option<PathBuf>,
     out: PathBuf,
     check: bool,
@@ -69,7 +80,8 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, String> {
 /// The task's options; `None` for `--help`.
 fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<RefreshSpec>, String> {
     let mut args = args.peekable();
-    let (mut upstream, mut operations, mut overlay, mut out, mut check) =
+    let mut upstreams: Vec<PathBuf> = Vec::new();
+    let (mut operations, mut reconcile, mut overlay, mut out, mut check) =
         (None, None, None, None, false);
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy().into_owned();
@@ -81,8 +93,16 @@ fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<Ref
             _ => (text.clone(), None),
         };
         let slot = match flag.as_str() {
-            "--upstream" => &mut upstream,
+            "--upstream" => {
+                let value = value_of(&flag, inline, &mut args)?;
+                if upstreams.contains(&value) {
+                    return Err(format!("`--upstream {}` is given twice", value.display()));
+                }
+                upstreams.push(value);
+                continue;
+            }
             "--operations" => &mut operations,
+            "--reconcile" => &mut reconcile,
             "--overlay" => &mut overlay,
             "--out" => &mut out,
             "--check" if inline.is_none() => {
@@ -92,13 +112,7 @@ fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<Ref
             "-h" | "--help" => return Ok(None),
             _ => return Err(format!("unexpected argument `{text}`\n\n{USAGE}")),
         };
-        let value = match inline {
-            Some(value) => value,
-            None => args
-                .next()
-                .map(PathBuf::from)
-                .ok_or_else(|| format!("`{flag}` needs a file name\n\n{USAGE}"))?,
-        };
+        let value = value_of(&flag, inline, &mut args)?;
         if slot.replace(value).is_some() {
             return Err(format!("`{flag}` is given twice"));
         }
@@ -106,19 +120,39 @@ fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<Ref
     let required = |value: Option<PathBuf>, flag: &str| {
         value.ok_or_else(|| format!("`{flag} <file>` is required\n\n{USAGE}"))
     };
+    if upstreams.is_empty() {
+        return Err(format!("`--upstream <file>` is required\n\n{USAGE}"));
+    }
     Ok(Some(RefreshSpec {
-        upstream: required(upstream, "--upstream")?,
+        upstreams,
         operations: required(operations, "--operations")?,
+        reconcile,
         overlay,
         out: required(out, "--out")?,
         check,
     }))
 }
 
+/// The file name after `flag`: inline (`--flag=value`) or the next argument.
+fn value_of(
+    flag: &str,
+    inline: Option<PathBuf>,
+    args: &mut impl Iterator<Item = OsString>,
+) -> Result<PathBuf, String> {
+    match inline {
+        Some(value) => Ok(value),
+        None => args
+            .next()
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("`{flag}` needs a file name\n\n{USAGE}")),
+    }
+}
+
 fn refresh_spec(task: RefreshSpec) -> Result<ExitCode, String> {
     let refreshed = refresh::refresh(&refresh::Inputs {
-        upstream: &task.upstream,
+        upstreams: &task.upstreams,
         operations: &task.operations,
+        reconcile: task.reconcile.as_deref(),
         overlay: task.overlay.as_deref(),
     })?;
     for note in &refreshed.notes {

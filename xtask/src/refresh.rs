@@ -1,25 +1,33 @@
 //! `refresh-spec`: cuts the crate's operations, and exactly the components they need, out of
-//! upstream's whole OpenAPI document, then applies the crate's overlay.
+//! upstream's OpenAPI documents (one, or several that each hold part of the API), then applies
+//! the crate's overlay.
 //!
 //! Steps:
-//! 1. Read upstream (OpenAPI 3.0.x only) and the list of operationIds.
-//! 2. Copy `openapi`, `info`, `servers`, `security`, and each listed operation under its path and
-//!    method (with the path's own fields such as `parameters`).
-//! 3. Copy the components the operations reach through `$ref`s (transitively), so that the
-//!    overlay can patch them.
+//! 1. Read the upstream documents (OpenAPI 3.0.x only), the list of operationIds, and the
+//!    reconciliation file and the overlay when given.
+//! 2. Copy `openapi` and `info` from the first document, and `servers` and `security`, which
+//!    must be the same in every document that has them unless the reconciliation file gives
+//!    them. Look each listed operation up across all the documents (in exactly one of them) and
+//!    copy it under its path and method, with the path's own fields such as `parameters`.
+//! 3. Pool the documents' components: one that several documents define identically is taken
+//!    once; one they define differently is a conflict, an error as soon as the output needs it,
+//!    unless the reconciliation file gives its complete replacement (then a `note:` says so).
+//!    Copy the components the operations reach through `$ref`s (transitively), and the ones the
+//!    overlay patches, so that the overlay patches upstream's version of them.
 //! 4. Apply the overlay, an RFC 7386 JSON Merge Patch.
 //! 5. Rebuild `components` as exactly the closure of the result: every component reached from the
 //!    paths and the top-level fields through `$ref`s, taken from the patched copy first and from
-//!    upstream otherwise, plus the security schemes the security requirements name. A component
+//!    the pool otherwise, plus the security schemes the security requirements name. A component
 //!    the overlay added but nothing references is dropped; one it newly references is pulled in
-//!    from upstream. Then check that every `$ref` of the result resolves inside the result.
+//!    from the pool. Then check that every `$ref` of the result resolves inside the result.
 //!
 //! The output order does not depend on upstream's: top-level fields in a fixed order, paths
 //! sorted, methods in a fixed order, component kinds in a fixed order and names sorted. Inside
-//! each copied object upstream's member order is kept (see `json.rs`).
+//! each copied object its source's member order is kept (see `json.rs`); a component that
+//! several documents define identically keeps the first document's order.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::json::{self, Json, Object};
 
@@ -30,6 +38,10 @@ pub const METHODS: [&str; 8] = [
 
 /// The top-level fields copied from upstream, in output order (`paths` and `components` follow).
 const HEADER: [&str; 4] = ["openapi", "info", "servers", "security"];
+
+/// The top-level fields that must agree across the upstream documents (or be reconciled).
+/// `openapi` and `info` describe a document rather than the API: the first document's are taken.
+const SHARED_HEADER: [&str; 2] = ["servers", "security"];
 
 /// The kinds of the OpenAPI 3.0 Components Object, in the order the output lists them.
 const KINDS: [&str; 9] = [
@@ -46,10 +58,17 @@ const KINDS: [&str; 9] = [
 
 const SECURITY_SCHEMES: &str = "securitySchemes";
 
+/// What to tell a user whose upstream documents disagree.
+const HOW_TO_RECONCILE: &str = "give its complete replacement in the file passed as \
+    `--reconcile` (spec/reconcile.json; see spec/README.md)";
+
 /// The files `refresh-spec` reads.
 pub struct Inputs<'a> {
-    pub upstream: &'a Path,
+    /// One or more upstream documents; the first gives `openapi` and `info`.
+    pub upstreams: &'a [PathBuf],
     pub operations: &'a Path,
+    /// Complete replacements for what the upstream documents define differently.
+    pub reconcile: Option<&'a Path>,
     pub overlay: Option<&'a Path>,
 }
 
@@ -68,46 +87,74 @@ pub struct Refreshed {
     pub notes: Vec<String>,
 }
 
+/// An upstream document and the file name it is reported under.
+struct Upstream {
+    label: String,
+    doc: Json,
+}
+
+impl Upstream {
+    fn components(&self) -> impl Iterator<Item = (&str, &Object)> {
+        self.doc
+            .pointer("/components")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flat_map(Object::iter)
+            .filter_map(|(kind, named)| Some((kind, named.as_object()?)))
+    }
+}
+
+/// The reconciliation file: complete replacements, each for a part that the upstream documents
+/// define differently. It has the shape of an OpenAPI document restricted to `servers`,
+/// `security` and `components.<kind>.<name>`.
+struct Reconcile {
+    label: String,
+    header: BTreeMap<&'static str, Json>,
+    components: BTreeMap<(usize, String), Json>,
+}
+
 /// Builds the fragment.
 pub fn refresh(inputs: &Inputs) -> Result<Refreshed, String> {
-    let upstream_label = inputs.upstream.display().to_string();
     let operations_label = inputs.operations.display().to_string();
-    let upstream = read_json(inputs.upstream)?;
-    require_openapi_3_0(&upstream).map_err(|e| format!("{upstream_label}: {e}"))?;
-    let wanted = read_operations(inputs.operations)?;
-    let mut doc = extract(&upstream, &wanted, &operations_label)
-        .map_err(|e| format!("{upstream_label}: {e}"))?;
-    let empty = Object::new();
-    let upstream_components = upstream
-        .as_object()
-        .and_then(|o| o.get("components"))
-        .and_then(Json::as_object)
-        .unwrap_or(&empty);
-
-    // Step 3, leniently: what does not resolve is reported by the strict pass after the overlay,
-    // which may well be what fixes it.
-    let components = closure(&doc, &[upstream_components], false)?;
-    set_components(&mut doc, components);
-
-    let mut labels = vec![upstream_label.clone()];
-    let mut notes = Vec::new();
-    let mut overlay_components = Vec::new();
-    if let Some(path) = inputs.overlay {
+    if inputs.upstreams.is_empty() {
+        return Err("no upstream document given".into());
+    }
+    let mut upstreams = Vec::new();
+    for path in inputs.upstreams {
         let label = path.display().to_string();
-        let overlay = read_json(path)?;
-        if overlay.as_object().is_none() {
-            return Err(format!(
-                "{label}: an overlay is an RFC 7386 JSON Merge Patch of the whole document and \
-                 must be a JSON object"
-            ));
+        let doc = read_json(path)?;
+        require_openapi_3_0(&doc).map_err(|e| format!("{label}: {e}"))?;
+        upstreams.push(Upstream { label, doc });
+    }
+    let wanted = read_operations(inputs.operations)?;
+    let reconcile = inputs.reconcile.map(read_reconcile).transpose()?;
+    let overlay = match inputs.overlay {
+        Some(path) => {
+            let label = path.display().to_string();
+            let overlay = read_json(path)?;
+            if overlay.as_object().is_none() {
+                return Err(format!(
+                    "{label}: an overlay is an RFC 7386 JSON Merge Patch of the whole document \
+                     and must be a JSON object"
+                ));
+            }
+            Some((label, overlay))
         }
-        for at in json::replaced_arrays(&doc, &overlay) {
-            notes.push(format!(
-                "{label} replaces the whole array at {at} (a merge patch cannot change part of \
-                 an array): review upstream's version of it by hand"
-            ));
-        }
-        json::merge_patch(&mut doc, &overlay);
+        None => None,
+    };
+
+    let mut notes = Vec::new();
+    let mut doc = merge_header(&upstreams, reconcile.as_ref(), &mut notes)?;
+    let paths = extract(&upstreams, &wanted, &operations_label)?;
+    if let Some(root) = doc.as_object_mut() {
+        root.insert("paths", Json::Object(paths));
+    }
+    let pool = Pool::new(&upstreams, reconcile.as_ref(), &mut notes);
+
+    let mut labels: Vec<String> = upstreams.iter().map(|u| u.label.clone()).collect();
+    labels.extend(reconcile.as_ref().map(|r| r.label.clone()));
+    let mut overlay_components = Vec::new();
+    if let Some((label, overlay)) = &overlay {
         for (kind, named) in overlay
             .pointer("/components")
             .and_then(Json::as_object)
@@ -124,17 +171,36 @@ pub fn refresh(inputs: &Inputs) -> Result<Refreshed, String> {
                 overlay_components.push((label.clone(), kind.to_string(), name.to_string()));
             }
         }
+        labels.push(label.clone());
+    }
+    let files = labels.join(" + ");
+
+    // Step 3, leniently: what does not resolve is reported by the strict pass after the overlay,
+    // which may well be what fixes it. The components the overlay patches come too, so that it
+    // patches upstream's version of them rather than nothing.
+    let seeds: Vec<(&'static str, String)> = overlay_components
+        .iter()
+        .filter_map(|(_, kind, name)| Some((*KINDS.iter().find(|k| *k == kind)?, name.clone())))
+        .collect();
+    let components = closure(&doc, None, &pool, &seeds, None)?;
+    set_components(&mut doc, components);
+
+    if let Some((label, overlay)) = &overlay {
+        for at in json::replaced_arrays(&doc, overlay) {
+            notes.push(format!(
+                "{label} replaces the whole array at {at} (a merge patch cannot change part of \
+                 an array): review upstream's version of it by hand"
+            ));
+        }
+        json::merge_patch(&mut doc, overlay);
         require_openapi_3_0(&doc).map_err(|e| format!("{label}: after this overlay, {e}"))?;
-        labels.push(label);
     }
 
     let patched = match doc.as_object_mut().and_then(|o| o.remove("components")) {
         Some(Json::Object(components)) => components,
         _ => Object::new(),
     };
-    let files = labels.join(" + ");
-    let components = closure(&doc, &[&patched, upstream_components], true)
-        .map_err(|e| format!("{files}: {e}"))?;
+    let components = closure(&doc, Some(&patched), &pool, &[], Some(&files))?;
     for (label, kind, name) in overlay_components {
         if !components
             .get(kind.as_str())
@@ -153,6 +219,91 @@ pub fn refresh(inputs: &Inputs) -> Result<Refreshed, String> {
         .to_pretty()
         .map_err(|e| format!("cannot print the result: {e}"))?;
     Ok(Refreshed { text, notes })
+}
+
+/// "a", "a and b", "a, b and c".
+fn list_files(files: &[&str]) -> String {
+    match files {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Reads the reconciliation file; anything but complete replacements of `servers`, `security`
+/// or `components.<kind>.<name>` is refused, so that a typo cannot go unnoticed.
+fn read_reconcile(path: &Path) -> Result<Reconcile, String> {
+    let label = path.display().to_string();
+    let doc = read_json(path)?;
+    let root = doc.as_object().ok_or_else(|| {
+        format!(
+            "{label}: a reconciliation file must be a JSON object shaped like an OpenAPI document"
+        )
+    })?;
+    let mut reconcile = Reconcile {
+        label: label.clone(),
+        header: BTreeMap::new(),
+        components: BTreeMap::new(),
+    };
+    for (key, value) in root.iter() {
+        if let Some(field) = SHARED_HEADER.iter().find(|f| **f == key) {
+            reconcile.header.insert(field, value.clone());
+            continue;
+        }
+        if key != "components" {
+            return Err(format!(
+                "{label}: `{key}` cannot be reconciled: only `servers`, `security` and \
+                 `components.<kind>.<name>` can (the overlay changes anything else)"
+            ));
+        }
+        let kinds = value
+            .as_object()
+            .ok_or_else(|| format!("{label}: `components` must be an object"))?;
+        for (kind, named) in kinds.iter() {
+            let rank = KINDS.iter().position(|k| *k == kind).ok_or_else(|| {
+                format!("{label}: `components.{kind}` is not a kind of OpenAPI 3.0 component")
+            })?;
+            let named = named
+                .as_object()
+                .ok_or_else(|| format!("{label}: `components.{kind}` must be an object"))?;
+            for (name, component) in named.iter() {
+                if component.as_object().is_none() {
+                    return Err(format!(
+                        "{label}: `components.{kind}.{name}` must be the complete component, \
+                         an object"
+                    ));
+                }
+                reconcile
+                    .components
+                    .insert((rank, name.to_string()), component.clone());
+            }
+        }
+    }
+    Ok(reconcile)
+}
+
+/// The reconciliation's part of a note: why a replacement applies.
+fn replaced_note(reconcile: &Reconcile, what: &str, definers: &[&str], differ: bool) -> String {
+    let replaces = format!("{} replaces {what} whole", reconcile.label);
+    match (definers, differ) {
+        (_, true) => format!(
+            "{what} is defined differently in {}: {replaces}",
+            list_files(definers)
+        ),
+        ([], _) => format!(
+            "{} gives {what}, which no upstream document defines: it is not used; delete it",
+            reconcile.label
+        ),
+        ([one], _) => format!(
+            "{replaces}, though only {one} defines it (nothing to reconcile): review it, then \
+             delete it or move the change to the overlay"
+        ),
+        (_, false) => format!(
+            "{replaces}, though {} now define it identically (nothing to reconcile): review it, \
+             then delete it",
+            list_files(definers)
+        ),
+    }
 }
 
 /// Reads and parses a JSON file; the error names the file.
@@ -215,56 +366,128 @@ pub fn require_openapi_3_0(doc: &Json) -> Result<(), String> {
     }
 }
 
-/// Steps 1–2: the header fields and the listed operations, without components. `listed_in`
-/// names the operations file in messages.
-fn extract(upstream: &Json, wanted: &[Wanted], listed_in: &str) -> Result<Json, String> {
-    let root = upstream
-        .as_object()
-        .ok_or("the document is not a JSON object")?;
-    let paths = root
-        .get("paths")
-        .and_then(Json::as_object)
-        .ok_or("the document has no `paths` object")?;
-
-    // operationId → every (path, method) that carries it.
-    let mut found: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for (path, item) in paths.iter() {
-        let Some(item) = item.as_object() else {
-            continue;
+/// Step 2, the header: `openapi` and `info` from the first document that has them; `servers` and
+/// `security` the same in every document that has them, or the reconciliation's replacement.
+fn merge_header(
+    upstreams: &[Upstream],
+    reconcile: Option<&Reconcile>,
+    notes: &mut Vec<String>,
+) -> Result<Json, String> {
+    let mut header = Object::new();
+    for key in HEADER {
+        let defined: Vec<(&str, &Json)> = upstreams
+            .iter()
+            .filter_map(|u| Some((u.label.as_str(), u.doc.as_object()?.get(key)?)))
+            .collect();
+        let replacement = reconcile.and_then(|r| Some((r, r.header.get(key)?)));
+        let differ = SHARED_HEADER.contains(&key)
+            && defined.iter().any(|(_, v)| !json::same(v, defined[0].1));
+        let definers: Vec<&str> = defined.iter().map(|(label, _)| *label).collect();
+        let value = match replacement {
+            Some((reconcile, value)) => {
+                notes.push(replaced_note(
+                    reconcile,
+                    &format!("`{key}`"),
+                    &definers,
+                    differ,
+                ));
+                (!definers.is_empty()).then_some(value)
+            }
+            None if differ => {
+                return Err(format!(
+                    "`{key}` is defined differently in {}: {}",
+                    list_files(&definers),
+                    HOW_TO_RECONCILE
+                ));
+            }
+            None => defined.first().map(|(_, value)| *value),
         };
-        for method in METHODS {
-            if let Some(id) = item
-                .get(method)
-                .and_then(Json::as_object)
-                .and_then(|op| op.get("operationId"))
-                .and_then(Json::as_str)
-            {
-                found.entry(id).or_default().push((path, method));
+        if let Some(value) = value {
+            header.insert(key, value.clone());
+        }
+    }
+    Ok(Json::Object(header))
+}
+
+/// Step 2, the paths: each listed operation, looked up across all the documents, under its path
+/// and method, with the path's own fields. `listed_in` names the operations file in messages.
+fn extract(upstreams: &[Upstream], wanted: &[Wanted], listed_in: &str) -> Result<Object, String> {
+    // operationId → every (document, path, method) that carries it.
+    let mut found: BTreeMap<&str, Vec<(usize, &str, &str)>> = BTreeMap::new();
+    for (index, upstream) in upstreams.iter().enumerate() {
+        let label = &upstream.label;
+        let root = upstream
+            .doc
+            .as_object()
+            .ok_or_else(|| format!("{label}: the document is not a JSON object"))?;
+        let paths = root
+            .get("paths")
+            .and_then(Json::as_object)
+            .ok_or_else(|| format!("{label}: the document has no `paths` object"))?;
+        for (path, item) in paths.iter() {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for method in METHODS {
+                if let Some(id) = item
+                    .get(method)
+                    .and_then(Json::as_object)
+                    .and_then(|op| op.get("operationId"))
+                    .and_then(Json::as_str)
+                {
+                    found.entry(id).or_default().push((index, path, method));
+                }
             }
         }
     }
 
+    let place = |(path, method): (&str, &str)| format!("{} {path}", method.to_uppercase());
     let mut missing = Vec::new();
-    let mut selected: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    // path → the document it comes from and the ranks of its selected methods.
+    let mut selected: BTreeMap<&str, BTreeMap<usize, BTreeSet<usize>>> = BTreeMap::new();
     for w in wanted {
-        match found.get(w.operation_id.as_str()).map(Vec::as_slice) {
-            None | Some([]) => {
-                missing.push(format!("`{}` ({listed_in}:{})", w.operation_id, w.line));
-            }
-            Some([(path, method)]) => {
+        let places = found
+            .get(w.operation_id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let documents: BTreeSet<usize> = places.iter().map(|(index, _, _)| *index).collect();
+        match (places, documents.len()) {
+            ([], _) => missing.push(format!("`{}` ({listed_in}:{})", w.operation_id, w.line)),
+            ([(index, path, method)], _) => {
                 let rank = METHODS.iter().position(|m| m == method).unwrap_or(0);
-                selected.entry(path).or_default().insert(rank);
+                selected
+                    .entry(path)
+                    .or_default()
+                    .entry(*index)
+                    .or_default()
+                    .insert(rank);
             }
-            Some(places) => {
+            ([(index, ..), ..], 1) => {
                 let places: Vec<String> = places
                     .iter()
-                    .map(|(path, method)| format!("{} {path}", method.to_uppercase()))
+                    .map(|(_, path, method)| place((path, method)))
                     .collect();
                 return Err(format!(
-                    "operationId `{}` ({listed_in}:{}) is not unique in this document: {}",
+                    "{}: operationId `{}` ({listed_in}:{}) is not unique in this document: {}",
+                    upstreams[*index].label,
                     w.operation_id,
                     w.line,
                     places.join(", ")
+                ));
+            }
+            _ => {
+                let places: Vec<String> = places
+                    .iter()
+                    .map(|(index, path, method)| {
+                        format!("{} ({})", upstreams[*index].label, place((path, method)))
+                    })
+                    .collect();
+                return Err(format!(
+                    "operationId `{}` ({listed_in}:{}) is in more than one upstream document: \
+                     {}; it must be in exactly one",
+                    w.operation_id,
+                    w.line,
+                    list_files(&places.iter().map(String::as_str).collect::<Vec<_>>())
                 ));
             }
         }
@@ -275,41 +498,145 @@ fn extract(upstream: &Json, wanted: &[Wanted], listed_in: &str) -> Result<Json, 
         } else {
             "operationIds"
         };
+        let files: Vec<&str> = upstreams.iter().map(|u| u.label.as_str()).collect();
         return Err(format!(
-            "no operation has the {noun} {}",
+            "{}: no operation has the {noun} {}",
+            files.join(" + "),
             missing.join(", ")
         ));
     }
 
     let mut out_paths = Object::new();
-    for (path, ranks) in &selected {
-        let Some(item) = paths.get(path).and_then(Json::as_object) else {
-            continue;
-        };
-        // The path's own fields (`parameters`, `summary`, …), then the selected operations.
-        let mut out_item: Object = item
-            .iter()
-            .filter(|(key, _)| !METHODS.contains(key))
-            .map(|(key, value)| (key.to_string(), value.clone()))
-            .collect();
-        for rank in ranks {
-            if let Some(method) = METHODS.get(*rank)
-                && let Some(op) = item.get(method)
-            {
-                out_item.insert(*method, op.clone());
+    for (path, by_document) in &selected {
+        let mut out_item: Option<(usize, Object)> = None;
+        for (index, ranks) in by_document {
+            let Some(item) = upstreams[*index]
+                .doc
+                .pointer("/paths")
+                .and_then(Json::as_object)
+                .and_then(|paths| paths.get(path))
+                .and_then(Json::as_object)
+            else {
+                continue;
+            };
+            // The path's own fields (`parameters`, `summary`, …), then the selected operations.
+            // Two documents with operations on the same path must agree on its own fields.
+            let own = own_fields(item);
+            let (first, out) = out_item.get_or_insert_with(|| (*index, own.clone()));
+            if !json::same(&Json::Object(own), &Json::Object(own_fields(out))) {
+                return Err(format!(
+                    "path `{path}` has operations in {} and in {}, whose path-level fields \
+                     (`parameters`, `summary`, …) differ: the path cannot be merged",
+                    upstreams[*first].label, upstreams[*index].label
+                ));
+            }
+            for rank in ranks {
+                if let Some(method) = METHODS.get(*rank)
+                    && let Some(op) = item.get(method)
+                {
+                    out.insert(*method, op.clone());
+                }
             }
         }
-        out_paths.insert(*path, Json::Object(out_item));
-    }
-
-    let mut doc = Object::new();
-    for key in HEADER {
-        if let Some(value) = root.get(key) {
-            doc.insert(key, value.clone());
+        if let Some((_, item)) = out_item {
+            out_paths.insert(*path, Json::Object(item));
         }
     }
-    doc.insert("paths", Json::Object(out_paths));
-    Ok(Json::Object(doc))
+    Ok(out_paths)
+}
+
+/// A Path Item's own fields, without its operations.
+fn own_fields(item: &Object) -> Object {
+    item.iter()
+        .filter(|(key, _)| !METHODS.contains(key))
+        .map(|(key, value)| (key.to_string(), value.clone()))
+        .collect()
+}
+
+/// One name in the pool of components.
+enum Pooled {
+    /// Defined by one document, identically by several, or replaced by the reconciliation.
+    One(Json),
+    /// Defined differently by these documents, and not reconciled.
+    Conflict(Vec<String>),
+}
+
+/// Step 3: the components of all the upstream documents, merged.
+struct Pool {
+    components: BTreeMap<&'static str, BTreeMap<String, Pooled>>,
+}
+
+impl Pool {
+    /// Merges the documents' components. Notes every replacement the reconciliation makes.
+    fn new(upstreams: &[Upstream], reconcile: Option<&Reconcile>, notes: &mut Vec<String>) -> Pool {
+        // (kind's rank, name) → every (document, definition).
+        let mut defined: BTreeMap<(usize, &str), Vec<(&str, &Json)>> = BTreeMap::new();
+        for upstream in upstreams {
+            for (kind, named) in upstream.components() {
+                let Some(rank) = KINDS.iter().position(|k| *k == kind) else {
+                    continue;
+                };
+                for (name, value) in named.iter() {
+                    defined
+                        .entry((rank, name))
+                        .or_default()
+                        .push((upstream.label.as_str(), value));
+                }
+            }
+        }
+        let mut components: BTreeMap<&'static str, BTreeMap<String, Pooled>> = BTreeMap::new();
+        for ((rank, name), definitions) in &defined {
+            let kind = KINDS[*rank];
+            let differ = definitions
+                .iter()
+                .any(|(_, value)| !json::same(value, definitions[0].1));
+            let definers: Vec<&str> = definitions.iter().map(|(label, _)| *label).collect();
+            let replacement =
+                reconcile.and_then(|r| Some((r, r.components.get(&(*rank, name.to_string()))?)));
+            let pooled = match replacement {
+                Some((reconcile, value)) => {
+                    let what = format!("`components.{kind}.{name}`");
+                    notes.push(replaced_note(reconcile, &what, &definers, differ));
+                    Pooled::One(value.clone())
+                }
+                None if differ => {
+                    Pooled::Conflict(definers.iter().map(|label| label.to_string()).collect())
+                }
+                None => Pooled::One(definitions[0].1.clone()),
+            };
+            components
+                .entry(kind)
+                .or_default()
+                .insert(name.to_string(), pooled);
+        }
+        // Replacements of what no document defines are not used, but said.
+        if let Some(reconcile) = reconcile {
+            for (rank, name) in reconcile.components.keys() {
+                if !defined.contains_key(&(*rank, name.as_str())) {
+                    let what = format!("`components.{}.{name}`", KINDS[*rank]);
+                    notes.push(replaced_note(reconcile, &what, &[], false));
+                }
+            }
+        }
+        Pool { components }
+    }
+
+    /// The component, `None` if no document defines it, an error if they disagree on it.
+    /// `at` says where it was referenced, for the error.
+    fn get(&self, kind: &str, name: &str, at: &str) -> Result<Option<&Json>, String> {
+        match self.components.get(kind).and_then(|named| named.get(name)) {
+            None => Ok(None),
+            Some(Pooled::One(value)) => Ok(Some(value)),
+            Some(Pooled::Conflict(files)) => {
+                let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                Err(format!(
+                    "`components.{kind}.{name}` (needed at {at}) is defined differently in {}: \
+                     {HOW_TO_RECONCILE}",
+                    list_files(&files)
+                ))
+            }
+        }
+    }
 }
 
 /// A `$ref` found in the document, and where.
@@ -318,22 +645,28 @@ struct Ref {
     at: String,
 }
 
-/// The components reachable from `doc` (everything but its `components`): every `$ref` into
-/// `#/components/`, transitively, and the security schemes the security requirements name. Each
-/// component is taken from the first of `sources` that has it. With `strict`, a reference that
-/// cannot be followed is an error; without, it is skipped.
+/// The components reachable from `doc` (everything but its `components`) and from `seeds`:
+/// every `$ref` into `#/components/`, transitively, and the security schemes the security
+/// requirements name. Each component is taken from `patched` if it has it, from the pool
+/// otherwise. With `strict` (the files to name in messages), a reference that cannot be followed
+/// is an error; without, it is skipped. A component the documents disagree on is an error either
+/// way.
 fn closure(
     doc: &Json,
-    sources: &[&Object],
-    strict: bool,
+    patched: Option<&Object>,
+    pool: &Pool,
+    seeds: &[(&'static str, String)],
+    strict: Option<&str>,
 ) -> Result<BTreeMap<&'static str, BTreeMap<String, Json>>, String> {
-    let lookup = |kind: &str, name: &str| {
-        sources.iter().find_map(|components| {
-            components
-                .get(kind)
-                .and_then(Json::as_object)
-                .and_then(|named| named.get(name))
-        })
+    let lookup = |kind: &str, name: &str, at: &str| -> Result<Option<Json>, String> {
+        let mine = patched
+            .and_then(|components| components.get(kind))
+            .and_then(Json::as_object)
+            .and_then(|named| named.get(name));
+        match mine {
+            Some(component) => Ok(Some(component.clone())),
+            None => Ok(pool.get(kind, name, at)?.cloned()),
+        }
     };
 
     let mut found: BTreeMap<&'static str, BTreeMap<String, Json>> = BTreeMap::new();
@@ -344,34 +677,41 @@ fn closure(
             collect_refs(value, &mut at, &mut queue);
         }
     }
+    for (kind, name) in seeds {
+        queue.push_back(Ref {
+            target: format!("#/components/{kind}/{}", json::escape(name)),
+            at: "the overlay".into(),
+        });
+    }
 
     for (name, at) in security_scheme_names(doc) {
-        match lookup(SECURITY_SCHEMES, &name) {
+        match lookup(SECURITY_SCHEMES, &name, &at)? {
             Some(scheme) => {
                 let mut here = format!("/components/{SECURITY_SCHEMES}/{}", json::escape(&name));
-                collect_refs(scheme, &mut here, &mut queue);
+                collect_refs(&scheme, &mut here, &mut queue);
                 found
                     .entry(SECURITY_SCHEMES)
                     .or_default()
-                    .insert(name, scheme.clone());
+                    .insert(name, scheme);
             }
-            None if strict => {
-                return Err(format!(
-                    "the security requirement at {at} names the scheme `{name}`, but there is \
-                     no `components.{SECURITY_SCHEMES}` entry `{name}`"
-                ));
+            None => {
+                if let Some(files) = strict {
+                    return Err(format!(
+                        "{files}: the security requirement at {at} names the scheme `{name}`, \
+                         but there is no `components.{SECURITY_SCHEMES}` entry `{name}`"
+                    ));
+                }
             }
-            None => {}
         }
     }
 
     while let Some(Ref { target, at }) = queue.pop_front() {
         let Some((kind, name)) = component_of(&target) else {
-            if !strict {
+            let Some(files) = strict else {
                 continue;
-            }
+            };
             return Err(format!(
-                "`$ref: {target}` at {at} is not supported: only local references into \
+                "{files}: `$ref: {target}` at {at} is not supported: only local references into \
                  `#/components/<kind>/<name>` are"
             ));
         };
@@ -381,22 +721,20 @@ fn closure(
         {
             continue;
         }
-        match lookup(kind, &name) {
+        match lookup(kind, &name, &at)? {
             Some(component) => {
                 let mut here = format!("/components/{kind}/{}", json::escape(&name));
-                collect_refs(component, &mut here, &mut queue);
-                found
-                    .entry(kind)
-                    .or_default()
-                    .insert(name, component.clone());
+                collect_refs(&component, &mut here, &mut queue);
+                found.entry(kind).or_default().insert(name, component);
             }
-            None if strict => {
-                return Err(format!(
-                    "dangling `$ref: {target}` at {at}: there is no `components.{kind}` entry \
-                     `{name}`"
-                ));
+            None => {
+                if let Some(files) = strict {
+                    return Err(format!(
+                        "{files}: dangling `$ref: {target}` at {at}: there is no \
+                         `components.{kind}` entry `{name}`"
+                    ));
+                }
             }
-            None => {}
         }
     }
     Ok(found)
