@@ -44,13 +44,13 @@ fn run() -> Result<(), String> {
     names::operation_names(&mut spec)?;
 
     let operations = rules::extract(&spec)?;
-    adjust::for_generator(&mut spec)?;
+    let unions = adjust::for_generator(&mut spec)?;
     // For whoever debugs the generator: the document progenitor actually reads.
     write(
         &out_dir.join("adjusted_spec.json"),
         &serde_json::to_string_pretty(&spec).unwrap_or_default(),
     )?;
-    let generated = generate::generate(spec, &operations)?;
+    let generated = generate::generate(spec, &operations, &unions)?;
 
     write(&out_dir.join("generated.rs"), &generated)?;
     write(&out_dir.join("operations.rs"), &rules::render(&operations))

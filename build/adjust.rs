@@ -29,9 +29,23 @@ pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
     }
 }
 
+/// A `oneOf` whose variants are told apart by the value of one property (the zone's
+/// `nameservers` by `type`, a nameserver set by `advanced`): decoded by that value, never by
+/// trying variants in turn (build/generate.rs).
+#[derive(Debug, Clone)]
+pub struct Union {
+    /// The union's component (and Rust type) name.
+    pub name: String,
+    pub property: String,
+    /// The values of `property` each variant allows, in `oneOf` order.
+    pub variants: Vec<Vec<Value>>,
+    /// A response union: a value of no known kind is kept whole (`UnknownKind`).
+    pub open: bool,
+}
+
 /// Every adjustment, in order, on a spec whose operations were already named
-/// ([`names::operation_names`]).
-pub fn for_generator(spec: &mut Value) -> Result<(), String> {
+/// ([`names::operation_names`]). Returns the unions that decode by a discriminating property.
+pub fn for_generator(spec: &mut Value) -> Result<Vec<Union>, String> {
     responses_carry_result_only(spec)?;
     inline_scalar_components(spec);
     for_each_schema(spec, &mut |schema| {
@@ -42,20 +56,124 @@ pub fn for_generator(spec: &mut Value) -> Result<(), String> {
         drop_examples(schema);
     });
     separate_response_schemas(spec);
+    merge_all_of_objects(spec);
+    unions_and_their_variants_are_components(spec);
+    drop_unreferenced_components(spec);
     let sides = sides(spec);
     requests_omit_read_only_fields(spec, &sides);
-    merge_all_of_objects(spec);
-    drop_unreferenced_components(spec);
     let sides = sides_after(&sides, &names::type_names(spec, &sides)?);
+    let unions = discriminated_unions(spec, &sides.response);
     nullable_fields_keep_explicit_null(spec);
     optional_lists_keep_absent_apart_from_empty(spec);
-    open_enums(spec, &sides.response);
+    open_enums(spec, &sides.response, &unions);
     for_each_response_schema(spec, &sides.response, &mut |schema| {
         open_unions(schema);
         keep_unknown_fields(schema);
     });
     drop_unreferenced_components(spec);
-    Ok(())
+    Ok(unions)
+}
+
+/// A union written inline (the zone's `nameservers`) and a variant written inline (each kind of
+/// nameservers) become components of their own, so that each is a named type: a variant is a
+/// struct the union's decoder can decode into, named by its `title` when it has one
+/// (build/names.rs). A union is named `{owner}_{property path}`, a variant `{union}_{index}`.
+fn unions_and_their_variants_are_components(spec: &mut Value) {
+    let mut hoisted: Vec<(String, Value)> = Vec::new();
+    visit_properties(spec, None, &mut |owner, path, property| {
+        if property.contains_key("oneOf") {
+            let union = std::mem::take(property);
+            let description = union.get("description").cloned();
+            let name = format!("{owner}_{path}");
+            hoisted.push((name.clone(), Value::Object(union)));
+            property.insert("$ref".into(), Value::String(format!("{SCHEMAS}{name}")));
+            if let Some(d) = description {
+                property.insert("description".into(), d);
+            }
+        }
+    });
+    add_components(spec, hoisted);
+    let mut variants: Vec<(String, Value)> = Vec::new();
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            for (i, variant) in schema
+                .get_mut("oneOf")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if variant.get("$ref").is_none() && variant.get("properties").is_some() {
+                    let component = format!("{name}_{i}");
+                    let schema = std::mem::replace(
+                        variant,
+                        json!({ "$ref": format!("{SCHEMAS}{component}") }),
+                    );
+                    variants.push((component, schema));
+                }
+            }
+        }
+    }
+    add_components(spec, variants);
+}
+
+/// The unions whose variants are all objects with one property (the same in each) whose
+/// `enum` values (strings or booleans) tell the variants apart: disjoint, and required in each.
+fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union> {
+    let components = components(spec);
+    let mut out = Vec::new();
+    for (name, schema) in components.as_object().into_iter().flatten() {
+        let Some(variants) = schema.get("oneOf").and_then(Value::as_array) else {
+            continue;
+        };
+        let variants: Vec<&Value> = variants.iter().map(|v| resolve(v, &components)).collect();
+        let Some(first) = variants.first() else {
+            continue;
+        };
+        let candidates = first
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(p, _)| p.clone());
+        for property in candidates {
+            let values: Option<Vec<Vec<Value>>> = variants
+                .iter()
+                .map(|v| {
+                    let required = v
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| r.iter().any(|x| x == &Value::String(property.clone())));
+                    let allowed =
+                        resolve(v.pointer(&format!("/properties/{property}"))?, &components)
+                            .get("enum")?
+                            .as_array()?
+                            .clone();
+                    (required && allowed.iter().all(|a| a.is_string() || a.is_boolean()))
+                        .then_some(allowed)
+                })
+                .collect();
+            let Some(values) = values else { continue };
+            let all: Vec<&Value> = values.iter().flatten().collect();
+            let disjoint = all
+                .iter()
+                .enumerate()
+                .all(|(i, a)| !all[i + 1..].contains(a));
+            if disjoint {
+                out.push(Union {
+                    name: name.clone(),
+                    property,
+                    variants: values,
+                    open: received.contains(name),
+                });
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// Every Cloudflare response is an envelope `{success, errors, messages, result}`, decoded in
@@ -780,12 +898,30 @@ fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
 /// becomes `OpenEnum<Known>` (src/wrappers.rs), which keeps an unknown value as `Other(String)`
 /// and sends it back unchanged. The known values stay a generated enum: a named component keeps
 /// its name, an inline enum is hoisted into a component named for its owner and property path
-/// (`ZoneDefaultsNameserversType`). Properties inside `oneOf` variants are left closed: there
-/// the value picks the variant.
-fn open_enums(spec: &mut Value, received: &BTreeSet<String>) {
+/// (`ZoneDefaultsNameserversType`). The property that picks a union's variant stays closed.
+fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
     let components = components(spec);
+    // The property that picks a union's variant stays closed: its value chose the variant.
+    let discriminators: BTreeSet<(String, String)> = unions
+        .iter()
+        .flat_map(|u| {
+            let variants = components
+                .get(&u.name)
+                .and_then(|s| s.get("oneOf"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            variants.into_iter().filter_map(move |v| {
+                let name = v.get("$ref")?.as_str()?.strip_prefix(SCHEMAS)?.to_string();
+                Some((name, u.property.clone()))
+            })
+        })
+        .collect();
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     visit_properties(spec, Some(received), &mut |owner, path, property| {
+        if discriminators.contains(&(owner.to_string(), path.to_string())) {
+            return;
+        }
         let known = match property.get("$ref").and_then(Value::as_str) {
             Some(r)
                 if resolve(&json!({ "$ref": r }), &components)

@@ -11,12 +11,16 @@ use quote::{ToTokens, quote};
 use serde_json::Value;
 use syn::visit_mut::{self, VisitMut};
 
-use crate::adjust::CRATE;
+use crate::adjust::{CRATE, Union};
 use crate::checks;
 use crate::rules::{self, OperationRules};
 
 /// Generates the client from the adjusted spec and the table of operations (build/rules.rs).
-pub fn generate(spec: Value, operations: &[OperationRules]) -> Result<String, String> {
+pub fn generate(
+    spec: Value,
+    operations: &[OperationRules],
+    unions: &[Union],
+) -> Result<String, String> {
     let statics: BTreeMap<String, String> = operations
         .iter()
         .map(|op| {
@@ -48,6 +52,7 @@ pub fn generate(spec: Value, operations: &[OperationRules]) -> Result<String, St
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
+    unions_decode_by_their_discriminator(&mut file, unions)?;
     let bodies = body_types(&file);
     let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
     let mut sends = SendsThroughTheTransport {
@@ -380,6 +385,111 @@ impl VisitMut for SendEdits {
         }
         visit_mut::visit_expr_mut(self, expr);
     }
+}
+
+/// typify decodes a `oneOf` as `#[serde(untagged)]`: the first variant that accepts the object
+/// wins. Variants that keep unknown fields accept nearly anything, so an MX record could come
+/// back as an A record with its `priority` filed away, and a variant that fails on one field
+/// falls through to the next instead of saying which field. Where the spec tells variants apart
+/// by one property (adjust.rs, `Union`), the union reads the object, looks at that property and
+/// decodes the variant it names, reporting the path of a field that does not fit; a value of no
+/// known kind is kept whole in a response (`UnknownKind`) and refused in a request.
+fn unions_decode_by_their_discriminator(
+    file: &mut syn::File,
+    unions: &[Union],
+) -> Result<(), String> {
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    }) else {
+        return Err("progenitor's output has no `types` module".into());
+    };
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for union in unions {
+        let Some(item) = types.iter_mut().find_map(|item| match item {
+            syn::Item::Enum(e) if e.ident == union.name => Some(e),
+            _ => None,
+        }) else {
+            return Err(format!(
+                "union `{}` is not an enum in the generated types",
+                union.name
+            ));
+        };
+        let variants: Vec<(syn::Ident, syn::Type)> = item
+            .variants
+            .iter()
+            .filter_map(|v| match &v.fields {
+                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                    Some((v.ident.clone(), f.unnamed[0].ty.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        if variants.len() != union.variants.len() + usize::from(union.open) {
+            return Err(format!(
+                "union `{}`: {} variants generated for {} kinds",
+                union.name,
+                variants.len(),
+                union.variants.len()
+            ));
+        }
+        for attr in &mut item.attrs {
+            if attr.path().is_ident("derive") {
+                let kept: Vec<syn::Path> = attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                    )
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"))
+                    .collect();
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        let property = &union.property;
+        let arms = union
+            .variants
+            .iter()
+            .zip(&variants)
+            .flat_map(|(values, (ident, _))| {
+                values.iter().map(move |v| {
+                    let pattern = match v {
+                        Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
+                        Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
+                        _ => quote!(None if false),
+                    };
+                    quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
+                })
+            });
+        let other = if union.open {
+            let (unknown, _) = &variants[variants.len() - 1];
+            quote! { _ => Ok(Self::#unknown(object)), }
+        } else {
+            let allowed: Vec<String> = union
+                .variants
+                .iter()
+                .flatten()
+                .map(Value::to_string)
+                .collect();
+            let message = format!("`{property}` must be one of {}", allowed.join(", "));
+            quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
+        };
+        let name = &item.ident;
+        impls.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    let object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                    #[allow(clippy::match_like_matches_macro)]
+                    match object.get(#property) {
+                        #(#arms)*
+                        #other
+                    }
+                }
+            }
+        });
+    }
+    types.extend(impls);
+    Ok(())
 }
 
 /// serde reads an explicit `null` into an `Option<Nullable<T>>` as `None` (the `Option` takes the

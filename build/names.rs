@@ -99,9 +99,9 @@ fn singular(word: &str) -> &str {
         .unwrap_or(word)
 }
 
-/// Lower-case words of a name written with `-`, `_`, `.` or spaces.
+/// Lower-case words of a name written with `-`, `_`, `.`, spaces or other punctuation.
 pub fn words(name: &str) -> Vec<String> {
-    name.split(['-', '_', '.', ' '])
+    name.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
         .collect()
@@ -136,10 +136,11 @@ const ROLE_WORDS: &[&str] = &[
 
 /// Renames every component to the type name users see:
 ///
-/// 1. The noun: a component that is only ever the value of properties of one name is named for
-///    that property (`zone_defaults` is `ZoneDefaults`, `soa` is `Soa`); any other is its
-///    component name without the prefix every component shares (`dns-settings_`) and without
-///    words that name a role rather than a thing (`base`, `response`, `patch`, `post`, …):
+/// 1. The noun: a schema with a `title` is named by it (`A Record` is `ARecord`); a component
+///    that is only ever the value of properties of one name is named for that property
+///    (`zone_defaults` is `ZoneDefaults`, `soa` is `Soa`); any other is its component name
+///    without the prefix every component shares (`dns-settings_`) and without words that name a
+///    role rather than a thing (`base`, `response`, `patch`, `post`, …):
 ///    `dns-settings_dns-view-response` is `DnsView`.
 /// 2. A request type adds what the request does: `Patch` (a `PATCH` body), `Create` (`POST`),
 ///    `Update` (`PUT`), or `Request` when bodies of several methods use it. Response types and
@@ -186,6 +187,10 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
             .collect();
         camel(if kept.is_empty() { &all } else { &kept })
     };
+    let by_title = |name: &str| -> Option<String> {
+        let title = schemas.get(name)?.get("title")?.as_str()?;
+        Some(camel(&words(title))).filter(|t| !t.is_empty())
+    };
     let by_property = |name: &str| -> Option<String> {
         let used = uses.get(name)?;
         let first = used.first()?.as_ref()?;
@@ -197,7 +202,9 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
     let mut chosen: BTreeMap<String, String> = names
         .iter()
         .map(|name| {
-            let noun = by_property(name).unwrap_or_else(|| by_component(name));
+            let noun = by_title(name)
+                .or_else(|| by_property(name))
+                .unwrap_or_else(|| by_component(name));
             (name.clone(), format!("{noun}{}", suffix(name)))
         })
         .collect();

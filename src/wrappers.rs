@@ -129,3 +129,16 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for OpenEnum<T> {
         Ok(known.map_or(OpenEnum::Other(raw), OpenEnum::Known))
     }
 }
+
+/// Decodes one variant of a union from the object the union's decoder read, naming the path of
+/// a field that does not fit (the generated unions call this; see build/generate.rs).
+pub(crate) fn union_variant<T, E>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, E>
+where
+    T: DeserializeOwned,
+    E: serde::de::Error,
+{
+    serde_path_to_error::deserialize(serde_json::Value::Object(object))
+        .map_err(|e| E::custom(format_args!("at `{}`: {}", e.path(), e.inner())))
+}

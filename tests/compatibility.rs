@@ -3,7 +3,7 @@
 
 mod common;
 
-use cloudflare_dns_settings::types::DnsSettingsZoneNameservers;
+use cloudflare_dns_settings::types::Nameservers;
 use cloudflare_dns_settings::{Error, OpenEnum};
 use common::*;
 
@@ -44,7 +44,7 @@ async fn an_unknown_kind_of_zone_nameservers_is_kept_whole() {
         .send()
         .await
         .unwrap();
-    let DnsSettingsZoneNameservers::UnknownKind(raw) = &settings.nameservers else {
+    let Nameservers::UnknownKind(raw) = &settings.nameservers else {
         panic!("{:?}", settings.nameservers)
     };
     assert_eq!(raw["type"], "custom.global");

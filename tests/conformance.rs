@@ -45,9 +45,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cloudflare_dns_settings::types::{
-    AccountSettingsPatch, CloudflareNameserversType, CustomNameserverSetByIdType,
-    CustomNameserverSetType, Direction, DnsSettingsZonePatch, DnsSettingsZonePatchNameservers,
-    DnsViewCreate, DnsViewPatch, InternalDnsPatch, Match, Order, SoaPatch, ZoneDefaultsPatch,
+    AccountSettingsPatch, CloudflareNameserversPatch, CloudflareNameserversPatchType,
+    CustomNameserverSetByIdPatch, CustomNameserverSetByIdPatchType, CustomNameserverSetPatch,
+    CustomNameserverSetPatchType, Direction, DnsSettingsZonePatch, DnsViewCreate, DnsViewPatch,
+    InternalDnsPatch, Match, NameserversPatch, Order, SoaPatch, ZoneDefaultsPatch,
     ZoneDefaultsPatchNameservers, ZoneDefaultsPatchNameserversType, ZoneMode,
 };
 use cloudflare_dns_settings::{Client, Error, Nullable};
@@ -830,33 +831,33 @@ fn account_patch_mname_null() -> AccountSettingsPatch {
     }
 }
 
-fn zone_nameservers(seed: u64) -> DnsSettingsZonePatchNameservers {
-    use DnsSettingsZonePatchNameservers as Ns;
+fn zone_nameservers(seed: u64) -> NameserversPatch {
+    use NameserversPatch as Ns;
     match seed % 3 {
-        0 => Ns::CloudflareNameservers {
+        0 => Ns::CloudflareNameserversPatch(CloudflareNameserversPatch {
             type_: pick(
                 seed / 3,
                 &[
-                    CloudflareNameserversType::CloudflareStandard,
-                    CloudflareNameserversType::CloudflareAdvanced,
+                    CloudflareNameserversPatchType::CloudflareStandard,
+                    CloudflareNameserversPatchType::CloudflareAdvanced,
                 ],
             ),
-        },
-        1 => Ns::CustomNameserverSet {
+        }),
+        1 => Ns::CustomNameserverSetPatch(CustomNameserverSetPatch {
             ns_set: Some(1 + (seed / 3 % 5) as i64),
             type_: pick(
                 seed / 3,
                 &[
-                    CustomNameserverSetType::CustomAccount,
-                    CustomNameserverSetType::CustomTenant,
-                    CustomNameserverSetType::CustomZone,
+                    CustomNameserverSetPatchType::CustomAccount,
+                    CustomNameserverSetPatchType::CustomTenant,
+                    CustomNameserverSetPatchType::CustomZone,
                 ],
             ),
-        },
-        _ => Ns::CustomNameserverSetById {
+        }),
+        _ => Ns::CustomNameserverSetByIdPatch(CustomNameserverSetByIdPatch {
             nameserver_set_id: ACCOUNT.into(),
-            type_: CustomNameserverSetByIdType::Custom,
-        },
+            type_: CustomNameserverSetByIdPatchType::Custom,
+        }),
     }
 }
 

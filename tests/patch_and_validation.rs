@@ -3,8 +3,8 @@
 mod common;
 
 use cloudflare_dns_settings::types::{
-    AccountSettingsPatch, DnsSettingsZonePatch, DnsSettingsZonePatchNameservers, SoaPatch,
-    ZoneDefaultsPatch, ZoneMode,
+    AccountSettingsPatch, CustomNameserverSetPatch, DnsSettingsZonePatch, NameserversPatch,
+    SoaPatch, ZoneDefaultsPatch, ZoneMode,
 };
 use cloudflare_dns_settings::{Error, Nullable};
 use common::*;
@@ -195,10 +195,12 @@ async fn values_on_the_bounds_are_accepted() {
 async fn zone_edit_checks_the_union_member_bound() {
     let server = server().await;
     let patch = DnsSettingsZonePatch {
-        nameservers: Some(DnsSettingsZonePatchNameservers::CustomNameserverSet {
-            ns_set: Some(6),
-            type_: "custom.account".parse().unwrap(),
-        }),
+        nameservers: Some(NameserversPatch::CustomNameserverSetPatch(
+            CustomNameserverSetPatch {
+                ns_set: Some(6),
+                type_: "custom.account".parse().unwrap(),
+            },
+        )),
         zone_mode: Some(ZoneMode::DnsOnly),
         ..Default::default()
     };

@@ -3,7 +3,7 @@
 mod common;
 
 use cloudflare_dns_settings::types::{
-    DnsSettingsZoneNameservers, ZoneDefaultsNameserversType, ZoneMode,
+    CustomNameserverSet, Nameservers, ZoneDefaultsNameserversType, ZoneMode,
 };
 use cloudflare_dns_settings::{Error, Nullable, OpenEnum};
 use common::*;
@@ -96,7 +96,7 @@ async fn zone_nameservers_union_picks_the_custom_set_variant() {
         .await
         .unwrap();
     match settings.nameservers {
-        DnsSettingsZoneNameservers::CustomNameserverSet { ns_set, .. } => {
+        Nameservers::CustomNameserverSet(CustomNameserverSet { ns_set, .. }) => {
             assert_eq!(ns_set, Some(2))
         }
         other => panic!("wrong variant: {other:?}"),
