@@ -14,6 +14,8 @@ mod checks;
 mod generate;
 #[path = "build/names.rs"]
 mod names;
+#[path = "build/plans.rs"]
+mod plans;
 #[path = "build/rules.rs"]
 mod rules;
 
@@ -44,13 +46,14 @@ fn run() -> Result<(), String> {
     names::operation_names(&mut spec)?;
 
     let operations = rules::extract(&spec)?;
+    let pairs = plans::pairs(&spec, &operations);
     let unions = adjust::for_generator(&mut spec)?;
     // For whoever debugs the generator: the document progenitor actually reads.
     write(
         &out_dir.join("adjusted_spec.json"),
         &serde_json::to_string_pretty(&spec).unwrap_or_default(),
     )?;
-    let generated = generate::generate(spec, &operations, &unions)?;
+    let generated = generate::generate(spec, &operations, &unions, &pairs)?;
 
     write(&out_dir.join("generated.rs"), &generated)?;
     write(&out_dir.join("operations.rs"), &rules::render(&operations))

@@ -259,7 +259,7 @@ fn components(spec: &Value) -> Value {
 }
 
 /// Named scalar components (`dns-settings_ns_ttl`, `dns-settings_identifier`) and arrays of
-/// scalars (`dns-settings_zones`) would become newtypes (`NsTtl(f64)`, `Zones(Vec<String>)`)
+/// scalars or enum values (`dns-settings_zones`) would become newtypes (`NsTtl(f64)`, `Zones(Vec<String>)`)
 /// that users must wrap by hand; inlined, a field is a plain `i64`, `bool` or `Vec<String>`.
 /// Their bounds are still checked, from the original spec (see build/rules.rs).
 fn inline_scalar_components(spec: &mut Value) {
@@ -270,11 +270,16 @@ fn inline_scalar_components(spec: &mut Value) {
             Some("boolean" | "number" | "integer" | "string")
         ) && s.get("enum").is_none()
     };
+    let string_enum = |s: &Value| {
+        s.get("type").and_then(Value::as_str) == Some("string") && s.get("enum").is_some()
+    };
     let inlinable = |s: &Value| {
         scalar(s)
             || (s.get("type").and_then(Value::as_str) == Some("array")
-                && s.get("items")
-                    .is_some_and(|i| scalar(resolve(i, &components))))
+                && s.get("items").is_some_and(|i| {
+                    let item = resolve(i, &components);
+                    scalar(item) || string_enum(item)
+                }))
     };
     fn walk(node: &mut Value, components: &Value, inlinable: &dyn Fn(&Value) -> bool) {
         if let Some(target) = node
@@ -922,35 +927,54 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
         if discriminators.contains(&(owner.to_string(), path.to_string())) {
             return;
         }
-        let known = match property.get("$ref").and_then(Value::as_str) {
-            Some(r)
-                if resolve(&json!({ "$ref": r }), &components)
-                    .get("enum")
-                    .is_some() =>
-            {
-                r.to_string()
-            }
-            Some(_) => return,
-            None if property.get("enum").is_some()
-                && property.get("type").and_then(Value::as_str) == Some("string") =>
-            {
-                let mut known = property.clone();
-                known.remove("description");
-                hoist(
+        // An array of enum values (a nameserver's `ipv4_groups`) is opened item by item.
+        if property.get("type").and_then(Value::as_str) == Some("array") {
+            if let Some(items) = property.get_mut("items").and_then(Value::as_object_mut) {
+                open_enum(
+                    items,
+                    &format!("{owner}_{path}_item"),
+                    &components,
                     &mut hoisted,
-                    &format!("{owner}_{path}"),
-                    Value::Object(known),
-                )
+                );
             }
-            None => return,
-        };
-        let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
-        replace_with_ref(
+            return;
+        }
+        open_enum(
             property,
-            hoist(&mut hoisted, &format!("{owner}_{path}-open"), wrapper),
+            &format!("{owner}_{path}"),
+            &components,
+            &mut hoisted,
         );
     });
     add_components(spec, hoisted);
+}
+
+/// Makes `schema`, a string enum inline or by reference, an `OpenEnum` of the known values.
+fn open_enum(
+    schema: &mut Map<String, Value>,
+    name: &str,
+    components: &Value,
+    hoisted: &mut Vec<(String, Value)>,
+) {
+    let known = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r)
+            if resolve(&json!({ "$ref": r }), components)
+                .get("enum")
+                .is_some() =>
+        {
+            r.to_string()
+        }
+        None if schema.get("enum").is_some()
+            && schema.get("type").and_then(Value::as_str) == Some("string") =>
+        {
+            let mut known = schema.clone();
+            known.remove("description");
+            hoist(hoisted, name, Value::Object(known))
+        }
+        _ => return,
+    };
+    let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
+    replace_with_ref(schema, hoist(hoisted, &format!("{name}-open"), wrapper));
 }
 
 /// A `oneOf` (the zone's `nameservers`) is matched variant by variant, so a value of a kind this

@@ -13,6 +13,7 @@ use syn::visit_mut::{self, VisitMut};
 
 use crate::adjust::{CRATE, Union};
 use crate::checks;
+use crate::plans::{self, Pair};
 use crate::rules::{self, OperationRules};
 
 /// Generates the client from the adjusted spec and the table of operations (build/rules.rs).
@@ -20,6 +21,7 @@ pub fn generate(
     spec: Value,
     operations: &[OperationRules],
     unions: &[Union],
+    pairs: &[Pair<'_>],
 ) -> Result<String, String> {
     let statics: BTreeMap<String, String> = operations
         .iter()
@@ -54,6 +56,7 @@ pub fn generate(
     keep_progenitor_out_of_the_public_api(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, unions)?;
     let bodies = body_types(&file);
+    let results = result_types(&file);
     let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
     let mut sends = SendsThroughTheTransport {
         statics: &statics,
@@ -75,6 +78,14 @@ pub fn generate(
             statics.len()
         ));
     }
+    file.items
+        .extend(round_trip_hooks(operations, &bodies, &results));
+    let check_names = checks
+        .iter()
+        .map(|(op, (name, _))| (op.clone(), name.clone()))
+        .collect();
+    file.items
+        .extend(plans::generate(pairs, &bodies, &results, &check_names)?);
     let functions = checks.values().map(|(_, function)| function);
     file.items.push(syn::parse_quote! {
         /// The spec's bounds on request bodies, checked on the typed body before it is sent.
@@ -85,6 +96,86 @@ pub fn generate(
     });
     explicit_null_survives_deserialization(&mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// Two hidden functions for the round-trip tests, so that they can reach every operation's types
+/// through the spec's operationIds with no per-operation test code: a response body decoded by
+/// the same code a call uses (`crate::envelope`), and a request body decoded as the body type,
+/// each serialized back to JSON.
+fn round_trip_hooks(
+    operations: &[OperationRules],
+    bodies: &BTreeMap<String, syn::Type>,
+    results: &BTreeMap<String, syn::Type>,
+) -> Vec<syn::Item> {
+    let responses = operations.iter().filter_map(|op| {
+        let ty = results.get(&op.operation_id)?;
+        let id = &op.upstream_operation_id;
+        Some(match page_item(ty) {
+            Some(item) => quote!(#id => json(crate::envelope::page::<#item>(&received)),),
+            None => quote!(#id => json(crate::envelope::result::<#ty>(&received)),),
+        })
+    });
+    let requests = operations.iter().filter_map(|op| {
+        let ty = bodies.get(&op.operation_id)?;
+        let id = &op.upstream_operation_id;
+        Some(quote! {
+            #id => ::serde_json::from_slice::<#ty>(body).and_then(::serde_json::to_value).map_err(|e| e.to_string()),
+        })
+    });
+    vec![
+        syn::parse_quote! {
+            /// The 2xx `body` of operation `operation` (upstream's operationId), decoded as a call
+            /// decodes it and serialized back; `None` for an unknown operation. For tests.
+            #[doc(hidden)]
+            pub fn decode_response(operation: &str, body: &[u8]) -> Option<Result<::serde_json::Value, crate::Error>> {
+                fn json<T: ::serde::Serialize>(value: Result<T, crate::Error>) -> Result<::serde_json::Value, crate::Error> {
+                    value.map(|v| ::serde_json::to_value(v).unwrap_or(::serde_json::Value::Null))
+                }
+                let received = crate::envelope::Received {
+                    status: ::reqwest::StatusCode::OK,
+                    headers: ::reqwest::header::HeaderMap::new(),
+                    body: ::bytes::Bytes::copy_from_slice(body),
+                    attempts: 1,
+                };
+                Some(match operation {
+                    #(#responses)*
+                    _ => return None,
+                })
+            }
+        },
+        syn::parse_quote! {
+            /// A request `body` of operation `operation` decoded as its body type and serialized
+            /// back; `None` for an operation without a body. For tests.
+            #[doc(hidden)]
+            pub fn decode_body(operation: &str, body: &[u8]) -> Option<Result<::serde_json::Value, String>> {
+                Some(match operation {
+                    #(#requests)*
+                    _ => return None,
+                })
+            }
+        },
+    ]
+}
+
+/// Each operation's result type, from progenitor's `send` (`Result<ResponseValue<T>, …>`),
+/// keyed by the operation's name. Read before the sends are rewritten.
+fn result_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
+    let mut out = BTreeMap::new();
+    struct Sends<'a>(&'a mut BTreeMap<String, syn::Type>);
+    impl<'ast> syn::visit::Visit<'ast> for Sends<'_> {
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            if f.sig.ident == "send"
+                && let (Some(op), Some(ty)) = (
+                    f.block.stmts.iter().find_map(operation_id),
+                    result_type(&f.sig.output),
+                )
+            {
+                self.0.insert(op, ty);
+            }
+        }
+    }
+    syn::visit::Visit::visit_file(&mut Sends(&mut out), file);
+    out
 }
 
 /// Each operation's body type, from its builder: `body: Result<types::X, String>` (or

@@ -12,6 +12,7 @@ mod error;
 mod generated;
 mod pacing;
 mod pagination;
+pub mod plan;
 mod retry;
 mod transport;
 mod validate;

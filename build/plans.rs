@@ -1,0 +1,205 @@
+//! Desired-state plan and apply, generated for every pair of a `GET` and a `PATCH` on the same
+//! path (account settings, zone settings, a view): the PATCH body type learns how to be planned
+//! against the GET's result (`impl Desired`), and the client gets `…_apply`, which reads, plans
+//! and sends the smallest PATCH. The diff itself is generic (src/plan.rs); what is generated is
+//! which fields are sets and which must be sent whole, read from the spec.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::rules::OperationRules;
+
+/// One GET/PATCH pair.
+pub struct Pair<'a> {
+    pub get: &'a OperationRules,
+    pub patch: &'a OperationRules,
+    /// Array fields of the PATCH body the spec marks as sets (`x-stainless-collection-type: set`
+    /// or `uniqueItems: true`): compared without regard to order.
+    pub sets: Vec<String>,
+    /// Fields compared and sent whole rather than field by field: unions (a changed kind must be
+    /// sent complete) and free-form maps.
+    pub whole: Vec<String>,
+}
+
+/// The pairs of the spec (named, not yet adjusted).
+pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Vec<Pair<'a>> {
+    let mut out = Vec::new();
+    for patch in operations.iter().filter(|op| op.method == "PATCH") {
+        let Some(get) = operations
+            .iter()
+            .find(|op| op.method == "GET" && op.path_template == patch.path_template)
+        else {
+            continue;
+        };
+        let (mut sets, mut whole) = (Vec::new(), Vec::new());
+        if let Some(body) = operation(spec, &patch.path_template, "patch")
+            .and_then(|op| op.pointer("/requestBody/content/application~1json/schema"))
+        {
+            shape(body, spec, "", &mut sets, &mut whole, 0);
+        }
+        out.push(Pair {
+            get,
+            patch,
+            sets,
+            whole,
+        });
+    }
+    out
+}
+
+fn operation<'a>(spec: &'a Value, path: &str, method: &str) -> Option<&'a Value> {
+    spec.get("paths")?.get(path)?.get(method)
+}
+
+fn resolve<'a>(schema: &'a Value, spec: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..32 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| spec.pointer(r.strip_prefix('#')?))
+        {
+            Some(target) => schema = target,
+            None => break,
+        }
+    }
+    schema
+}
+
+fn shape(
+    schema: &Value,
+    spec: &Value,
+    path: &str,
+    sets: &mut Vec<String>,
+    whole: &mut Vec<String>,
+    depth: usize,
+) {
+    let schema = resolve(schema, spec);
+    if depth > 32 {
+        return;
+    }
+    if !path.is_empty() && (schema.get("oneOf").is_some() || schema.get("anyOf").is_some()) {
+        whole.push(path.to_string());
+        return;
+    }
+    if schema.get("type").and_then(Value::as_str) == Some("array") {
+        let set = schema
+            .get("x-stainless-collection-type")
+            .and_then(Value::as_str)
+            == Some("set")
+            || schema.get("uniqueItems") == Some(&Value::Bool(true));
+        if set {
+            sets.push(path.to_string());
+        }
+        return;
+    }
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        shape(part, spec, path, sets, whole, depth + 1);
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    if properties.is_none() && schema.get("additionalProperties").is_some() && !path.is_empty() {
+        whole.push(path.to_string());
+    }
+    for (name, property) in properties.into_iter().flatten() {
+        let child = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
+        shape(property, spec, &child, sets, whole, depth + 1);
+    }
+}
+
+/// The `impl Desired` of each pair's PATCH body and the client's `…_apply` methods.
+pub fn generate(
+    pairs: &[Pair<'_>],
+    bodies: &BTreeMap<String, syn::Type>,
+    results: &BTreeMap<String, syn::Type>,
+    checks: &BTreeMap<String, syn::Ident>,
+) -> Result<Vec<syn::Item>, String> {
+    let mut items = Vec::new();
+    for pair in pairs {
+        let (get, patch) = (&pair.get.operation_id, &pair.patch.operation_id);
+        let desired = bodies
+            .get(patch)
+            .ok_or_else(|| format!("`{patch}` has no body type to plan"))?;
+        let current = results
+            .get(get)
+            .ok_or_else(|| format!("`{get}` has no result type to plan against"))?;
+        let (sets, whole) = (&pair.sets, &pair.whole);
+        items.push(syn::parse_quote! {
+            impl crate::plan::Desired for #desired {
+                type Current = #current;
+                const SETS: &'static [&'static str] = &[#(#sets),*];
+                const WHOLE: &'static [&'static str] = &[#(#whole),*];
+            }
+        });
+        let name = format_ident!("{}", apply_name(get, patch));
+        let (get_fn, patch_fn) = (format_ident!("{get}"), format_ident!("{patch}"));
+        let params: Vec<syn::Ident> = pair
+            .patch
+            .path_template
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .map(|p| format_ident!("{p}"))
+            .collect();
+        let check: TokenStream = match checks.get(patch) {
+            Some(check) => quote!(checks::#check(desired)?;),
+            None => TokenStream::new(),
+        };
+        let doc = format!(
+            "Makes the settings at `{}` look like `desired`: reads them ([`Client::{get}`]), \
+             plans the smallest PATCH ([`crate::plan::plan`]) and sends it ([`Client::{patch}`]) \
+             unless there is nothing to change or `dry_run`. `desired` is checked against the \
+             spec before anything is sent.",
+            pair.patch.path_template
+        );
+        items.push(syn::parse_quote! {
+            impl Client {
+                #[doc = #doc]
+                pub async fn #name(
+                    &self,
+                    #(#params: &str,)*
+                    desired: &#desired,
+                    dry_run: bool,
+                ) -> ::std::result::Result<crate::plan::Applied<#desired>, crate::Error> {
+                    #check
+                    let before = self.#get_fn()#(.#params(#params))*.send().await?;
+                    let plan = crate::plan::plan(&before, desired)?;
+                    let after = match (&plan.patch, dry_run) {
+                        (Some(patch), false) => Some(
+                            self.#patch_fn()#(.#params(#params))*.body(patch.clone()).send().await?,
+                        ),
+                        _ => None,
+                    };
+                    Ok(crate::plan::Applied { plan, before, after })
+                }
+            }
+        });
+    }
+    Ok(items)
+}
+
+/// `account_get` + `account_edit` is `account_apply`: the words the two names share, then `apply`.
+fn apply_name(get: &str, patch: &str) -> String {
+    let shared: Vec<&str> = get
+        .split('_')
+        .zip(patch.split('_'))
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    let mut name = shared.join("_");
+    if !name.is_empty() {
+        name.push('_');
+    }
+    name.push_str("apply");
+    name
+}
