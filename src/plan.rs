@@ -129,6 +129,16 @@ fn unknown(given: &Value, kept: &Value, path: &str) -> Option<String> {
     })
 }
 
+/// Whether `now` has every field of `want` with the same value.
+fn covers(now: &Value, want: &Value) -> bool {
+    match (now, want) {
+        (Value::Object(now), Value::Object(want)) => want
+            .iter()
+            .all(|(key, value)| now.get(key).is_some_and(|n| covers(n, value))),
+        (now, want) => now == want,
+    }
+}
+
 /// The PATCH value at `path` that turns `current` into `desired`, or `None` if they agree.
 fn diff<D: Desired>(
     current: Option<&Value>,
@@ -162,7 +172,9 @@ fn diff<D: Desired>(
                     };
                     key(now) == key(want)
                 }
-                (Some(now), want) => now == want,
+                // A field sent whole (a union) agrees when every field the desired value sets
+                // agrees; fields only the server knows are not a difference.
+                (Some(now), want) => covers(now, want),
                 (None, _) => false,
             };
             if same {
