@@ -37,8 +37,9 @@ pub struct Union {
     /// The union's component (and Rust type) name.
     pub name: String,
     pub property: String,
-    /// The values of `property` each variant allows, in `oneOf` order.
-    pub variants: Vec<Vec<Value>>,
+    /// Each variant, in `oneOf` order: its component (and Rust type) name and the values of
+    /// `property` it allows.
+    pub variants: Vec<(String, Vec<Value>)>,
     /// A response union: a value of no known kind is kept whole (`UnknownKind`).
     pub open: bool,
 }
@@ -48,7 +49,9 @@ pub struct Union {
 pub fn for_generator(spec: &mut Value) -> Result<Vec<Union>, String> {
     responses_carry_result_only(spec)?;
     inline_scalar_components(spec);
+    let components = components(spec);
     for_each_schema(spec, &mut |schema| {
+        any_of_scalars_is_one_scalar(schema, &components);
         strip_defaults(schema);
         whole_numbers_as_integers(schema);
         constraints_checked_by_the_client(schema);
@@ -129,6 +132,14 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
         let Some(variants) = schema.get("oneOf").and_then(Value::as_array) else {
             continue;
         };
+        // Every variant is a component by now (unions_and_their_variants_are_components).
+        let Some(names) = variants
+            .iter()
+            .map(|v| Some(v.get("$ref")?.as_str()?.strip_prefix(SCHEMAS)?.to_string()))
+            .collect::<Option<Vec<String>>>()
+        else {
+            continue;
+        };
         let variants: Vec<&Value> = variants.iter().map(|v| resolve(v, &components)).collect();
         let Some(first) = variants.first() else {
             continue;
@@ -166,7 +177,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
                 out.push(Union {
                     name: name.clone(),
                     property,
-                    variants: values,
+                    variants: names.into_iter().zip(values).collect(),
                     open: received.contains(name),
                 });
                 break;
@@ -307,6 +318,33 @@ fn inline_scalar_components(spec: &mut Value) {
         }
     }
     walk(spec, &components, &inlinable);
+}
+
+/// typify makes a struct with an optional field per branch of an `anyOf`, which no scalar fits:
+/// a record's `ttl` is `anyOf: [integer, {integer, enum: [1]}]` ("1 means automatic"), and `1`
+/// would fail to decode. An `anyOf` whose branches are all scalars of one type is that type; of
+/// several scalar types, a `oneOf` of them (an untagged enum).
+fn any_of_scalars_is_one_scalar(schema: &mut Map<String, Value>, components: &Value) {
+    let Some(branches) = schema.get("anyOf").and_then(Value::as_array) else {
+        return;
+    };
+    let types: Option<Vec<String>> = branches
+        .iter()
+        .map(|b| {
+            let b = resolve(b, components);
+            let t = b.get("type")?.as_str()?;
+            matches!(t, "boolean" | "integer" | "number" | "string").then(|| t.to_string())
+        })
+        .collect();
+    let Some(mut types) = types else { return };
+    types.sort();
+    types.dedup();
+    let branches = schema.remove("anyOf").unwrap_or_default();
+    if let [only] = &types[..] {
+        schema.insert("type".into(), Value::String(only.clone()));
+    } else {
+        schema.insert("oneOf".into(), branches);
+    }
 }
 
 /// typify makes a property with a `default:` non-optional, so it would always be sent. A PATCH

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use quote::{ToTokens, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::{self, VisitMut};
 
@@ -485,101 +485,80 @@ impl VisitMut for SendEdits {
 /// by one property (adjust.rs, `Union`), the union reads the object, looks at that property and
 /// decodes the variant it names, reporting the path of a field that does not fit; a value of no
 /// known kind is kept whole in a response (`UnknownKind`) and refused in a request.
-fn unions_decode_by_their_discriminator(
-    file: &mut syn::File,
-    unions: &[Union],
-) -> Result<(), String> {
+fn unions_decode_by_their_discriminator(file: &mut syn::File, unions: &[Union]) -> Result<(), String> {
     let Some(types) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
         _ => None,
     }) else {
         return Err("progenitor's output has no `types` module".into());
     };
-    let mut impls: Vec<syn::Item> = Vec::new();
     for union in unions {
-        let Some(item) = types.iter_mut().find_map(|item| match item {
-            syn::Item::Enum(e) if e.ident == union.name => Some(e),
-            _ => None,
-        }) else {
-            return Err(format!(
-                "union `{}` is not an enum in the generated types",
-                union.name
-            ));
+        let name = format_ident!("{}", union.name);
+        let Some(at) = types
+            .iter()
+            .position(|item| matches!(item, syn::Item::Enum(e) if e.ident == name))
+        else {
+            return Err(format!("union `{name}` is not an enum in the generated types"));
         };
-        let variants: Vec<(syn::Ident, syn::Type)> = item
-            .variants
-            .iter()
-            .filter_map(|v| match &v.fields {
-                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-                    Some((v.ident.clone(), f.unnamed[0].ty.clone()))
-                }
-                _ => None,
-            })
-            .collect();
-        if variants.len() != union.variants.len() + usize::from(union.open) {
-            return Err(format!(
-                "union `{}`: {} variants generated for {} kinds",
-                union.name,
-                variants.len(),
-                union.variants.len()
-            ));
-        }
-        for attr in &mut item.attrs {
-            if attr.path().is_ident("derive") {
-                let kept: Vec<syn::Path> = attr
-                    .parse_args_with(
-                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                    )
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"))
-                    .collect();
-                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        // typify's own enum goes (it may have made struct variants of internally tagged kinds),
+        // with its `From` impls; ours has one tuple variant per variant type.
+        let syn::Item::Enum(original) = types.remove(at) else {
+            unreachable!("matched an enum above")
+        };
+        types.retain(|item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_some() && i.self_ty.to_token_stream().to_string() == name.to_string()));
+        let docs: Vec<&syn::Attribute> = original.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+        let variants: Vec<syn::Ident> = union.variants.iter().map(|(ty, _)| format_ident!("{ty}")).collect();
+        let unknown = union.open.then(|| {
+            quote! {
+                /// A kind this version of the spec does not describe, kept as received.
+                UnknownKind(::serde_json::Map<::std::string::String, ::serde_json::Value>),
             }
-        }
+        });
         let property = &union.property;
-        let arms = union
-            .variants
-            .iter()
-            .zip(&variants)
-            .flat_map(|(values, (ident, _))| {
-                values.iter().map(move |v| {
-                    let pattern = match v {
-                        Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
-                        Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
-                        _ => quote!(None if false),
-                    };
-                    quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
-                })
-            });
+        let arms = union.variants.iter().zip(&variants).flat_map(|((_, values), ident)| {
+            values.iter().map(move |v| {
+                let pattern = match v {
+                    Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
+                    Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
+                    _ => quote!(None if false),
+                };
+                quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
+            })
+        });
         let other = if union.open {
-            let (unknown, _) = &variants[variants.len() - 1];
-            quote! { _ => Ok(Self::#unknown(object)), }
+            quote! { _ => Ok(Self::UnknownKind(object)), }
         } else {
-            let allowed: Vec<String> = union
-                .variants
-                .iter()
-                .flatten()
-                .map(Value::to_string)
-                .collect();
+            let allowed: Vec<String> = union.variants.iter().flat_map(|(_, v)| v).map(Value::to_string).collect();
             let message = format!("`{property}` must be one of {}", allowed.join(", "));
             quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
         };
-        let name = &item.ident;
-        impls.push(syn::parse_quote! {
+        let file: syn::File = syn::parse_quote! {
+            #(#docs)*
+            #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+            #[serde(untagged)]
+            pub enum #name {
+                #( #variants(#variants), )*
+                #unknown
+            }
+            #(
+                impl ::std::convert::From<#variants> for #name {
+                    fn from(value: #variants) -> Self {
+                        Self::#variants(value)
+                    }
+                }
+            )*
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                     let object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
-                    #[allow(clippy::match_like_matches_macro)]
                     match object.get(#property) {
                         #(#arms)*
                         #other
                     }
                 }
             }
-        });
+        };
+        types.extend(file.items);
     }
-    types.extend(impls);
     Ok(())
 }
 
