@@ -88,6 +88,7 @@ async fn assert_not_followed(scheme: Scheme, location: impl Fn(&MockServer) -> S
             status: got,
             location: Some(named),
             ray_id,
+            ..
         } = &error
         else {
             panic!("{scheme:?} {status}: {error:?}")
