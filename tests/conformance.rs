@@ -1047,7 +1047,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .account_id(ACCOUNT)
             .body(DnsViewCreate {
                 name: view_name(seed),
-                zones: view_zones(seed).into(),
+                zones: view_zones(seed),
             })
             .send(),
     )
@@ -1077,7 +1077,7 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
             .view_id(VIEW)
             .body(DnsViewPatch {
                 name: Some(view_name(seed + 1)),
-                zones: Some(view_zones(seed + 1).into()),
+                zones: Some(view_zones(seed + 1)),
             })
             .send(),
     )

@@ -48,7 +48,7 @@ fn views(
         client
             .account_views_list()
             .account_id(ACCOUNT)
-            .page(page as i64)
+            .page(page)
             .per_page(3)
             .send()
     })
