@@ -222,8 +222,9 @@ async fn cold_start(send_headers: bool, start: Option<u32>, calls: usize) -> Job
     }
 }
 
-/// No 429, no lockout, every call `Ok` and sent once, within 15 % of the ideal time.
-fn assert_within_budget(job: Job) {
+/// No 429, no lockout, every one of `calls` calls `Ok` and sent once, within 15 % of the ideal
+/// time.
+fn assert_within_budget(job: Job, calls: usize) {
     assert_eq!(job.too_many, 0, "no request may be refused");
     assert_eq!(job.lockouts, 0, "no lockout may start");
     assert!(
@@ -232,8 +233,8 @@ fn assert_within_budget(job: Job) {
         job.failures.len(),
         &job.failures[..job.failures.len().min(5)]
     );
-    assert_eq!(job.served, CALLS, "each call sent once");
-    let (took, ideal) = (job.took, ideal(CALLS));
+    assert_eq!(job.served, calls, "each call sent once");
+    let (took, ideal) = (job.took, ideal(calls));
     assert!(took >= ideal, "faster than the budget allows: {took:?}");
     let ratio = took.as_secs_f64() / ideal.as_secs_f64();
     assert!(
@@ -244,19 +245,21 @@ fn assert_within_budget(job: Job) {
 
 #[tokio::test(start_paused = true)]
 async fn a_cold_start_of_64_callers_keeps_to_cloudflares_budget_with_its_headers() {
-    assert_within_budget(cold_start(true, None, CALLS).await);
+    assert_within_budget(cold_start(true, None, CALLS).await, CALLS);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_cold_start_of_64_callers_keeps_to_cloudflares_budget_without_headers() {
-    assert_within_budget(cold_start(false, None, CALLS).await);
+    assert_within_budget(cold_start(false, None, CALLS).await, CALLS);
 }
 
 /// A client told a budget four times too large learns the real one from `Ratelimit-Policy`
 /// before it matters.
 #[tokio::test(start_paused = true)]
 async fn cloudflares_headers_correct_a_budget_set_too_high() {
-    assert_within_budget(cold_start(true, Some(4 * LIMIT as u32), CALLS).await);
+    // Three windows' worth is enough to show it (and keeps the suite fast).
+    let calls = 2500;
+    assert_within_budget(cold_start(true, Some(4 * LIMIT as u32), calls).await, calls);
 }
 
 /// The control: without headers, the same client runs into the model's 429s and lockouts, so
