@@ -309,3 +309,111 @@ async fn a_callers_client_that_follows_a_patch_never_forwards_the_token() {
         }
     }
 }
+
+/// An https origin redirecting to plain http (a downgrade) on another host name, through a
+/// caller's client that trusts the test CA and follows redirects as reqwest does by default.
+/// (The crate's own client cannot be pointed at a test CA; it follows no redirect at all, which
+/// the tests above show for both schemes.)
+#[cfg(feature = "rustls")]
+mod downgrade {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    /// An https server on 127.0.0.1 answering every request with `status` and `location`;
+    /// returns its port and the heads of the requests it read.
+    async fn tls_redirecting(status: u16, location: String) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let cert = CertificateDer::from_pem_slice(fixture("tls/localhost.pem").as_bytes())
+            .expect("the test certificate");
+        let key = PrivateKeyDer::from_pem_slice(fixture("tls/localhost.key").as_bytes())
+            .expect("the test key");
+        let config = tokio_rustls::rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .expect("a server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let log = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, log, location) = (acceptor.clone(), log.clone(), location.clone());
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut head = Vec::new();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        let mut byte = [0u8; 1];
+                        match tls.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).to_ascii_lowercase());
+                    let answer = format!(
+                        "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\n\
+                         connection: close\r\n\r\n"
+                    );
+                    let _ = tls.write_all(answer.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        (port, heads)
+    }
+
+    #[tokio::test]
+    async fn an_https_to_http_redirect_is_reported_and_the_token_never_reaches_the_http_host() {
+        for status in STATUSES {
+            let target = server().await;
+            Mock::given(any())
+                .respond_with(json_response(200, &fixture("account_settings.json")))
+                .mount(&target)
+                .await;
+            let location = format!("http://localhost:{}/client/v4", port(&target));
+            let (origin, heads) = tls_redirecting(status, location).await;
+            let trusting = reqwest::Client::builder()
+                .tls_certs_only([reqwest::Certificate::from_pem(
+                    fixture("tls/test-ca.pem").as_bytes(),
+                )
+                .unwrap()])
+                .build()
+                .unwrap();
+            let client = Client::builder()
+                .api_token(TOKEN)
+                .base_url(format!("https://127.0.0.1:{origin}"))
+                .http_client(trusting)
+                .build()
+                .unwrap();
+            let error = get_account(&client).await.unwrap_err();
+            let expected = format!("http://localhost:{}", port(&target));
+            assert!(
+                matches!(&error, Error::Redirected { location: Some(l), .. } if *l == expected),
+                "{status}: {error:?}"
+            );
+            assert_no_credential(&error);
+            let heads = heads.lock().unwrap().clone();
+            assert_eq!(heads.len(), 1, "{status}: the https origin was asked once");
+            assert!(
+                heads[0].contains(&format!(
+                    "authorization: bearer {}",
+                    TOKEN.to_ascii_lowercase()
+                )),
+                "{status}: the https origin got the token: {}",
+                heads[0]
+            );
+            let seen = received(&target).await;
+            assert_eq!(seen.len(), 1, "{status}: reqwest followed the downgrade");
+            assert!(
+                !seen[0].headers.contains_key("authorization"),
+                "{status}: the token went over plain http"
+            );
+        }
+    }
+}
