@@ -322,13 +322,20 @@ mod downgrade {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+    /// Test-only TLS material (tests/tls/README.md), kept out of tests/fixtures/, whose every
+    /// file other tests read as a response.
+    fn tls(name: &str) -> String {
+        let path = format!("{}/tests/tls/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     /// An https server on 127.0.0.1 answering every request with `status` and `location`;
     /// returns its port and the heads of the requests it read.
     async fn tls_redirecting(status: u16, location: String) -> (u16, Arc<Mutex<Vec<String>>>) {
-        let cert = CertificateDer::from_pem_slice(fixture("tls/localhost.pem").as_bytes())
+        let cert = CertificateDer::from_pem_slice(tls("localhost.pem").as_bytes())
             .expect("the test certificate");
-        let key = PrivateKeyDer::from_pem_slice(fixture("tls/localhost.key").as_bytes())
-            .expect("the test key");
+        let key =
+            PrivateKeyDer::from_pem_slice(tls("localhost.key").as_bytes()).expect("the test key");
         let config = tokio_rustls::rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(vec![cert], key)
@@ -379,10 +386,9 @@ mod downgrade {
             let location = format!("http://localhost:{}/client/v4", port(&target));
             let (origin, heads) = tls_redirecting(status, location).await;
             let trusting = reqwest::Client::builder()
-                .tls_certs_only([reqwest::Certificate::from_pem(
-                    fixture("tls/test-ca.pem").as_bytes(),
-                )
-                .unwrap()])
+                .tls_certs_only([
+                    reqwest::Certificate::from_pem(tls("test-ca.pem").as_bytes()).unwrap(),
+                ])
                 .build()
                 .unwrap();
             let client = Client::builder()
