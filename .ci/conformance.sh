@@ -71,8 +71,10 @@ if [ -z "$ready" ]; then
 fi
 
 echo "== cargo test --test conformance against Prism (${PRISM_SEEDS:-250} seeds per operation and mode)"
+# The Prism tests are #[ignore]d so that plain `cargo test` cannot pass them without Prism;
+# --ignored runs them (and only them) here.
 if ! PRISM_URL="$url" PRISM_SEEDS="${PRISM_SEEDS:-250}" \
-  cargo test --locked --test conformance -- --nocapture --test-threads=1; then
+  cargo test --locked --test conformance -- --ignored --nocapture --test-threads=1; then
   if ! kill -0 "$prism_pid" 2>/dev/null; then
     echo "== Prism died during the test; the end of its log:" >&2
     tail -n 40 "$log" >&2

@@ -1,10 +1,15 @@
-//! Arbitrary, broken and hostile response bodies: always an `Err`, never a panic or a hang.
+//! Arbitrary, broken and hostile response bodies: never a panic or a hang, and always the error
+//! the input calls for (a body that is not an envelope on a 2xx is `Decode`, on an error status
+//! `UnexpectedResponse`; a failure envelope is `Api`; a 429 is `RateLimited`; an oversized body
+//! is `ResponseTooLarge`). A timeout or any other kind fails the test; so does an `Ok`, except
+//! for the control inputs, which must decode.
 
 mod common;
 
 use std::sync::{Arc, Mutex};
 
-use cloudflare_dns_settings::Client;
+use cloudflare_dns_settings::types::AccountSettings;
+use cloudflare_dns_settings::{Client, Error};
 use common::*;
 use proptest::prelude::*;
 use wiremock::matchers::any as any_request;
@@ -59,15 +64,49 @@ impl Harness {
     }
 
     /// The outcome of a call whose response is `status` with `body`.
-    fn call(&self, status: u16, body: Vec<u8>) -> Result<(), String> {
+    fn call(&self, status: u16, body: Vec<u8>) -> Result<AccountSettings, Error> {
         *self.next.lock().unwrap() = (status, body);
-        self.runtime.block_on(async {
-            match get_account(&self.client).await {
-                Ok(settings) => Err(format!("decoded into {settings:?}")),
-                Err(_) => Ok(()),
-            }
-        })
+        self.runtime.block_on(get_account(&self.client))
     }
+
+    /// The kind of outcome of a call whose response is `status` with `body`.
+    fn kind(&self, status: u16, body: Vec<u8>) -> &'static str {
+        kind(&self.call(status, body))
+    }
+}
+
+fn kind(outcome: &Result<AccountSettings, Error>) -> &'static str {
+    match outcome {
+        Ok(_) => "Ok",
+        Err(Error::Api { .. }) => "Api",
+        Err(Error::RateLimited { .. }) => "RateLimited",
+        Err(Error::UnexpectedResponse { .. }) => "UnexpectedResponse",
+        Err(Error::Decode { .. }) => "Decode",
+        Err(Error::ResponseTooLarge { .. }) => "ResponseTooLarge",
+        Err(Error::Timeout { .. }) => "Timeout",
+        Err(Error::Transport { .. }) => "Transport",
+        Err(_) => "other",
+    }
+}
+
+/// What a body that is not a Cloudflare envelope must give at `status`.
+fn not_an_envelope(status: u16) -> &'static str {
+    match status {
+        200..=299 => "Decode",
+        429 => "RateLimited",
+        _ => "UnexpectedResponse",
+    }
+}
+
+/// Whether `body` is JSON with an envelope's `success` or `errors` (then it is read as one).
+fn looks_like_an_envelope(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.contains_key("success") || o.contains_key("errors"))
+        })
+        .unwrap_or(false)
 }
 
 fn valid_envelope() -> Vec<u8> {
@@ -90,21 +129,22 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn arbitrary_bytes_are_an_error(status in statuses(), body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+    fn arbitrary_bytes_are_a_decode_or_unexpected_response_error(status in statuses(), body in proptest::collection::vec(any::<u8>(), 0..2048)) {
         thread_local!(static H: Harness = Harness::new());
-        H.with(|h| h.call(status, body)).map_err(TestCaseError::fail)?;
+        prop_assume!(!looks_like_an_envelope(&body));
+        prop_assert_eq!(H.with(|h| h.kind(status, body)), not_an_envelope(status));
     }
 
     #[test]
-    fn truncated_envelopes_are_an_error(status in statuses(), cut in 0usize..10_000) {
+    fn truncated_envelopes_are_a_decode_or_unexpected_response_error(status in statuses(), cut in 0usize..10_000) {
         thread_local!(static H: Harness = Harness::new());
         let full = valid_envelope();
         let body = full[..cut % full.len()].to_vec();
-        H.with(|h| h.call(status, body)).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(H.with(|h| h.kind(status, body)), not_an_envelope(status));
     }
 
     #[test]
-    fn wrong_types_and_huge_numbers_in_the_result_are_an_error(
+    fn wrong_types_and_huge_numbers_in_the_result_are_a_decode_error_at_their_path(
         field in prop::sample::select(vec!["ns_ttl", "flatten_all_cnames", "soa", "zone_mode", "nameservers", "internal_dns"]),
         value in prop_oneof![
             Just(serde_json::json!(null)),
@@ -121,43 +161,96 @@ proptest! {
         let mut envelope: serde_json::Value = serde_json::from_slice(&valid_envelope()).unwrap();
         envelope["result"]["zone_defaults"][field] = value;
         let body = serde_json::to_vec(&envelope).unwrap();
-        H.with(|h| h.call(200, body)).map_err(TestCaseError::fail)?;
+        let outcome = H.with(|h| h.call(200, body));
+        let Err(Error::Decode { path, .. }) = &outcome else {
+            return Err(TestCaseError::fail(format!("{field}: {outcome:?}")));
+        };
+        let at = format!("result.zone_defaults.{field}");
+        prop_assert!(path.starts_with(&at), "{} is not at {}", path, at);
     }
 
     #[test]
-    fn invalid_utf8_inside_strings_is_an_error(at in 0usize..1000, byte in 0x80u8..=0xFF) {
+    fn invalid_utf8_inside_strings_is_a_decode_error(at in 0usize..1000, byte in 0x80u8..=0xFF) {
         thread_local!(static H: Harness = Harness::new());
         let mut body = valid_envelope();
         // Put a lone continuation/lead byte inside a string value: "dns.cloudflare.com".
         let start = body.windows(18).position(|w| w == b"dns.cloudflare.com").unwrap();
         let i = start + at % 18;
         body[i] = byte;
-        H.with(|h| h.call(200, body)).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(H.with(|h| h.kind(200, body)), "Decode");
+    }
+
+    #[test]
+    fn failure_envelopes_are_api_errors_with_their_codes(
+        status in statuses(),
+        code in any::<i64>(),
+        message in ".{0,40}",
+    ) {
+        thread_local!(static H: Harness = Harness::new());
+        let body = serde_json::to_vec(&serde_json::json!({
+            "success": false, "errors": [{"code": code, "message": message}], "messages": [],
+            "result": null
+        }))
+        .unwrap();
+        let outcome = H.with(|h| h.call(status, body));
+        let expected = if status == 429 { "RateLimited" } else { "Api" };
+        prop_assert_eq!(kind(&outcome), expected, "{:?}", outcome);
+        let error = outcome.unwrap_err();
+        prop_assert_eq!(error.codes(), vec![code]);
+        prop_assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+    }
+}
+
+/// The control: a valid envelope decodes, at any success status, so the harness can tell.
+#[test]
+fn a_valid_envelope_decodes() {
+    let h = Harness::new();
+    for status in [200, 201, 202] {
+        let settings = h
+            .call(status, valid_envelope())
+            .unwrap_or_else(|e| panic!("{status}: {e:?}"));
+        assert_eq!(settings.zone_defaults.ns_ttl, 3600);
     }
 }
 
 #[test]
 fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
     let h = Harness::new();
-    for depth in [200usize, 10_000, 60_000] {
+    for depth in [200usize, 10_000, 30_000, 60_000] {
         let mut body = br#"{"success":true,"errors":[],"messages":[],"result":"#.to_vec();
         body.extend(std::iter::repeat_n(b'[', depth));
         body.extend(std::iter::repeat_n(b']', depth));
         body.push(b'}');
-        h.call(200, body).unwrap();
+        // Past the harness's 64 KiB limit the body is not even parsed.
+        let too_large = body.len() > 64 * 1024;
+        let expected = if too_large {
+            "ResponseTooLarge"
+        } else {
+            "Decode"
+        };
+        assert_eq!(h.kind(200, body), expected, "depth {depth}");
         let mut nested_errors = br#"{"success":false,"errors":"#.to_vec();
         nested_errors.extend(std::iter::repeat_n(b'[', depth));
         nested_errors.extend(std::iter::repeat_n(b']', depth));
         nested_errors.push(b'}');
-        h.call(400, nested_errors).unwrap();
+        let expected = if too_large {
+            "ResponseTooLarge"
+        } else {
+            "UnexpectedResponse"
+        };
+        assert_eq!(h.kind(400, nested_errors), expected, "depth {depth}");
     }
 }
 
 #[test]
-fn an_oversized_body_is_an_error() {
+fn an_oversized_body_is_response_too_large() {
     let h = Harness::new();
     let mut body = br#"{"success":true,"errors":[],"messages":[],"result":""#.to_vec();
     body.extend(std::iter::repeat_n(b'x', 1024 * 1024));
     body.extend(br#""}"#);
-    h.call(200, body).unwrap();
+    let outcome = h.call(200, body);
+    assert!(
+        matches!(outcome, Err(Error::ResponseTooLarge { limit: 65536, .. })),
+        "{outcome:?}"
+    );
 }

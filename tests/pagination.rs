@@ -48,7 +48,7 @@ fn views(
         client
             .account_views_list()
             .account_id(ACCOUNT)
-            .page(page as i64)
+            .page(page)
             .per_page(3)
             .send()
     })
@@ -164,4 +164,111 @@ async fn a_bad_page_names_the_envelope_path_that_failed() {
         panic!("{error:?}")
     };
     assert_eq!(path, "result_info.count");
+}
+
+/// Answers each request with `page(n)`, `n` the `page` query parameter (1 when absent).
+struct ByPage(fn(usize) -> serde_json::Value);
+
+impl wiremock::Respond for ByPage {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let n = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        json_response(200, &(self.0)(n).to_string())
+    }
+}
+
+async fn by_page(page: fn(usize) -> serde_json::Value) -> MockServer {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(ByPage(page))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn names(all: &[cloudflare_dns_settings::types::DnsView]) -> Vec<&str> {
+    all.iter().map(|v| v.name.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_page_ends_the_list_after_one_page() {
+    // The same non-empty page whatever is asked, and nothing said of the totals.
+    let server = by_page(|_| {
+        serde_json::json!({
+            "success": true, "errors": [], "messages": [], "result": [view(0), view(1), view(2)]
+        })
+    })
+    .await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(names(&all), ["view 0", "view 1", "view 2"], "no repetition");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the repeated page 2 ends the list"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_says_page_1_for_every_page_ends_the_list_after_the_first() {
+    // Different items each time (so only the echoed page number can tell), always "page": 1.
+    let server = by_page(|n| {
+        let items: Vec<_> = (3 * (n - 1)..3 * n).map(view).collect();
+        serde_json::json!({
+            "success": true, "errors": [], "messages": [], "result": items,
+            "result_info": {"page": 1, "per_page": 3, "count": 3}
+        })
+    })
+    .await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(names(&all), ["view 0", "view 1", "view 2"]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn total_pages_ends_the_list_even_when_more_pages_would_come() {
+    // Every page is full and new, so only total_pages can end the list.
+    let server = by_page(|n| {
+        let items: Vec<_> = (3 * (n - 1)..3 * n).map(view).collect();
+        serde_json::json!({
+            "success": true, "errors": [], "messages": [], "result": items,
+            "result_info": {"page": n, "total_pages": 2}
+        })
+    })
+    .await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert_eq!(names(&all)[5], "view 5");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "no request past page 2");
+}
+
+/// The control for the two above: a server that honours `page` is read to its empty end.
+#[tokio::test]
+async fn a_server_that_honours_page_is_read_until_its_empty_page() {
+    let server = by_page(|n| {
+        let items: Vec<_> = (3 * (n - 1)..(3 * n).min(10)).map(view).collect();
+        serde_json::json!({
+            "success": true, "errors": [], "messages": [], "result": items,
+            "result_info": {"page": n}
+        })
+    })
+    .await;
+    let client = token_client(&server);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    assert_eq!(all.len(), 10);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        5,
+        "pages 1-4, then the empty page 5"
+    );
 }

@@ -87,3 +87,131 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
 }
+
+/// What a [`RawServer`] does with a request it has read in full.
+pub enum RawReply {
+    /// Write these bytes (a whole HTTP/1.1 response), then close the connection.
+    Bytes(Vec<u8>),
+    /// Close the connection without answering (after the request was read: it may have been
+    /// applied).
+    Drop,
+    /// Keep the connection open and never answer.
+    Hold,
+}
+
+/// A loopback HTTP/1.1 server written on a bare socket, for what a polite server (wiremock)
+/// cannot do: any status line, any header bytes, a dropped or held connection. It counts every
+/// request it read in full, and keeps their heads.
+pub struct RawServer {
+    pub addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RawServer {
+    /// Starts on 127.0.0.1 in the current runtime. `reply(n, head)` decides what to do with the
+    /// `n`th request (from 0), given its head (request line and headers, lossily decoded).
+    pub async fn start(
+        reply: impl Fn(usize, &str) -> RawReply + Send + Sync + 'static,
+    ) -> RawServer {
+        use std::sync::Arc;
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reply = Arc::new(reply);
+        let (count, log) = (requests.clone(), heads.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (reply, count, log) = (reply.clone(), count.clone(), log.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + length {
+                        let mut chunk = [0u8; 4096];
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    log.lock().unwrap().push(head.clone());
+                    match reply(n, &head) {
+                        RawReply::Bytes(bytes) => {
+                            let _ = socket.write_all(&bytes).await;
+                            let _ = socket.shutdown().await;
+                        }
+                        RawReply::Drop => drop(socket),
+                        RawReply::Hold => {
+                            std::future::pending::<()>().await;
+                            drop(socket);
+                        }
+                    }
+                });
+            }
+        });
+        RawServer {
+            addr,
+            requests,
+            heads,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests read in full so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The heads of the requests read so far, in order.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+/// A whole HTTP/1.1 response: the status line, `headers` as given (raw bytes: anything but a
+/// line break), a `content-length` unless `headers` has one, `connection: close`, the body.
+pub fn raw_response(status: u16, headers: &[(&str, Vec<u8>)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status} Whatever\r\n").into_bytes();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+    {
+        out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"connection: close\r\n\r\n");
+    out.extend_from_slice(body);
+    out
+}

@@ -1,0 +1,194 @@
+//! One deadline per call covers every attempt, backoff, `retry-after` wait and pacing wait. A
+//! wait that would end after it is not started: the call fails at once with its last error.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cloudflare_dns_settings::{Client, DEFAULT_DEADLINE, Error};
+use common::*;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BUSY: &str =
+    r#"{"success":false,"errors":[{"code":10013,"message":"busy"}],"messages":[],"result":null}"#;
+
+async fn always(response: ResponseTemplate) -> MockServer {
+    let server = server().await;
+    Mock::given(any())
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_deadline_with_the_last_error() {
+    let server = always(json_response(503, BUSY).insert_header("retry-after", "1")).await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .max_retries(10)
+        .deadline(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    let took = started.elapsed();
+    // Attempts at 0 s and 1 s; a third after another second would end past 1.5 s.
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_millis(1500 + 500),
+        "{took:?}"
+    );
+    assert!(
+        matches!(&error, Error::Api { status, attempts: 2, .. } if status.as_u16() == 503),
+        "the last error: {error:?}"
+    );
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_backoff_that_would_end_past_the_deadline_is_not_started() {
+    let server = always(json_response(503, BUSY)).await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .retry_backoff(Duration::from_secs(4), Duration::from_secs(4))
+        .deadline(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.attempts(), 1);
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_fails_at_once_with_the_wait_asked_for() {
+    let server = always(json_response(429, BUSY).insert_header("retry-after", "5")).await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .max_retries(10)
+        .deadline(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited {
+                status: Some(_),
+                attempts: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(5)));
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_ends_at_the_deadline_with_a_timeout() {
+    let server = RawServer::start(|_, _| RawReply::Hold).await;
+    let client = Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.url())
+        .max_retries(10)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .timeout(Duration::from_secs(60))
+        .deadline(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_millis(1000),
+        "{took:?}"
+    );
+    assert!(
+        matches!(error, Error::Timeout { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.requests(), 1, "the attempt was cut to the deadline");
+}
+
+/// With no per-attempt timeout at all, the default deadline still ends the call (virtual time).
+#[tokio::test(start_paused = true)]
+async fn without_a_timeout_the_default_deadline_ends_a_call_that_never_answers() {
+    let server = RawServer::start(|_, _| RawReply::Hold).await;
+    let client = Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.url())
+        .timeout(None)
+        .connect_timeout(None)
+        .pool_idle_timeout(None)
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert_eq!(DEFAULT_DEADLINE, Duration::from_secs(600));
+    let took = started.elapsed();
+    assert!(
+        took >= DEFAULT_DEADLINE && took < DEFAULT_DEADLINE + Duration::from_secs(1),
+        "{took:?}"
+    );
+}
+
+/// A budget of one request a minute: the second call would wait about 60 s for room.
+async fn second_call_refused_by_pacing(
+    configure: impl Fn(cloudflare_dns_settings::ClientBuilder) -> cloudflare_dns_settings::ClientBuilder,
+) {
+    let server = serve_get(200, &fixture("account_settings.json")).await;
+    let client = configure(
+        builder(&server)
+            .api_token(TOKEN)
+            .rate_limit(1, Duration::from_secs(60)),
+    )
+    .build()
+    .unwrap();
+    get_account(&client).await.unwrap();
+    let started = Instant::now();
+    let error = get_account(&client).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    let Error::RateLimited {
+        status: None,
+        retry_after: Some(wait),
+        attempts: 0,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert!(
+        *wait > Duration::from_secs(55) && *wait <= Duration::from_secs(61),
+        "{wait:?}"
+    );
+    assert_eq!(received(&server).await.len(), 1, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_pacing_wait_past_the_deadline_fails_at_once_and_sends_nothing() {
+    second_call_refused_by_pacing(|b| b.deadline(Duration::from_secs(5))).await;
+}
+
+#[tokio::test]
+async fn a_pacing_wait_beyond_max_pacing_wait_fails_at_once_and_sends_nothing() {
+    second_call_refused_by_pacing(|b| b.deadline(None).max_pacing_wait(Duration::from_secs(10)))
+        .await;
+}
