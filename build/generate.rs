@@ -485,7 +485,10 @@ impl VisitMut for SendEdits {
 /// by one property (adjust.rs, `Union`), the union reads the object, looks at that property and
 /// decodes the variant it names, reporting the path of a field that does not fit; a value of no
 /// known kind is kept whole in a response (`UnknownKind`) and refused in a request.
-fn unions_decode_by_their_discriminator(file: &mut syn::File, unions: &[Union]) -> Result<(), String> {
+fn unions_decode_by_their_discriminator(
+    file: &mut syn::File,
+    unions: &[Union],
+) -> Result<(), String> {
     let Some(types) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
         _ => None,
@@ -498,7 +501,9 @@ fn unions_decode_by_their_discriminator(file: &mut syn::File, unions: &[Union]) 
             .iter()
             .position(|item| matches!(item, syn::Item::Enum(e) if e.ident == name))
         else {
-            return Err(format!("union `{name}` is not an enum in the generated types"));
+            return Err(format!(
+                "union `{name}` is not an enum in the generated types"
+            ));
         };
         // typify's own enum goes (it may have made struct variants of internally tagged kinds),
         // with its `From` impls; ours has one tuple variant per variant type.
@@ -506,8 +511,16 @@ fn unions_decode_by_their_discriminator(file: &mut syn::File, unions: &[Union]) 
             unreachable!("matched an enum above")
         };
         types.retain(|item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_some() && i.self_ty.to_token_stream().to_string() == name.to_string()));
-        let docs: Vec<&syn::Attribute> = original.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-        let variants: Vec<syn::Ident> = union.variants.iter().map(|(ty, _)| format_ident!("{ty}")).collect();
+        let docs: Vec<&syn::Attribute> = original
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .collect();
+        let variants: Vec<syn::Ident> = union
+            .variants
+            .iter()
+            .map(|(ty, _)| format_ident!("{ty}"))
+            .collect();
         let unknown = union.open.then(|| {
             quote! {
                 /// A kind this version of the spec does not describe, kept as received.
@@ -515,20 +528,29 @@ fn unions_decode_by_their_discriminator(file: &mut syn::File, unions: &[Union]) 
             }
         });
         let property = &union.property;
-        let arms = union.variants.iter().zip(&variants).flat_map(|((_, values), ident)| {
-            values.iter().map(move |v| {
-                let pattern = match v {
-                    Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
-                    Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
-                    _ => quote!(None if false),
-                };
-                quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
-            })
-        });
+        let arms = union
+            .variants
+            .iter()
+            .zip(&variants)
+            .flat_map(|((_, values), ident)| {
+                values.iter().map(move |v| {
+                    let pattern = match v {
+                        Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
+                        Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
+                        _ => quote!(None if false),
+                    };
+                    quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
+                })
+            });
         let other = if union.open {
             quote! { _ => Ok(Self::UnknownKind(object)), }
         } else {
-            let allowed: Vec<String> = union.variants.iter().flat_map(|(_, v)| v).map(Value::to_string).collect();
+            let allowed: Vec<String> = union
+                .variants
+                .iter()
+                .flat_map(|(_, v)| v)
+                .map(Value::to_string)
+                .collect();
             let message = format!("`{property}` must be one of {}", allowed.join(", "));
             quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
         };

@@ -184,6 +184,7 @@ fn decode_error(received: &Received, path: &str, source: serde_json::Error) -> E
             p => p.to_string(),
         },
         ray_id: ray_id(&received.headers),
+        attempts: received.attempts,
         source,
     }
 }

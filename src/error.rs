@@ -83,6 +83,8 @@ pub enum Error {
         location: Option<String>,
         /// The `cf-ray` response header.
         ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
     },
 
     /// A response that is not a Cloudflare envelope, such as an HTML 502 from a proxy.
@@ -114,6 +116,8 @@ pub enum Error {
         path: String,
         /// The `cf-ray` response header.
         ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
         /// What serde found.
         #[source]
         source: serde_json::Error,
@@ -128,6 +132,8 @@ pub enum Error {
         limit: usize,
         /// The `cf-ray` response header.
         ray_id: Option<String>,
+        /// How many times the request was sent.
+        attempts: u32,
     },
 
     /// An attempt did not complete within the timeout, or the call within its deadline.
@@ -228,10 +234,12 @@ impl Error {
         match self {
             Error::Api { attempts, .. }
             | Error::RateLimited { attempts, .. }
+            | Error::Redirected { attempts, .. }
             | Error::UnexpectedResponse { attempts, .. }
+            | Error::Decode { attempts, .. }
+            | Error::ResponseTooLarge { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Transport { attempts, .. } => *attempts,
-            Error::Redirected { .. } | Error::Decode { .. } | Error::ResponseTooLarge { .. } => 1,
             Error::InvalidInput { .. } | Error::Config(_) => 0,
         }
     }
@@ -260,7 +268,10 @@ impl Error {
     pub(crate) fn set_attempts(&mut self, n: u32) {
         if let Error::Api { attempts, .. }
         | Error::RateLimited { attempts, .. }
+        | Error::Redirected { attempts, .. }
         | Error::UnexpectedResponse { attempts, .. }
+        | Error::Decode { attempts, .. }
+        | Error::ResponseTooLarge { attempts, .. }
         | Error::Timeout { attempts, .. }
         | Error::Transport { attempts, .. } = self
         {

@@ -236,7 +236,7 @@ impl Budget {
             self.window = window;
             self.record(now, counted);
         }
-        // A reset beyond the window (an epoch time in seconds or milliseconds, or garbage)
+        // A reset beyond the window (an epoch time in seconds or milliseconds) or unreadable
         // makes the whole reading incoherent: none of it is acted on.
         let reset = match reading.reset {
             Some(Reset::After(secs)) => Some(secs),
@@ -244,6 +244,7 @@ impl Budget {
                 date.duration_since(SystemTime::now())
                     .map_or(0, |d| d.as_secs()),
             ),
+            Some(Reset::Unreadable) => return,
             None => None,
         };
         if reset.is_some_and(|secs| secs > self.window) {
@@ -276,6 +277,8 @@ struct Reading {
 enum Reset {
     After(u64),
     At(SystemTime),
+    /// Present but neither seconds nor a date (`-1`, `NaN`, …).
+    Unreadable,
 }
 
 impl Reading {
@@ -303,9 +306,13 @@ impl Reading {
                 (k.trim() == key).then(|| number(v)).flatten()
             })
         };
-        let x_reset = text("x-ratelimit-reset").and_then(|v| match number(v) {
-            Some(secs) => Some(Reset::After(secs)),
-            None => httpdate::parse_http_date(v.trim()).ok().map(Reset::At),
+        let x_reset = headers.get("x-ratelimit-reset").map(|v| {
+            let v = v.to_str().unwrap_or_default();
+            match (number(v), httpdate::parse_http_date(v.trim())) {
+                (Some(secs), _) => Reset::After(secs),
+                (None, Ok(at)) => Reset::At(at),
+                (None, Err(_)) => Reset::Unreadable,
+            }
         });
         Some(Reading {
             remaining: param(ratelimit, "r")

@@ -136,45 +136,48 @@ async fn send(
                     span.record("cf_ray", ray);
                 }
                 if status.is_redirection() || sent_to.is_some_and(|url| url != *response.url()) {
-                    return Err(redirected(status, &headers, &response));
+                    return Err(redirected(status, &headers, &response, attempt));
                 }
+                let limit = state.max_response_bytes;
+                let body = read_capped(response, limit, status, &headers, attempt).await;
                 if status.is_success() {
-                    let body = read_capped(
-                        response,
-                        state.max_response_bytes,
-                        status,
-                        &headers,
-                        attempt,
-                    )
-                    .await?;
-                    return Ok(Received {
-                        status,
-                        headers,
-                        body,
-                        attempts: attempt,
-                    });
-                }
-                let retry =
-                    next.is_some() && retry::response_is_retryable(status, &headers, idempotent);
-                // A wait longer than the cap (Cloudflare blocks for 5 minutes after a 429) is
-                // not retried into: the call fails now, saying how long the server asked for.
-                let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
-                let body = read_capped(
-                    response,
-                    state.max_response_bytes,
-                    status,
-                    &headers,
-                    attempt,
-                )
-                .await?;
-                let error = envelope::failed(status, &headers, &body, attempt, asked);
-                if !(retry && within_cap) {
-                    return Err(error);
-                }
-                Retry {
-                    error,
-                    asked,
-                    reason: "status",
+                    match body {
+                        Ok(body) => {
+                            return Ok(Received {
+                                status,
+                                headers,
+                                body,
+                                attempts: attempt,
+                            });
+                        }
+                        // The answer broke off: the request was processed, so only an
+                        // idempotent one is sent again.
+                        Err(error @ (Error::Transport { .. } | Error::Timeout { .. }))
+                            if next.is_some() && idempotent =>
+                        {
+                            Retry {
+                                error,
+                                asked: None,
+                                reason: "body",
+                            }
+                        }
+                        Err(error) => return Err(error),
+                    }
+                } else {
+                    let error = envelope::failed(status, &headers, &body?, attempt, asked);
+                    let retry = next.is_some()
+                        && retry::response_is_retryable(status, &headers, idempotent);
+                    // A wait longer than the cap (Cloudflare blocks for 5 minutes after a 429)
+                    // is not retried into: the call fails now, saying how long was asked for.
+                    let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
+                    if !(retry && within_cap) {
+                        return Err(error);
+                    }
+                    Retry {
+                        error,
+                        asked,
+                        reason: "status",
+                    }
                 }
             }
         };
@@ -220,7 +223,12 @@ fn attempt_timeout(
     }
 }
 
-fn redirected(status: StatusCode, headers: &HeaderMap, response: &Response) -> Error {
+fn redirected(
+    status: StatusCode,
+    headers: &HeaderMap,
+    response: &Response,
+    attempts: u32,
+) -> Error {
     // Only where it pointed, never a path, query or userinfo that could carry a secret.
     let origin = |url: &reqwest::Url| {
         let host = url.host_str()?;
@@ -242,6 +250,7 @@ fn redirected(status: StatusCode, headers: &HeaderMap, response: &Response) -> E
         status,
         location,
         ray_id: envelope::ray_id(headers),
+        attempts,
     }
 }
 
@@ -258,6 +267,7 @@ async fn read_capped(
         status,
         limit,
         ray_id: envelope::ray_id(headers),
+        attempts,
     };
     let failed = |e: reqwest::Error| {
         let mut error = Error::from_reqwest(e);

@@ -153,20 +153,17 @@ async fn a_ratelimit_reset_beyond_the_window_is_not_waited_for() {
     assert_eq!(waited, Duration::ZERO);
 }
 
-/// An unreadable reset is ignored; `remaining: 0` alone is still believed, so the next call may
-/// wait for room, but never longer than the window (300 s), and never panics.
+/// An unreadable reset makes the reading incoherent, like an implausible one: it is not acted on
+/// (no wait), and never panics.
 #[tokio::test(start_paused = true)]
-async fn an_unreadable_reset_never_makes_a_wait_beyond_the_window() {
+async fn an_unreadable_reset_is_not_waited_for() {
     for reset in ["-1", "NaN", "inf", "1e308", "", "soon", "\u{ff}"] {
         let waited = wait_of_the_next_call(&[
             ("x-ratelimit-remaining", "0".into()),
             ("x-ratelimit-reset", reset.into()),
         ])
         .await;
-        assert!(
-            waited <= Duration::from_secs(301),
-            "reset {reset:?}: {waited:?}"
-        );
+        assert_eq!(waited, Duration::ZERO, "reset {reset:?}");
     }
 }
 
@@ -631,8 +628,6 @@ fn the_fuzz_oracle_sees_each_kind_of_outcome() {
 /// body or an oversized one after a 503 that was retried. (The fuzz above answers every attempt
 /// alike, so there these errors always come at the first attempt.)
 #[tokio::test]
-#[ignore = "bug: Error::attempts() is a constant 1 for Redirected, Decode and ResponseTooLarge \
-            (src/error.rs), which carry no attempt count: after a retried 503 the server saw 2"]
 async fn an_error_after_a_retry_counts_every_attempt() {
     for last in [
         ResponseTemplate::new(301).insert_header("location", "http://localhost:1/"),

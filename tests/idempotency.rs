@@ -340,8 +340,6 @@ async fn cut_short_then_ok() -> RawServer {
 }
 
 #[tokio::test]
-#[ignore = "bug: a body cut short is never retried, whatever the method: transport.rs returns \
-            read_capped's error with `?` instead of treating it as a connection error"]
 async fn an_edit_whose_response_body_breaks_off_is_retried() {
     let server = cut_short_then_ok().await;
     edit(&raw_client(&server)).await.unwrap();

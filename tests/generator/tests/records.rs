@@ -42,20 +42,32 @@ fn envelope(result: Value) -> Vec<u8> {
 #[test]
 fn a_and_mx_records_decode_to_their_variants_and_lose_nothing() {
     let list = json!([a_record(), mx_record()]);
-    let back = decode_response(LIST, &envelope(list.clone())).unwrap().unwrap();
-    assert_eq!(back["result"], list, "ttl, proxied, comment, tags and priority all kept");
+    let back = decode_response(LIST, &envelope(list.clone()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        back["result"], list,
+        "ttl, proxied, comment, tags and priority all kept"
+    );
 
     let records: Vec<DnsRecord> = serde_json::from_value(list).unwrap();
-    let DnsRecord::ARecord(a) = &records[0] else { panic!("{:?}", records[0]) };
+    let DnsRecord::ARecord(a) = &records[0] else {
+        panic!("{:?}", records[0])
+    };
     assert_eq!(a.proxied, Some(true));
-    let DnsRecord::MxRecord(mx) = &records[1] else { panic!("{:?}", records[1]) };
+    let DnsRecord::MxRecord(mx) = &records[1] else {
+        panic!("{:?}", records[1])
+    };
     assert_eq!(mx.priority, 10);
 }
 
 #[test]
 fn a_record_of_an_unknown_type_is_kept_whole() {
-    let future = json!({"id": "x", "name": "_sip._udp.example.com", "type": "NAPTR2", "data": {"order": 1}});
-    let back = decode_response(GET, &envelope(future.clone())).unwrap().unwrap();
+    let future =
+        json!({"id": "x", "name": "_sip._udp.example.com", "type": "NAPTR2", "data": {"order": 1}});
+    let back = decode_response(GET, &envelope(future.clone()))
+        .unwrap()
+        .unwrap();
     assert_eq!(back, future);
 }
 
@@ -63,8 +75,15 @@ fn a_record_of_an_unknown_type_is_kept_whole() {
 fn a_record_that_fails_on_one_field_names_it() {
     let mut broken = mx_record();
     broken["priority"] = json!("high");
-    let error = decode_response(GET, &envelope(broken)).unwrap().unwrap_err();
-    let message = format!("{error}: {}", std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default());
+    let error = decode_response(GET, &envelope(broken))
+        .unwrap()
+        .unwrap_err();
+    let message = format!(
+        "{error}: {}",
+        std::error::Error::source(&error)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
     assert!(message.contains("priority"), "{message}");
 }
 
@@ -92,7 +111,10 @@ fn every_response_of_the_fixture_round_trips() {
 /// Method names came from the paths: no SDK hints in this spec.
 #[test]
 fn operations_without_hints_are_named_from_their_paths() {
-    let client = generator_fixture::Client::builder().api_token("t").build().unwrap();
+    let client = generator_fixture::Client::builder()
+        .api_token("t")
+        .build()
+        .unwrap();
     let _ = client.zone_dns_records_list();
     let _ = client.zone_dns_records_create();
     let _ = client.zone_dns_record_get();
