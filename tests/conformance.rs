@@ -49,8 +49,9 @@ use cloudflare_dns_settings::types::{
     AccountSettingsPatch, CloudflareNameserversPatch, CloudflareNameserversPatchType,
     CustomNameserverSetByIdPatch, CustomNameserverSetByIdPatchType, CustomNameserverSetPatch,
     CustomNameserverSetPatchType, Direction, DnsSettingsZonePatch, DnsViewCreate, DnsViewPatch,
-    InternalDnsPatch, Match, NameserversPatch, Order, SoaPatch, ZoneDefaultsPatch,
-    ZoneDefaultsPatchNameservers, ZoneDefaultsPatchNameserversType, ZoneMode,
+    InternalDnsPatch, Match, NameserverSetCreate, NameserverSetMemberCreate, NameserversPatch,
+    Order, SoaPatch, ZoneDefaultsPatch, ZoneDefaultsPatchNameservers,
+    ZoneDefaultsPatchNameserversType, ZoneMode,
 };
 use cloudflare_dns_settings::{Client, Error, Nullable};
 use common::{ACCOUNT, TOKEN, ZONE};
@@ -499,7 +500,7 @@ impl Judge<'_> {
         // A decoded value serializes back to what was received, unknown fields included.
         let verdict = match (verdict, &outcome, &exchange) {
             (Ok(Accepted::Decoded), Ok(Ok(value)), Some(exchange)) => {
-                round_trips(operation == "account_views_list", value, &exchange.sent)
+                round_trips(operation.ends_with("_list"), value, &exchange.sent)
                     .map(|()| Accepted::Decoded)
             }
             (verdict, _, _) => verdict,
@@ -918,6 +919,10 @@ const OPERATIONS: &[(&str, u64)] = &[
     ("account_views_get", 1),
     ("account_views_edit", 1),
     ("account_views_delete", 1),
+    ("account_nameserver_sets_list", 1),
+    ("account_nameserver_sets_create", 2),
+    ("account_nameserver_sets_get", 1),
+    ("account_nameserver_sets_delete", 1),
 ];
 
 async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: bool) -> Report {
@@ -1107,7 +1112,90 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
         outcome,
     );
 
+    let sets_path = format!("/accounts/{ACCOUNT}/dns_settings/nameserver_sets");
+    let set_path = format!("{sets_path}/{SET}");
+    let outcome = guarded(
+        client
+            .account_nameserver_sets_list()
+            .account_id(ACCOUNT)
+            .page(1 + seed as i64 % 3)
+            .per_page(bound(seed, 1, 5_000_000, 20))
+            .send(),
+    )
+    .await;
+    judge.judge(
+        "account_nameserver_sets_list",
+        "paged",
+        "GET",
+        &sets_path,
+        outcome,
+    );
+    for (mode, advanced) in [("standard", false), ("advanced", true)] {
+        let outcome = guarded(
+            client
+                .account_nameserver_sets_create()
+                .account_id(ACCOUNT)
+                .body(nameserver_set(seed, advanced))
+                .send(),
+        )
+        .await;
+        judge.judge(
+            "account_nameserver_sets_create",
+            mode,
+            "POST",
+            &sets_path,
+            outcome,
+        );
+    }
+    let outcome = guarded(
+        client
+            .account_nameserver_sets_get()
+            .account_id(ACCOUNT)
+            .nameserver_set_id(SET)
+            .send(),
+    )
+    .await;
+    judge.judge(
+        "account_nameserver_sets_get",
+        "get",
+        "GET",
+        &set_path,
+        outcome,
+    );
+    let outcome = guarded(
+        client
+            .account_nameserver_sets_delete()
+            .account_id(ACCOUNT)
+            .nameserver_set_id(SET)
+            .send(),
+    )
+    .await;
+    judge.judge(
+        "account_nameserver_sets_delete",
+        "delete",
+        "DELETE",
+        &set_path,
+        outcome,
+    );
+
     judge.report
+}
+
+/// A nameserver set id: exactly 32 characters.
+const SET: &str = "0123456789abcdef0123456789abcdef";
+
+fn nameserver_set(seed: u64, advanced: bool) -> NameserverSetCreate {
+    let members = 1 + (seed % 4) as usize;
+    NameserverSetCreate {
+        advanced: Some(advanced),
+        ip_set: (seed % 2 == 0).then(|| bound(seed, 1, 16, 1)),
+        nameservers: (0..members)
+            .map(|i| NameserverSetMemberCreate {
+                ip_count: (seed % 3 != 0).then(|| bound(seed + i as u64, 1, 3, 1)),
+                name: format!("ns{}.example-{}.net", i + 1, seed % 7),
+            })
+            .collect(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
