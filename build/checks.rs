@@ -167,7 +167,10 @@ fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kinds: &[&str]) -
                 quote! { crate::validate::range(#field, #value, #min, #max)?; }
             }
             Check::Length { min, max } if kinds.contains(&"Length") => {
-                let (min, max) = (option(min), option(max));
+                let (min, max) = (
+                    option(&min.map(|m| m as f64)),
+                    option(&max.map(|m| m as f64)),
+                );
                 quote! { crate::validate::length(#field, #value, #min, #max)?; }
             }
             _ => continue,

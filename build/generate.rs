@@ -5,7 +5,7 @@
 //! checks that progenitor's output has the shape it expects and fails the build with a message
 //! otherwise (a progenitor upgrade that changes its output must be looked at, not guessed at).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
@@ -56,10 +56,16 @@ pub fn generate(
     keep_progenitor_out_of_the_public_api(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, unions)?;
     let bodies = body_types(&file);
+    let optional = optional_fields(&file);
     let results = result_types(&file);
     let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
     let mut sends = SendsThroughTheTransport {
         statics: &statics,
+        operations: operations
+            .iter()
+            .map(|op| (op.operation_id.clone(), op))
+            .collect(),
+        optional: &optional,
         checks: checks
             .iter()
             .map(|(op, (name, _))| (op.clone(), name.clone()))
@@ -297,6 +303,9 @@ fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), Str
 ///   added, so nothing is sent that the caller did not ask for.
 struct SendsThroughTheTransport<'a> {
     statics: &'a BTreeMap<String, String>,
+    operations: BTreeMap<String, &'a OperationRules>,
+    /// Per operation, the builder fields that are optional (`Option<T>`).
+    optional: &'a BTreeMap<String, BTreeSet<String>>,
     /// The name of each operation's body check, for those that have one.
     checks: BTreeMap<String, syn::Ident>,
     rewritten: usize,
@@ -306,7 +315,7 @@ struct SendsThroughTheTransport<'a> {
 impl VisitMut for SendsThroughTheTransport<'_> {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         if f.sig.ident == "send" && f.sig.asyncness.is_some() {
-            match rewrite_send(f, self.statics, &self.checks) {
+            match rewrite_send(f, self) {
                 Ok(()) => self.rewritten += 1,
                 Err(problem) => {
                     self.problem.get_or_insert(problem);
@@ -320,9 +329,9 @@ impl VisitMut for SendsThroughTheTransport<'_> {
 
 fn rewrite_send(
     f: &mut syn::ImplItemFn,
-    statics: &BTreeMap<String, String>,
-    checks: &BTreeMap<String, syn::Ident>,
+    context: &SendsThroughTheTransport<'_>,
 ) -> Result<(), String> {
+    let (statics, checks) = (context.statics, &context.checks);
     let result = result_type(&f.sig.output)
         .ok_or("a generated `send` does not return `Result<ResponseValue<T>, Error<E>>`")?;
     let stmts = std::mem::take(&mut f.block.stmts);
@@ -338,6 +347,13 @@ fn rewrite_send(
         .get(&operation)
         .ok_or_else(|| format!("operation `{operation}` is not in the operation table"))?;
     let table_entry: syn::Ident = syn::parse_str(table_entry).map_err(|e| e.to_string())?;
+    let rules = context
+        .operations
+        .get(&operation)
+        .ok_or_else(|| format!("operation `{operation}` has no rules"))?;
+    let no_optional = BTreeSet::new();
+    let optional = context.optional.get(&operation).unwrap_or(&no_optional);
+    let parameter_checks = parameter_checks(&stmts[..info_at], rules, optional)?;
 
     let header_map_used_elsewhere = stmts[..info_at].iter().any(|s| {
         let text = s.to_token_stream().to_string();
@@ -351,6 +367,9 @@ fn rewrite_send(
         }
         if !header_map_used_elsewhere && text.starts_with("let mut header_map") {
             continue;
+        }
+        if text.starts_with("let url") {
+            kept.extend(parameter_checks.iter().cloned());
         }
         let binding = local_name(&stmt);
         let mut edits = SendEdits {
@@ -378,6 +397,162 @@ fn rewrite_send(
     f.block.stmts = kept;
     f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
     Ok(())
+}
+
+/// The checks of an operation's path and query parameters, on their typed values before the URL
+/// is built: every path parameter is safe in a path (not empty, no `/`, `..`, `?`, `#`, `%`,
+/// whitespace or control characters: `.` or `..` would move the request elsewhere), and each
+/// bound the spec sets on a parameter holds. The parameters' names in Rust are read from
+/// progenitor's code: `encode_path(&account_id.to_string())` in the URL, in the path's order, and
+/// `QueryParam::new("name.contains", &name_contains)`.
+fn parameter_checks(
+    stmts: &[syn::Stmt],
+    rules: &OperationRules,
+    optional: &BTreeSet<String>,
+) -> Result<Vec<syn::Stmt>, String> {
+    let text: String = stmts
+        .iter()
+        .map(|s| s.to_token_stream().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let path_args: Vec<String> = text
+        .split("encode_path (& ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next().map(String::from))
+        .collect();
+    let path_names: Vec<&str> = rules
+        .path_template
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    if path_args.len() != path_names.len() {
+        return Err(format!(
+            "`{}`: {} path parameters in progenitor's URL for {} in the template",
+            rules.operation_id,
+            path_args.len(),
+            path_names.len()
+        ));
+    }
+    let query_args: BTreeMap<String, String> = text
+        .split("QueryParam :: new (\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (wire, after) = rest.split_once('"')?;
+            let ident =
+                after.trim_start_matches(|c: char| c == ',' || c == '&' || c.is_whitespace());
+            Some((
+                wire.to_string(),
+                ident
+                    .split_whitespace()
+                    .next()?
+                    .trim_end_matches(')')
+                    .to_string(),
+            ))
+        })
+        .collect();
+    let mut out: Vec<syn::Stmt> = Vec::new();
+    for (name, arg) in path_names.iter().zip(&path_args) {
+        let ident: syn::Ident = syn::parse_str(arg).map_err(|e| e.to_string())?;
+        out.push(syn::parse_quote! { crate::validate::path_param(#name, &#ident)?; });
+        for rule in rules.path.iter().filter(|r| r.field == *name) {
+            out.extend(bound(&rule.check, name, quote!(#ident), false));
+        }
+    }
+    for rule in &rules.query {
+        let Some(arg) = query_args.get(&rule.field) else {
+            continue;
+        };
+        let ident: syn::Ident = syn::parse_str(arg).map_err(|e| e.to_string())?;
+        out.extend(bound(
+            &rule.check,
+            &rule.field,
+            quote!(#ident),
+            optional.contains(arg),
+        ));
+    }
+    Ok(out)
+}
+
+/// The check of one bound on a parameter (an `enum` needs none: the parameter is a Rust enum).
+fn bound(
+    check: &rules::Check,
+    field: &str,
+    value: proc_macro2::TokenStream,
+    optional: bool,
+) -> Option<syn::Stmt> {
+    let option = |v: &Option<f64>| match v {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    };
+    let call = match check {
+        rules::Check::Range { min, max } => {
+            let (min, max) = (option(min), option(max));
+            quote!(crate::validate::range(#field, *v as f64, #min, #max)?;)
+        }
+        rules::Check::Length { min, max } => {
+            let (min, max) = (
+                option(&min.map(|m| m as f64)),
+                option(&max.map(|m| m as f64)),
+            );
+            quote!(crate::validate::length(#field, v.as_str(), #min, #max)?;)
+        }
+        rules::Check::OneOf(_) => return None,
+    };
+    Some(if optional {
+        syn::parse_quote! { if let Some(v) = &#value { #call } }
+    } else {
+        syn::parse_quote! { { let v = &#value; #call } }
+    })
+}
+
+/// Per operation, the names of its builder's optional fields (`Result<Option<T>, String>`).
+fn optional_fields(file: &syn::File) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_builder: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut operation_of: BTreeMap<String, String> = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        for inner in m.content.iter().flat_map(|(_, items)| items) {
+            match inner {
+                syn::Item::Struct(s) => {
+                    let optional = s
+                        .fields
+                        .iter()
+                        .filter(|f| {
+                            first_generic(&f.ty, "Result")
+                                .and_then(|t| first_generic(&t, "Option"))
+                                .is_some()
+                        })
+                        .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+                        .collect();
+                    by_builder.insert(s.ident.to_string(), optional);
+                }
+                syn::Item::Impl(i) => {
+                    let name = i.self_ty.to_token_stream().to_string();
+                    let name = name
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    for member in &i.items {
+                        if let syn::ImplItem::Fn(f) = member
+                            && f.sig.ident == "send"
+                            && let Some(op) = f.block.stmts.iter().find_map(operation_id)
+                        {
+                            operation_of.insert(name.clone(), op);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    operation_of
+        .into_iter()
+        .filter_map(|(builder, op)| Some((op, by_builder.get(&builder)?.clone())))
+        .collect()
 }
 
 /// `T` of `Result<ResponseValue<T>, Error<E>>`.

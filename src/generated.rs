@@ -16,7 +16,7 @@ include!(concat!(env!("OUT_DIR"), "/generated.rs"));
 
 /// One entry per operation: its method, path, idempotency and the spec's checks.
 pub(crate) mod operations {
-    use crate::validate::{Check, Operation, Rule};
+    use crate::validate::Operation;
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 }
 

@@ -15,7 +15,7 @@ use tracing::field::Empty;
 use crate::client::ClientState;
 use crate::envelope::{self, Received};
 use crate::pacing::Turn;
-use crate::validate::{self, Operation};
+use crate::validate::Operation;
 use crate::{Client, Error, Page, retry};
 
 /// Sends the request of `op` and decodes the envelope's `result` as `T`.
@@ -42,7 +42,6 @@ async fn execute(
     mut request: Request,
     op: &'static Operation,
 ) -> Result<Received, Error> {
-    validate::check_url(op, request.url())?;
     let state = &client.inner;
     let headers = request.headers_mut();
     for (name, value) in &state.auth_headers {
