@@ -22,44 +22,24 @@ pub struct Page<T> {
     pub result_info: Option<ResultInfo>,
 }
 
-/// Cloudflare's `result_info`. Counts are whole numbers, even where upstream types them as
-/// `number`.
+/// Cloudflare's `result_info`. Counts are whole, non-negative numbers (the spec types them
+/// `integer, minimum: 0`; a fraction is a decode error naming its path, not a silent rounding).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResultInfo {
     /// This page's number, from 1.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u64>,
     /// Items per page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u64>,
     /// Items on this page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
     /// Items in the whole list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_count: Option<u64>,
     /// Pages in the whole list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_pages: Option<u64>,
     /// Fields this crate does not know, kept as received.
     #[serde(flatten)]
@@ -155,40 +135,4 @@ where
 
 fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A count sent as `3` or `3.0`, exactly (a large integer is not rounded through a float).
-fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    struct Count;
-    impl<'v> serde::de::Visitor<'v> for Count {
-        type Value = Option<u64>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a whole, non-negative count")
-        }
-        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
-            Ok(Some(n))
-        }
-        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
-            u64::try_from(n)
-                .map(Some)
-                .map_err(|_| E::custom(format!("{n} is not a whole count")))
-        }
-        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
-            if n >= 0.0 && n.fract() == 0.0 && n < u64::MAX as f64 {
-                Ok(Some(n as u64))
-            } else {
-                Err(E::custom(format!("{n} is not a whole count")))
-            }
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'v>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-    d.deserialize_option(Count)
 }
