@@ -313,6 +313,18 @@ struct SendsThroughTheTransport<'a> {
 }
 
 impl VisitMut for SendsThroughTheTransport<'_> {
+    /// A builder starts each required value as `Err("account_id was not initialized".to_string())`,
+    /// an allocation on every call; it starts as `Err(String::new())` instead, and the crate's
+    /// error says "is required and was not set" for an empty message.
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        let text = call.to_token_stream().to_string();
+        if text.starts_with("Err (\"") && text.ends_with("was not initialized\" . to_string ())") {
+            *call = syn::parse_quote!(Err(::std::string::String::new()));
+            return;
+        }
+        visit_mut::visit_expr_call_mut(self, call);
+    }
+
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         if f.sig.ident == "send" && f.sig.asyncness.is_some() {
             match rewrite_send(f, self) {

@@ -293,14 +293,12 @@ impl Error {
         }
     }
 
-    /// A generated builder's refusal: a value that was never set, or did not convert.
+    /// A generated builder's refusal: a value that was never set (an empty message, see
+    /// build/generate.rs), or one that did not convert.
     pub(crate) fn from_builder(field: &str, problem: String) -> Self {
-        let unset = problem
-            .strip_prefix(field)
-            .is_some_and(|rest| rest == " was not initialized");
         Error::InvalidInput {
             field: field.to_string(),
-            problem: if unset {
+            problem: if problem.is_empty() {
                 "is required and was not set".into()
             } else {
                 problem
