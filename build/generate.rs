@@ -55,8 +55,15 @@ pub fn generate(
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, unions)?;
-    let bodies = body_types(&file);
-    let optional = optional_fields(&file);
+    let builders = builders(&file);
+    let bodies: BTreeMap<String, syn::Type> = builders
+        .iter()
+        .filter_map(|(op, b)| Some((op.clone(), b.body.clone()?)))
+        .collect();
+    let optional: BTreeMap<String, BTreeSet<String>> = builders
+        .into_iter()
+        .map(|(op, b)| (op, b.optional))
+        .collect();
     let results = result_types(&file);
     let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
     let mut sends = SendsThroughTheTransport {
@@ -184,57 +191,66 @@ fn result_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
     out
 }
 
-/// Each operation's body type, from its builder: `body: Result<types::X, String>` (or
-/// `types::builder::X`, which converts into `types::X`), keyed by the operation's name.
-fn body_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
-    let mut by_builder: BTreeMap<String, syn::Type> = BTreeMap::new();
+/// What an operation's builder holds, read from progenitor's `mod builder`: the body type
+/// (`body: Result<types::X, String>`, or `types::builder::X`, which converts into `types::X`) and
+/// the optional fields (`Result<Option<T>, String>`), keyed by the operation's name.
+#[derive(Default)]
+struct Builder {
+    body: Option<syn::Type>,
+    optional: BTreeSet<String>,
+}
+
+fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
+    let mut by_builder: BTreeMap<String, Builder> = BTreeMap::new();
     let mut operation_of: BTreeMap<String, String> = BTreeMap::new();
-    for item in &file.items {
-        let syn::Item::Mod(m) = item else { continue };
-        if m.ident != "builder" {
-            continue;
-        }
-        for inner in m.content.iter().flat_map(|(_, items)| items) {
-            match inner {
-                syn::Item::Struct(s) => {
-                    let body = s
-                        .fields
-                        .iter()
-                        .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"));
-                    if let Some(ty) = body.and_then(|f| first_generic(&f.ty, "Result")) {
-                        let last = match &ty {
-                            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
-                            _ => None,
-                        };
-                        if let Some(last) = last {
-                            by_builder.insert(s.ident.to_string(), syn::parse_quote!(types::#last));
-                        }
-                    }
-                }
-                syn::Item::Impl(i) => {
-                    let syn::Type::Path(self_ty) = &*i.self_ty else {
-                        continue;
-                    };
-                    let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string())
+    let items = file.items.iter().filter_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    });
+    for inner in items.flatten() {
+        match inner {
+            syn::Item::Struct(s) => {
+                let mut builder = Builder::default();
+                for field in &s.fields {
+                    let (Some(name), Some(held)) =
+                        (&field.ident, first_generic(&field.ty, "Result"))
                     else {
                         continue;
                     };
-                    for member in &i.items {
-                        if let syn::ImplItem::Fn(f) = member
-                            && f.sig.ident == "send"
-                            && let Some(op) = f.block.stmts.iter().find_map(operation_id)
-                        {
-                            operation_of.insert(name.clone(), op);
-                        }
+                    if name == "body"
+                        && let syn::Type::Path(p) = &held
+                        && let Some(last) = p.path.segments.last().map(|s| &s.ident)
+                    {
+                        builder.body = Some(syn::parse_quote!(types::#last));
+                    }
+                    if first_generic(&held, "Option").is_some() {
+                        builder.optional.insert(name.to_string());
                     }
                 }
-                _ => {}
+                by_builder.insert(s.ident.to_string(), builder);
             }
+            syn::Item::Impl(i) => {
+                let syn::Type::Path(self_ty) = &*i.self_ty else {
+                    continue;
+                };
+                let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+                    continue;
+                };
+                for member in &i.items {
+                    if let syn::ImplItem::Fn(f) = member
+                        && f.sig.ident == "send"
+                        && let Some(op) = f.block.stmts.iter().find_map(operation_id)
+                    {
+                        operation_of.insert(name.clone(), op);
+                    }
+                }
+            }
+            _ => {}
         }
     }
     operation_of
         .into_iter()
-        .filter_map(|(builder, op)| Some((op, by_builder.get(&builder)?.clone())))
+        .filter_map(|(builder, op)| Some((op, by_builder.remove(&builder)?)))
         .collect()
 }
 
@@ -515,56 +531,6 @@ fn bound(
     } else {
         syn::parse_quote! { { let v = &#value; #call } }
     })
-}
-
-/// Per operation, the names of its builder's optional fields (`Result<Option<T>, String>`).
-fn optional_fields(file: &syn::File) -> BTreeMap<String, BTreeSet<String>> {
-    let mut by_builder: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut operation_of: BTreeMap<String, String> = BTreeMap::new();
-    for item in &file.items {
-        let syn::Item::Mod(m) = item else { continue };
-        if m.ident != "builder" {
-            continue;
-        }
-        for inner in m.content.iter().flat_map(|(_, items)| items) {
-            match inner {
-                syn::Item::Struct(s) => {
-                    let optional = s
-                        .fields
-                        .iter()
-                        .filter(|f| {
-                            first_generic(&f.ty, "Result")
-                                .and_then(|t| first_generic(&t, "Option"))
-                                .is_some()
-                        })
-                        .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
-                        .collect();
-                    by_builder.insert(s.ident.to_string(), optional);
-                }
-                syn::Item::Impl(i) => {
-                    let name = i.self_ty.to_token_stream().to_string();
-                    let name = name
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    for member in &i.items {
-                        if let syn::ImplItem::Fn(f) = member
-                            && f.sig.ident == "send"
-                            && let Some(op) = f.block.stmts.iter().find_map(operation_id)
-                        {
-                            operation_of.insert(name.clone(), op);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    operation_of
-        .into_iter()
-        .filter_map(|(builder, op)| Some((op, by_builder.get(&builder)?.clone())))
-        .collect()
 }
 
 /// `T` of `Result<ResponseValue<T>, Error<E>>`.
