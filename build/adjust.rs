@@ -777,7 +777,7 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
 /// the key, `Some(vec![])` sends `[]`.
 fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
     let mut hoisted = Vec::new();
-    visit_objects(spec, &mut |owner, path, object| {
+    visit_objects(spec, None, &mut |owner, path, object| {
         let required: BTreeSet<String> = object
             .get("required")
             .and_then(Value::as_array)
@@ -802,69 +802,11 @@ fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
             let list = json!({ "x-rust-type": {
                 "crate": "std", "version": "*", "path": "std::vec::Vec", "parameters": [items]
             }});
-            let at = if path.is_empty() {
-                name.clone()
-            } else {
-                format!("{path}_{name}")
-            };
-            replace_with_ref(
-                property,
-                hoist(&mut hoisted, &format!("{owner}_{at}-list"), list),
-            );
+            let name = format!("{owner}_{}-list", join(path, name));
+            replace_with_ref(property, hoist(&mut hoisted, &name, list));
         }
     });
     add_components(spec, hoisted);
-}
-
-/// Calls `f(owner, path, object)` for every schema object with `properties`, innermost first,
-/// in the components and in the operations' bodies and responses.
-fn visit_objects(spec: &mut Value, f: &mut PropertyVisitor) {
-    fn walk(node: &mut Value, owner: &str, path: &str, f: &mut PropertyVisitor) {
-        match node {
-            Value::Object(map) => {
-                for (key, child) in map.iter_mut() {
-                    match (key.as_str(), child) {
-                        ("properties", Value::Object(props)) => {
-                            for (name, prop) in props.iter_mut() {
-                                let inner = if path.is_empty() {
-                                    name.clone()
-                                } else {
-                                    format!("{path}_{name}")
-                                };
-                                walk(prop, owner, &inner, f);
-                            }
-                        }
-                        (_, child) => walk(child, owner, path, f),
-                    }
-                }
-                if map.contains_key("properties") {
-                    f(owner, path, map);
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, owner, path, f)),
-            _ => {}
-        }
-    }
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        for (name, schema) in schemas.iter_mut() {
-            walk(schema, name, "", f);
-        }
-    }
-    for (_, _, op) in operations_mut(spec) {
-        let owner = op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or("operation")
-            .to_string();
-        for key in ["requestBody", "responses"] {
-            if let Some(part) = op.get_mut(key) {
-                walk(part, &owner, "", f);
-            }
-        }
-    }
 }
 
 /// A wrapper schema (`x-rust-type`) is referenced from a named component rather than written
@@ -918,7 +860,8 @@ fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
     }
 }
 
-fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
+/// Points every `$ref` to a renamed component at its new name.
+pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
     match node {
         Value::Object(map) => {
             let renamed = map
@@ -1131,32 +1074,49 @@ fn for_each_response_schema(
 /// `f(owner, property path, property schema)`.
 type PropertyVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
 
-/// Calls `f(owner, property path, property schema)` for every property of every schema outside
-/// `oneOf` variants, innermost first. `owner` is the nearest component name (or the operation's
-/// name); the path joins the property names from there with `_` (`nameservers_type`). With
-/// `only`, just the response side: those components and the operations' responses.
+/// Calls `f(owner, property path, property schema)` for every property of every schema,
+/// innermost first. `owner` is the nearest component name (or the operation's name); the path
+/// joins the property names from there with `_` (`nameservers_type`). With `only`, just the
+/// response side: those components and the operations' responses.
 fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
+    visit_objects(spec, only, &mut |owner, path, object| {
+        if let Some(Value::Object(props)) = object.get_mut("properties") {
+            for (name, property) in props.iter_mut() {
+                if let Some(property) = property.as_object_mut() {
+                    f(owner, &join(path, name), property);
+                }
+            }
+        }
+    });
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}_{name}")
+    }
+}
+
+/// Calls `f(owner, path, object)` for every schema object with `properties`, innermost first,
+/// where `path` is the property path from `owner` to the object. Without `only`: every component,
+/// and the operations' bodies and responses; with it, those components and the responses.
+fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
     fn walk(node: &mut Value, owner: &str, path: &str, f: &mut PropertyVisitor) {
         match node {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
                     match (key.as_str(), child) {
-                        ("oneOf", _) => {}
                         ("properties", Value::Object(props)) => {
                             for (name, prop) in props.iter_mut() {
-                                let inner = if path.is_empty() {
-                                    name.clone()
-                                } else {
-                                    format!("{path}_{name}")
-                                };
-                                walk(prop, owner, &inner, f);
-                                if let Some(p) = prop.as_object_mut() {
-                                    f(owner, &inner, p);
-                                }
+                                walk(prop, owner, &join(path, name), f);
                             }
                         }
                         (_, child) => walk(child, owner, path, f),
                     }
+                }
+                if map.contains_key("properties") {
+                    f(owner, path, map);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| walk(v, owner, path, f)),

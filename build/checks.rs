@@ -127,7 +127,16 @@ fn walk(
         }
         ("String", _) => leaf_checks(path, quote!(#value.as_str()), rules, &["Length"]),
         (other, _) => match types.items.get(other) {
-            Some(syn::Item::Struct(s)) => fields(&s.fields, path, &value, rules, types, depth),
+            Some(syn::Item::Struct(s)) => {
+                let access = |field: &syn::Field, i: usize| match &field.ident {
+                    Some(ident) => quote!((&#value.#ident)),
+                    None => {
+                        let index = syn::Index::from(i);
+                        quote!((&#value.#index))
+                    }
+                };
+                fields(&s.fields, path, &access, rules, types, depth)
+            }
             Some(syn::Item::Enum(e)) => {
                 let ty = format_ident!("{other}");
                 let arms: Vec<TokenStream> = e
@@ -136,7 +145,14 @@ fn walk(
                     .filter_map(|v| {
                         let variant = &v.ident;
                         let pattern = variant_pattern(&v.fields);
-                        let inner = variant_fields(&v.fields, path, rules, types, depth);
+                        let binding = |field: &syn::Field, i: usize| match &field.ident {
+                            Some(ident) => quote!(#ident),
+                            None => {
+                                let name = format_ident!("f{i}");
+                                quote!(#name)
+                            }
+                        };
+                        let inner = fields(&v.fields, path, &binding, rules, types, depth);
                         (!inner.is_empty())
                             .then(|| quote! { types::#ty::#variant #pattern => { #inner } })
                     })
@@ -187,45 +203,31 @@ fn option<T: ToTokens>(value: &Option<T>) -> TokenStream {
     }
 }
 
+/// The checks of each field of a struct or a variant, `access(field, index)` being how the
+/// generated code reaches the field's value (`(&v.soa)` in a struct, the binding in a variant).
 fn fields(
     fields: &syn::Fields,
     path: &str,
-    value: &TokenStream,
+    access: &dyn Fn(&syn::Field, usize) -> TokenStream,
     rules: &[Rule],
     types: &Types<'_>,
     depth: usize,
 ) -> TokenStream {
     let mut out = TokenStream::new();
-    match fields {
-        syn::Fields::Named(named) => {
-            for field in &named.named {
-                let Some(ident) = &field.ident else { continue };
-                let child = join(path, &json_name(field));
-                out.extend(walk(
-                    &field.ty,
-                    &child,
-                    quote!((&#value.#ident)),
-                    rules,
-                    types,
-                    depth + 1,
-                ));
-            }
-        }
-        syn::Fields::Unnamed(unnamed) => {
-            // A newtype: the same JSON value, one level down in Rust.
-            for (i, field) in unnamed.unnamed.iter().enumerate() {
-                let index = syn::Index::from(i);
-                out.extend(walk(
-                    &field.ty,
-                    path,
-                    quote!((&#value.#index)),
-                    rules,
-                    types,
-                    depth + 1,
-                ));
-            }
-        }
-        syn::Fields::Unit => {}
+    for (i, field) in fields.iter().enumerate() {
+        // A newtype's field is the same JSON value, one level down in Rust.
+        let child = match &field.ident {
+            Some(_) => join(path, &json_name(field)),
+            None => path.to_string(),
+        };
+        out.extend(walk(
+            &field.ty,
+            &child,
+            access(field, i),
+            rules,
+            types,
+            depth + 1,
+        ));
     }
     out
 }
@@ -242,47 +244,6 @@ fn variant_pattern(fields: &syn::Fields) -> TokenStream {
         }
         syn::Fields::Unit => TokenStream::new(),
     }
-}
-
-fn variant_fields(
-    fields: &syn::Fields,
-    path: &str,
-    rules: &[Rule],
-    types: &Types<'_>,
-    depth: usize,
-) -> TokenStream {
-    let mut out = TokenStream::new();
-    match fields {
-        syn::Fields::Named(named) => {
-            for field in &named.named {
-                let Some(ident) = &field.ident else { continue };
-                let child = join(path, &json_name(field));
-                out.extend(walk(
-                    &field.ty,
-                    &child,
-                    quote!(#ident),
-                    rules,
-                    types,
-                    depth + 1,
-                ));
-            }
-        }
-        syn::Fields::Unnamed(unnamed) => {
-            for (i, field) in unnamed.unnamed.iter().enumerate() {
-                let name = format_ident!("f{i}");
-                out.extend(walk(
-                    &field.ty,
-                    path,
-                    quote!(#name),
-                    rules,
-                    types,
-                    depth + 1,
-                ));
-            }
-        }
-        syn::Fields::Unit => {}
-    }
-    out
 }
 
 fn join(path: &str, name: &str) -> String {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::adjust::{SCHEMAS, operations_mut};
+use crate::adjust::{SCHEMAS, operations_mut, rename_refs};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.
@@ -301,24 +301,7 @@ fn collect_uses(
 
 /// Renames components and every `$ref` to them.
 pub fn rename_components(spec: &mut Value, renames: &BTreeMap<String, String>) {
-    fn walk(node: &mut Value, renames: &BTreeMap<String, String>) {
-        match node {
-            Value::Object(map) => {
-                if let Some(new) = map
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix(SCHEMAS))
-                    .and_then(|name| renames.get(name))
-                {
-                    map.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
-                }
-                map.values_mut().for_each(|v| walk(v, renames));
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, renames)),
-            _ => {}
-        }
-    }
-    walk(spec, renames);
+    rename_refs(spec, renames);
     if let Some(schemas) = spec
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
