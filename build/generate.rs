@@ -663,7 +663,7 @@ fn unions_decode_by_their_discriminator(
         let syn::Item::Enum(original) = types.remove(at) else {
             unreachable!("matched an enum above")
         };
-        types.retain(|item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_some() && i.self_ty.to_token_stream().to_string() == name.to_string()));
+        types.retain(|item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_some() && name == i.self_ty.to_token_stream().to_string()));
         let docs: Vec<&syn::Attribute> = original
             .attrs
             .iter()

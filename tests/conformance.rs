@@ -1188,10 +1188,10 @@ fn nameserver_set(seed: u64, advanced: bool) -> NameserverSetCreate {
     let members = 1 + (seed % 4) as usize;
     NameserverSetCreate {
         advanced: Some(advanced),
-        ip_set: (seed % 2 == 0).then(|| bound(seed, 1, 16, 1)),
+        ip_set: seed.is_multiple_of(2).then(|| bound(seed, 1, 16, 1)),
         nameservers: (0..members)
             .map(|i| NameserverSetMemberCreate {
-                ip_count: (seed % 3 != 0).then(|| bound(seed + i as u64, 1, 3, 1)),
+                ip_count: (!seed.is_multiple_of(3)).then(|| bound(seed + i as u64, 1, 3, 1)),
                 name: format!("ns{}.example-{}.net", i + 1, seed % 7),
             })
             .collect(),

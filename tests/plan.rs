@@ -93,13 +93,13 @@ fn schemas(get: &str, patch: &str) -> (Value, Value) {
     let ops = operations(&spec);
     let result = ops
         .iter()
-        .find(|o| o.0 == get)
-        .and_then(|o| o.3.clone())
+        .find(|o| o.id == get)
+        .and_then(|o| o.result.clone())
         .unwrap();
     let body = ops
         .iter()
-        .find(|o| o.0 == patch)
-        .and_then(|o| o.2.clone())
+        .find(|o| o.id == patch)
+        .and_then(|o| o.body.clone())
         .unwrap();
     (result, body)
 }

@@ -25,7 +25,10 @@ fn envelope(result: &Value, info: Option<&Value>) -> Vec<u8> {
 fn every_response_round_trips_through_the_production_decode() {
     let spec = spec();
     let mut covered = 0;
-    for (id, _, _, result, paged) in operations(&spec) {
+    for spec_values::Operation {
+        id, result, paged, ..
+    } in operations(&spec)
+    {
         let Some(result) = result else { continue };
         covered += 1;
         let info_schema =
@@ -50,7 +53,7 @@ fn every_response_round_trips_through_the_production_decode() {
 fn every_request_body_round_trips() {
     let spec = spec();
     let mut covered = 0;
-    for (id, _, body, _, _) in operations(&spec) {
+    for spec_values::Operation { id, body, .. } in operations(&spec) {
         let Some(body) = body else { continue };
         covered += 1;
         proptest!(ProptestConfig::with_cases(CASES), |(value in value_for(&body, &spec, Side::Request))| {

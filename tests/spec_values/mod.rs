@@ -61,12 +61,22 @@ pub fn flatten(schema: &Value, spec: &Value) -> Value {
     merged
 }
 
-/// Each operation of the spec: `(operationId, method, request body schema, 2xx result schema,
-/// whether the result is a page)`.
-pub fn operations(spec: &Value) -> Vec<(String, String, Option<Value>, Option<Value>, bool)> {
+/// One operation of the spec, as the tests need it.
+pub struct Operation {
+    pub id: String,
+    /// The request body's schema.
+    pub body: Option<Value>,
+    /// The 2xx envelope's `result` schema.
+    pub result: Option<Value>,
+    /// The envelope has `result_info`: a page of a list.
+    pub paged: bool,
+}
+
+/// Every operation of the spec.
+pub fn operations(spec: &Value) -> Vec<Operation> {
     let mut out = Vec::new();
     for item in spec["paths"].as_object().unwrap().values() {
-        for (method, op) in item.as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
             let Some(id) = op.get("operationId").and_then(Value::as_str) else {
                 continue;
             };
@@ -82,7 +92,12 @@ pub fn operations(spec: &Value) -> Vec<(String, String, Option<Value>, Option<Va
             let paged = envelope
                 .as_ref()
                 .is_some_and(|e| e.pointer("/properties/result_info").is_some());
-            out.push((id.to_string(), method.clone(), body, result, paged));
+            out.push(Operation {
+                id: id.to_string(),
+                body,
+                result,
+                paged,
+            });
         }
     }
     out

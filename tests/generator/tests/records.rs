@@ -91,7 +91,10 @@ fn a_record_that_fails_on_one_field_names_it() {
 fn every_response_of_the_fixture_round_trips() {
     let spec = spec();
     let mut covered = 0;
-    for (id, _, _, result, paged) in operations(&spec) {
+    for spec_values::Operation {
+        id, result, paged, ..
+    } in operations(&spec)
+    {
         let Some(result) = result else { continue };
         covered += 1;
         proptest!(ProptestConfig::with_cases(64), |(value in value_for(&result, &spec, Side::Response))| {
