@@ -47,7 +47,6 @@ async fn run() -> Result<(), Error> {
         problem: format!("cannot be read: {e}"),
     })?;
 
-    let _mock;
     let (client, account, zone) = if has_credentials() {
         let id = |name: &str| std::env::var(name).unwrap_or_default();
         (
@@ -59,12 +58,13 @@ async fn run() -> Result<(), Error> {
         println!(
             "No credentials in the environment: using an embedded mock Cloudflare on loopback."
         );
-        let server = mock_cloudflare().await;
+        let server = mock_cloudflare()
+            .await
+            .map_err(|e| Error::Config(format!("cannot start the mock: {e}")))?;
         let client = Client::builder()
             .api_token("demo-token")
-            .base_url(server.uri())
+            .base_url(server)
             .build()?;
-        _mock = server;
         (client, DEMO_ACCOUNT.to_string(), DEMO_ZONE.to_string())
     };
     match what.as_str() {

@@ -75,10 +75,12 @@ async fn live(ns_ttl: Option<i64>) -> Result<(), Error> {
 /// Against an embedded mock Cloudflare on loopback.
 async fn demo() -> Result<(), Error> {
     println!("No credentials in the environment: using an embedded mock Cloudflare on loopback.");
-    let server = mock_cloudflare().await;
+    let server = mock_cloudflare()
+        .await
+        .map_err(|e| Error::Config(format!("cannot start the mock: {e}")))?;
     let client = Client::builder()
         .api_token("demo-token")
-        .base_url(server.uri())
+        .base_url(&server)
         .build()?;
     let account_id = DEMO_ACCOUNT;
 
