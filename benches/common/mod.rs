@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettings, DnsSettingsAccountSettingsPatch,
-    DnsSettingsDnsSettingsAccountPatch, DnsSettingsSoaBase,
+    AccountSettings, AccountSettingsPatch, SoaPatch, ZoneDefaultsPatch,
 };
-use cloudflare_dns_settings::{Client, Nullable, ResultExt};
+use cloudflare_dns_settings::{Client, Nullable};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -28,13 +27,27 @@ pub const TOKEN: &str = "cfut_bench-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
 pub const PATCH_JSON: &str =
     r#"{"zone_defaults":{"ns_ttl":3600,"soa":{"mname":null,"refresh":7200}}}"#;
 
-/// The seed's sample answer: Cloudflare's envelope around the account's settings.
+/// The repository's sample answer (tests/fixtures/account_settings.json): Cloudflare's envelope
+/// around the account's settings.
 pub fn response_body() -> Bytes {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/account_settings.json"
     );
     Bytes::from(std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+/// The `result` member of [`response_body`], as bytes: what the crate decodes into
+/// [`AccountSettings`].
+pub fn result_bytes() -> Bytes {
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        result: &'a serde_json::value::RawValue,
+    }
+    let body = response_body();
+    let raw: Raw<'_> = serde_json::from_slice(&body).expect("the fixture is an envelope");
+    Bytes::copy_from_slice(raw.result.get().as_bytes())
 }
 
 /// Connections the server has accepted so far (keep-alive means few).
@@ -104,11 +117,11 @@ async fn respond(
 }
 
 /// The typed patch, as a user of the crate writes it.
-pub fn typed_patch() -> DnsSettingsAccountSettingsPatch {
-    DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+pub fn typed_patch() -> AccountSettingsPatch {
+    AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             ns_ttl: Some(3600),
-            soa: Some(DnsSettingsSoaBase {
+            soa: Some(SoaPatch {
                 refresh: Some(7200),
                 mname: Some(Nullable::Null),
                 ..Default::default()
@@ -119,7 +132,8 @@ pub fn typed_patch() -> DnsSettingsAccountSettingsPatch {
     }
 }
 
-/// The crate's client against the loopback server (its defaults: timeouts, user agent).
+/// The crate's client against the loopback server, with its defaults (timeouts, user agent,
+/// retries, rate-limit pacing on).
 pub fn crate_client(base_url: &str) -> Client {
     Client::builder()
         .api_token(TOKEN)
@@ -128,20 +142,19 @@ pub fn crate_client(base_url: &str) -> Client {
         .expect("client builds")
 }
 
-/// One account edit through the crate: build the patch, send, unwrap the envelope.
-pub async fn crate_call(client: &Client) -> DnsSettingsAccountSettings {
+/// One account edit through the crate: build the patch, send, get the typed result.
+pub async fn crate_call(client: &Client) -> AccountSettings {
     client
         .account_edit()
         .account_id(ACCOUNT)
         .body(typed_patch())
         .send()
-        .into_result()
         .await
         .expect("account edit through the crate")
 }
 
-/// The floor: the same PATCH with plain reqwest, the same kind of client (same timeouts and user
-/// agent, default pool), the same headers, a pre-serialized body.
+/// The floor: the same PATCH with plain reqwest, the same kind of client (same timeouts, user
+/// agent and redirect policy, default pool), the same headers, a pre-serialized body.
 #[derive(Clone)]
 pub struct Floor {
     pub http: reqwest::Client,
@@ -159,6 +172,7 @@ impl Floor {
                 "cloudflare-dns-settings/",
                 env!("CARGO_PKG_VERSION")
             ))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client");
         let mut auth = HeaderValue::from_str(&format!("Bearer {TOKEN}")).expect("header");
