@@ -26,13 +26,16 @@ pub const TOKEN: &str = "cfut_bench-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
 /// What both the crate and the floor send: the account edit of tests/operations.rs.
 pub const PATCH_JSON: &str =
     r#"{"zone_defaults":{"ns_ttl":3600,"soa":{"mname":null,"refresh":7200}}}"#;
+/// The crate's default user agent (`cloudflare-dns-settings/<version>`), which the floors send
+/// too, so that every side's request has the same bytes.
+pub const USER_AGENT_VALUE: &str = "cloudflare-dns-settings/0.1.0";
 
 /// The repository's sample answer (tests/fixtures/account_settings.json): Cloudflare's envelope
 /// around the account's settings.
 pub fn response_body() -> Bytes {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/account_settings.json"
+        "/../tests/fixtures/account_settings.json"
     );
     Bytes::from(std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")))
 }
@@ -168,10 +171,7 @@ impl Floor {
         let http = reqwest::Client::builder()
             .timeout(cloudflare_dns_settings::DEFAULT_TIMEOUT)
             .connect_timeout(cloudflare_dns_settings::DEFAULT_CONNECT_TIMEOUT)
-            .user_agent(concat!(
-                "cloudflare-dns-settings/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(USER_AGENT_VALUE)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client");
