@@ -4,7 +4,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cloudflare_dns_settings::types::{
@@ -29,6 +30,12 @@ pub const PATCH_JSON: &str =
 /// The crate's default user agent (`cloudflare-dns-settings/<version>`), which the floors send
 /// too, so that every side's request has the same bytes.
 pub const USER_AGENT_VALUE: &str = "cloudflare-dns-settings/0.1.0";
+
+/// The rate-limit budget the server announces on every response: so large that pacing never
+/// holds a bench back (a bench run makes well under a million calls per window).
+pub const RATE_LIMIT_QUOTA: u64 = 10_000_000;
+/// The window of that budget, in seconds, as Cloudflare's (`w=300`).
+pub const RATE_LIMIT_WINDOW: u64 = 300;
 
 /// The repository's sample answer (tests/fixtures/account_settings.json): Cloudflare's envelope
 /// around the account's settings.
@@ -58,13 +65,15 @@ pub static CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::Atom
 
 /// Starts a minimal hyper HTTP/1.1 server on 127.0.0.1 in its own thread (one current-thread
 /// runtime), answering `PATCH /accounts/{ACCOUNT}/dns_settings` carrying exactly [`PATCH_JSON`]
-/// and a bearer token with the fixture (200), anything else with 400. Returns the base URL.
-/// The thread lives as long as the process.
+/// and a bearer token with the fixture (200), anything else with 400. Every response carries
+/// Cloudflare's rate-limit headers ([`RateLimit`]). Returns the base URL. The thread lives as
+/// long as the process.
 pub fn start_server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr: SocketAddr = listener.local_addr().expect("local addr");
     let body = response_body();
+    let limit = std::sync::Arc::new(RateLimit::new());
     std::thread::Builder::new()
         .name("bench-server".into())
         .spawn(move || {
@@ -81,8 +90,11 @@ pub fn start_server() -> String {
                     let _ = stream.set_nodelay(true);
                     CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let body = body.clone();
+                    let limit = std::sync::Arc::clone(&limit);
                     tokio::spawn(async move {
-                        let service = service_fn(move |request| respond(request, body.clone()));
+                        let service = service_fn(move |request| {
+                            respond(request, body.clone(), std::sync::Arc::clone(&limit))
+                        });
                         let _ = http1::Builder::new()
                             .serve_connection(TokioIo::new(stream), service)
                             .await;
@@ -94,16 +106,63 @@ pub fn start_server() -> String {
     format!("http://{addr}")
 }
 
+/// The server's side of Cloudflare's rate limit, as the real API reports it: a fixed window of
+/// [`RATE_LIMIT_WINDOW`] seconds from the server's start, [`RATE_LIMIT_QUOTA`] requests in it,
+/// every response counted (whichever client sent it).
+///
+/// - `Ratelimit: "default";r=<remaining>;t=<seconds until the window ends>`
+/// - `Ratelimit-Policy: "default";q=<quota>;w=<window>`
+///
+/// The crate reads both on every response (as it would in production); the floors ignore them.
+pub struct RateLimit {
+    start: Instant,
+    /// `(window number, responses in it)`.
+    served: Mutex<(u64, u64)>,
+    policy: HeaderValue,
+}
+
+impl RateLimit {
+    fn new() -> RateLimit {
+        RateLimit {
+            start: Instant::now(),
+            served: Mutex::new((0, 0)),
+            policy: HeaderValue::from_str(&format!(
+                "\"default\";q={RATE_LIMIT_QUOTA};w={RATE_LIMIT_WINDOW}"
+            ))
+            .expect("policy header"),
+        }
+    }
+
+    /// Counts one response and returns its `Ratelimit` value.
+    fn next(&self) -> HeaderValue {
+        let elapsed = self.start.elapsed().as_secs();
+        let window = elapsed / RATE_LIMIT_WINDOW;
+        let reset = RATE_LIMIT_WINDOW - elapsed % RATE_LIMIT_WINDOW;
+        let served = {
+            let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+            if served.0 != window {
+                *served = (window, 0);
+            }
+            served.1 += 1;
+            served.1
+        };
+        let remaining = RATE_LIMIT_QUOTA.saturating_sub(served);
+        HeaderValue::try_from(format!("\"default\";r={remaining};t={reset}"))
+            .expect("ratelimit header")
+    }
+}
+
 async fn respond(
     request: hyper::Request<Incoming>,
     body: Bytes,
+    limit: std::sync::Arc<RateLimit>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let ok_head = request.method() == hyper::Method::PATCH
         && request.uri().path() == ACCOUNT_PATH
         && request
             .headers()
             .get(AUTHORIZATION)
-            .is_some_and(|v| v.as_bytes().starts_with(b"Bearer "));
+            .is_some_and(|v| v.as_bytes().strip_prefix(b"Bearer ") == Some(TOKEN.as_bytes()));
     let sent = request
         .into_body()
         .collect()
@@ -114,7 +173,9 @@ async fn respond(
     let response = hyper::Response::builder()
         .status(if ok { 200 } else { 400 })
         .header("content-type", "application/json")
-        .header("cf-ray", "8c3f0a1b2c3d4e5f-SJC");
+        .header("cf-ray", "8c3f0a1b2c3d4e5f-SJC")
+        .header("ratelimit", limit.next())
+        .header("ratelimit-policy", limit.policy.clone());
     let body = if ok { body } else { Bytes::from_static(b"{}") };
     Ok(response.body(Full::new(body)).expect("response"))
 }
