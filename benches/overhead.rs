@@ -2,10 +2,11 @@
 //!
 //! - `latency/*`: one account edit at a time against an in-process hyper server on loopback,
 //!   through the crate, plain reqwest (`floor`: same client settings and headers, pre-serialized
-//!   body, body read) and plain reqwest + serde_json (`floor_decoded`: the same plus a decode
-//!   into plain structs).
+//!   body, body read), plain reqwest + serde_json (`floor_decoded`: the same plus a decode into
+//!   plain structs) and cloudflare-rs (`cloudflare_rs`: its async client with a custom endpoint).
 //! - `client_side/*`: no network, only the JSON work of one call through public APIs: serialize
-//!   the patch and decode the envelope, with the crate's types and with plain serde structs.
+//!   the patch and decode the envelope, with the crate's types, with plain serde structs, and as
+//!   cloudflare-rs does it.
 //! - `client_side_parts/*`: the same split into steps.
 //!
 //! The crate's own steps (the typed request checks, the envelope check) are private and not
@@ -19,9 +20,11 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use cloudflare::framework::endpoint::spec::EndpointSpec;
+use cloudflare::framework::response::ApiSuccess;
 use cloudflare_dns_settings::types::{self, AccountSettings};
 use cloudflare_dns_settings::{ApiMessage, ResultInfo};
-use common::{Floor, PATCH_JSON, PlainAccountSettings, PlainEnvelope, flattened};
+use common::{ACCOUNT, Floor, PATCH_JSON, Peer, PlainAccountSettings, PlainEnvelope, flattened};
 use criterion::Criterion;
 use serde::Deserialize;
 
@@ -30,6 +33,7 @@ struct Setup {
     rt: tokio::runtime::Runtime,
     client: cloudflare_dns_settings::Client,
     floor: Floor,
+    peer: Peer,
     response: bytes::Bytes,
     result: bytes::Bytes,
 }
@@ -58,6 +62,7 @@ fn main() {
         rt: common::client_runtime(),
         client: common::crate_client(&base),
         floor: Floor::new(&base),
+        peer: Peer::new(&base),
         response: common::response_body(),
         result: common::result_bytes(),
     };
@@ -65,6 +70,7 @@ fn main() {
     setup.rt.block_on(async {
         common::crate_call(&setup.client).await;
         setup.floor.call_decoded().await;
+        setup.peer.call().await;
     });
 
     let mut c = Criterion::default()
@@ -82,7 +88,11 @@ fn main() {
 
 fn latency(c: &mut Criterion, setup: &Setup) {
     let Setup {
-        rt, client, floor, ..
+        rt,
+        client,
+        floor,
+        peer,
+        ..
     } = setup;
     let mut group = c.benchmark_group("latency");
     group.bench_function("crate", |b| {
@@ -92,6 +102,7 @@ fn latency(c: &mut Criterion, setup: &Setup) {
     group.bench_function("floor_decoded", |b| {
         b.to_async(rt).iter(|| floor.call_decoded())
     });
+    group.bench_function("cloudflare_rs", |b| b.to_async(rt).iter(|| peer.call()));
     group.finish();
 }
 
@@ -116,6 +127,20 @@ fn floor_client_side(response: &[u8]) -> PlainAccountSettings {
     common::plain_decode(response)
 }
 
+/// cloudflare-rs's JSON work for one call: `body()` (called twice per request: once for the body,
+/// once by its default `content_type()`), and `ApiSuccess<T>` from the body (reqwest's `.json()`).
+fn cloudflare_rs_client_side(response: &[u8]) -> PlainAccountSettings {
+    let endpoint = common::peer::EditAccountDnsSettings {
+        account_identifier: ACCOUNT,
+        params: common::plain_patch(),
+    };
+    black_box(endpoint.body());
+    black_box(endpoint.content_type());
+    let success: ApiSuccess<PlainAccountSettings> =
+        serde_json::from_slice(response).expect("ApiSuccess decodes");
+    success.result
+}
+
 fn client_side(c: &mut Criterion, setup: &Setup) {
     let response = setup.response.clone();
     let result = setup.result.clone();
@@ -127,8 +152,13 @@ fn client_side(c: &mut Criterion, setup: &Setup) {
     assert_eq!(plain, PATCH_JSON.as_bytes());
     let ours = crate_client_side(&response);
     let theirs = floor_client_side(&response);
+    let peers = cloudflare_rs_client_side(&response);
     assert_eq!(ours.zone_defaults.ns_ttl, theirs.zone_defaults.ns_ttl);
     assert_eq!(ours.zone_defaults.soa.rname, theirs.zone_defaults.soa.rname);
+    assert_eq!(
+        peers.zone_defaults.soa.rname,
+        theirs.zone_defaults.soa.rname
+    );
 
     let mut group = c.benchmark_group("client_side");
     group.bench_function("crate", |b| {
@@ -136,6 +166,9 @@ fn client_side(c: &mut Criterion, setup: &Setup) {
     });
     group.bench_function("floor", |b| {
         b.iter(|| floor_client_side(black_box(&response)))
+    });
+    group.bench_function("cloudflare_rs", |b| {
+        b.iter(|| cloudflare_rs_client_side(black_box(&response)))
     });
     group.finish();
 
@@ -173,6 +206,12 @@ fn client_side(c: &mut Criterion, setup: &Setup) {
                 &response,
             ))
             .expect("decodes")
+        })
+    });
+    group.bench_function("decode_envelope_cloudflare_rs", |b| {
+        b.iter(|| {
+            serde_json::from_slice::<ApiSuccess<PlainAccountSettings>>(black_box(&response))
+                .expect("decodes")
         })
     });
     group.finish();
@@ -237,8 +276,26 @@ fn print_ratios(output: &Path, started: SystemTime) {
         None,
     );
     ratio(
+        "latency: crate / cloudflare-rs",
+        "latency/crate",
+        "latency/cloudflare_rs",
+        None,
+    );
+    ratio(
+        "latency: cloudflare-rs / reqwest + serde_json",
+        "latency/cloudflare_rs",
+        "latency/floor_decoded",
+        None,
+    );
+    ratio(
         "client side: crate / serde_json alone",
         "client_side/crate",
+        "client_side/floor",
+        None,
+    );
+    ratio(
+        "client side: cloudflare-rs / serde_json alone",
+        "client_side/cloudflare_rs",
         "client_side/floor",
         None,
     );
@@ -266,6 +323,12 @@ fn print_ratios(output: &Path, started: SystemTime) {
         "client_side_parts/decode_envelope_floor",
         None,
     );
+    ratio(
+        "  decode envelope: cloudflare-rs / plain",
+        "client_side_parts/decode_envelope_cloudflare_rs",
+        "client_side_parts/decode_envelope_floor",
+        None,
+    );
     if !lines.is_empty() {
         println!("\n== ratios (medians of this run)");
         for line in lines {
@@ -284,6 +347,7 @@ fn paired(setup: &Setup) {
         rt,
         client,
         floor,
+        peer,
         response,
         ..
     } = setup;
@@ -308,21 +372,35 @@ fn paired(setup: &Setup) {
             }
         })
     };
-    let t = common::paired_rounds(&mut [&mut ours, &mut bare, &mut decoded], rounds, batch);
+    let mut peers = |n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                black_box(peer.call().await);
+            }
+        })
+    };
+    let t = common::paired_rounds(
+        &mut [&mut ours, &mut bare, &mut decoded, &mut peers],
+        rounds,
+        batch,
+    );
     println!(
         "\n== paired, interleaved: {rounds} rounds x {batch} sequential calls each (median per-call us; median of per-round ratios)"
     );
     println!(
-        "latency  crate {:.2} us | plain reqwest {:.2} us | reqwest + serde_json {:.2} us",
+        "latency  crate {:.2} us | plain reqwest {:.2} us | reqwest + serde_json {:.2} us | cloudflare-rs {:.2} us",
         common::median(&t[0]),
         common::median(&t[1]),
         common::median(&t[2]),
+        common::median(&t[3]),
     );
     let vs_decoded = common::median_ratio(&t[0], &t[2]);
     println!(
-        "latency  crate / reqwest + serde_json = {vs_decoded:.3}x (target <= 1.05x: {}) ; crate / plain reqwest = {:.3}x ; crate extra per call over reqwest + serde_json = {:.2} us",
+        "latency  crate / reqwest + serde_json = {vs_decoded:.3}x (target <= 1.05x: {}) ; crate / plain reqwest = {:.3}x ; crate / cloudflare-rs = {:.3}x ; cloudflare-rs / reqwest + serde_json = {:.3}x ; crate extra per call over reqwest + serde_json = {:.2} us",
         verdict(vs_decoded <= 1.05),
         common::median_ratio(&t[0], &t[1]),
+        common::median_ratio(&t[0], &t[3]),
+        common::median_ratio(&t[3], &t[2]),
         common::median(&t[0]) - common::median(&t[2]),
     );
 
@@ -337,12 +415,19 @@ fn paired(setup: &Setup) {
             black_box(floor_client_side(black_box(response)));
         }
     };
-    let t = common::paired_rounds(&mut [&mut ours, &mut theirs], rounds, batch);
+    let mut peers = |n: usize| {
+        for _ in 0..n {
+            black_box(cloudflare_rs_client_side(black_box(response)));
+        }
+    };
+    let t = common::paired_rounds(&mut [&mut ours, &mut theirs, &mut peers], rounds, batch);
     println!(
-        "client side (JSON work only)  crate {:.3} us | serde_json alone {:.3} us | crate / serde_json = {:.3}x",
+        "client side (JSON work only)  crate {:.3} us | serde_json alone {:.3} us | cloudflare-rs {:.3} us | crate / serde_json = {:.3}x ; cloudflare-rs / serde_json = {:.3}x",
         common::median(&t[0]),
         common::median(&t[1]),
+        common::median(&t[2]),
         common::median_ratio(&t[0], &t[1]),
+        common::median_ratio(&t[2], &t[1]),
     );
     if !full {
         println!("(smoke run: `cargo bench --bench overhead` runs the real one)");

@@ -1,5 +1,6 @@
 //! Shared by the benches: an in-process loopback server that answers like Cloudflare, the crate's
-//! client, the plain-reqwest floor, and plain serde structs for the serde_json-alone floor.
+//! client, the plain-reqwest floors, the cloudflare-rs peer, and plain serde structs for the
+//! serde_json-alone floor.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -17,18 +18,18 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 
 pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 /// The account edit's path for [`ACCOUNT`].
 pub const ACCOUNT_PATH: &str = "/accounts/023e105f4ecef8ad9ca31a8372d0c353/dns_settings";
 pub const TOKEN: &str = "cfut_bench-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
-/// What both the crate and the floor send: the account edit of tests/operations.rs.
+/// What the crate, the floors and cloudflare-rs all send: the account edit of tests/operations.rs.
 pub const PATCH_JSON: &str =
     r#"{"zone_defaults":{"ns_ttl":3600,"soa":{"mname":null,"refresh":7200}}}"#;
-/// The crate's default user agent (`cloudflare-dns-settings/<version>`), which the floors send
-/// too, so that every side's request has the same bytes.
+/// The crate's default user agent (`cloudflare-dns-settings/<version>`), which the floors and the
+/// peer send too, so that every side's request has the same bytes.
 pub const USER_AGENT_VALUE: &str = "cloudflare-dns-settings/0.1.0";
 
 /// The rate-limit budget the server announces on every response: so large that pacing never
@@ -113,7 +114,8 @@ pub fn start_server() -> String {
 /// - `Ratelimit: "default";r=<remaining>;t=<seconds until the window ends>`
 /// - `Ratelimit-Policy: "default";q=<quota>;w=<window>`
 ///
-/// The crate reads both on every response (as it would in production); the floors ignore them.
+/// The crate reads both on every response (as it would in production); the floors and
+/// cloudflare-rs ignore them.
 pub struct RateLimit {
     start: Instant,
     /// `(window number, responses in it)`.
@@ -272,6 +274,92 @@ impl Floor {
     }
 }
 
+/// The peer: cloudflare-rs (crates.io `cloudflare` 0.14), with a custom endpoint for the same
+/// account edit written as its own endpoints are (see [`peer`]).
+pub struct Peer {
+    pub client: cloudflare::framework::client::async_api::Client,
+}
+
+impl Peer {
+    /// Its async client with a custom base URL (`Environment::Custom`, which it joins the
+    /// endpoint's relative path onto: hence the trailing `/`), the same token, timeout and user
+    /// agent as the others.
+    pub fn new(base_url: &str) -> Peer {
+        use cloudflare::framework::Environment;
+        use cloudflare::framework::auth::Credentials;
+        use cloudflare::framework::client::ClientConfig;
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let config = ClientConfig {
+            http_timeout: cloudflare_dns_settings::DEFAULT_TIMEOUT,
+            default_headers,
+            resolve_ip: None,
+        };
+        let client = cloudflare::framework::client::async_api::Client::new(
+            Credentials::UserAuthToken {
+                token: TOKEN.to_string(),
+            },
+            config,
+            Environment::Custom(format!("{base_url}/")),
+        )
+        .expect("cloudflare-rs client");
+        Peer { client }
+    }
+
+    /// One account edit through cloudflare-rs: build the endpoint (with the plain patch), send,
+    /// get the decoded `result`.
+    pub async fn call(&self) -> PlainAccountSettings {
+        let endpoint = peer::EditAccountDnsSettings {
+            account_identifier: ACCOUNT,
+            params: plain_patch(),
+        };
+        self.client
+            .request(&endpoint)
+            .await
+            .expect("account edit through cloudflare-rs")
+            .result
+    }
+}
+
+/// The account edit as a cloudflare-rs endpoint, the way its own endpoints are written
+/// (`src/endpoints/dns/dns.rs` of cloudflare-rs 0.14: a `format!`ed relative path, the body
+/// serialized with `serde_json::to_string` in `body()`), with the plain serde structs of this
+/// file as its params and result.
+pub mod peer {
+    use cloudflare::framework::endpoint::spec::EndpointSpec;
+    use cloudflare::framework::endpoint::{Method, RequestBody};
+    use cloudflare::framework::response::{ApiResult, ApiSuccess};
+
+    use super::{PlainAccountSettings, PlainPatch};
+
+    /// `PATCH accounts/{account_identifier}/dns_settings`.
+    pub struct EditAccountDnsSettings<'a> {
+        pub account_identifier: &'a str,
+        pub params: PlainPatch,
+    }
+
+    impl EndpointSpec for EditAccountDnsSettings<'_> {
+        type JsonResponse = PlainAccountSettings;
+        type ResponseType = ApiSuccess<Self::JsonResponse>;
+
+        fn method(&self) -> Method {
+            Method::PATCH
+        }
+
+        fn path(&self) -> String {
+            format!("accounts/{}/dns_settings", self.account_identifier)
+        }
+
+        #[inline]
+        fn body(&self) -> Option<RequestBody<'_>> {
+            let body = serde_json::to_string(&self.params).expect("the patch serializes");
+            Some(RequestBody::Json(body))
+        }
+    }
+
+    impl ApiResult for PlainAccountSettings {}
+}
+
 /// A current-thread runtime for the client side (the server has its own thread): one thread
 /// each on a 2-core machine.
 pub fn client_runtime() -> tokio::runtime::Runtime {
@@ -362,7 +450,7 @@ pub fn plain_patch() -> PlainPatch {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainEnvelope<T> {
     pub success: bool,
     pub errors: Vec<PlainMessage>,
@@ -370,19 +458,19 @@ pub struct PlainEnvelope<T> {
     pub result: Option<T>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainMessage {
     pub code: i64,
     pub message: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainAccountSettings {
     pub enforce_dns_only: Option<bool>,
     pub zone_defaults: PlainZoneDefaults,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainZoneDefaults {
     pub flatten_all_cnames: bool,
     pub foundation_dns: bool,
@@ -395,18 +483,18 @@ pub struct PlainZoneDefaults {
     pub zone_mode: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainInternalDns {
     pub reference_zone_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainNameservers {
     #[serde(rename = "type")]
     pub type_: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainSoa {
     pub expire: i64,
     pub min_ttl: i64,
@@ -485,7 +573,7 @@ pub mod flattened {
 
 // --- Load: many calls over keep-alive ----------------------------------------------------------
 
-/// What a load run calls: the crate, or one of the floors.
+/// What a load run calls: the crate, one of the floors, or the peer.
 #[derive(Clone)]
 pub enum Target {
     /// An account edit through the crate.
@@ -494,14 +582,28 @@ pub enum Target {
     Floor(std::sync::Arc<Floor>),
     /// The floor plus a serde_json decode of the envelope into plain structs.
     FloorDecoded(std::sync::Arc<Floor>),
+    /// The same account edit through cloudflare-rs.
+    CloudflareRs(std::sync::Arc<Peer>),
 }
 
 impl Target {
+    /// Every side against the server at `base_url`, in the order the tables show them.
+    pub fn all(base_url: &str) -> [Target; 4] {
+        let floor = std::sync::Arc::new(Floor::new(base_url));
+        [
+            Target::Crate(std::sync::Arc::new(crate_client(base_url))),
+            Target::Floor(std::sync::Arc::clone(&floor)),
+            Target::FloorDecoded(floor),
+            Target::CloudflareRs(std::sync::Arc::new(Peer::new(base_url))),
+        ]
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Target::Crate(_) => "crate",
             Target::Floor(_) => "floor",
             Target::FloorDecoded(_) => "floor+decode",
+            Target::CloudflareRs(_) => "cloudflare-rs",
         }
     }
 
@@ -515,6 +617,9 @@ impl Target {
             }
             Target::FloorDecoded(floor) => {
                 std::hint::black_box(floor.call_decoded().await);
+            }
+            Target::CloudflareRs(peer) => {
+                std::hint::black_box(peer.call().await);
             }
         }
     }
