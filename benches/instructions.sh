@@ -17,7 +17,9 @@ N1="${N1:-200}"
 N2="${N2:-1200}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 
-bin=$(cargo bench -p cloudflare-dns-settings-benches --bench throughput --no-run --message-format=json 2>/dev/null |
+# From the root, like `cargo bench`: the same features, so the same binary as the wall-clock runs
+# (`-p cloudflare-dns-settings-benches` alone would unify fewer features and build another one).
+bin=$(cargo bench --bench throughput --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*throughput-[^"]*\)".*/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "could not build benches/throughput.rs" >&2; exit 1; }
 out=$(mktemp -d)
