@@ -56,6 +56,7 @@ fn main() {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut at_64 = None;
+    let mut rounds_seen = Vec::new();
     for concurrency in [1, 16, 64] {
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
         for round in 0..rounds {
@@ -80,6 +81,7 @@ fn main() {
             1e6 / ours,
             1e6 / decoded,
         );
+        rounds_seen.push((concurrency, times.clone()));
         if concurrency == 64 {
             // Also the median of the per-round ratios (the sides of one round ran back to back).
             let per_round = |a: usize, b: usize| {
@@ -94,6 +96,20 @@ fn main() {
                 per_round(0, 2),
                 per_round(0, 3),
             ));
+        }
+    }
+    println!("\nevery round, calls/s (the table shows the medians):");
+    for (concurrency, times) in &rounds_seen {
+        for (target, times) in targets.iter().zip(times) {
+            let rates: Vec<String> = times
+                .iter()
+                .map(|t| format!("{:.0}", calls as f64 / t.as_secs_f64()))
+                .collect();
+            println!(
+                "  concurrency {concurrency:>2} {:<13} {}",
+                target.name(),
+                rates.join(" ")
+            );
         }
     }
     if let Some((decoded, peer, decoded_rounds, peer_rounds)) = at_64 {
