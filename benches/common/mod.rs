@@ -1,40 +1,64 @@
 //! Shared by the benches: an in-process loopback server that answers like Cloudflare, the crate's
-//! client, the plain-reqwest floor, and plain serde structs for the serde_json-alone floor.
+//! client, the plain-reqwest floors, the cloudflare-rs peer, and plain serde structs for the
+//! serde_json-alone floor.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cloudflare_dns_settings::types::{
-    DnsSettingsAccountSettings, DnsSettingsAccountSettingsPatch,
-    DnsSettingsDnsSettingsAccountPatch, DnsSettingsSoaBase,
+    AccountSettings, AccountSettingsPatch, SoaPatch, ZoneDefaultsPatch,
 };
-use cloudflare_dns_settings::{Client, Nullable, ResultExt};
+use cloudflare_dns_settings::{Client, Nullable};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 
 pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 /// The account edit's path for [`ACCOUNT`].
 pub const ACCOUNT_PATH: &str = "/accounts/023e105f4ecef8ad9ca31a8372d0c353/dns_settings";
 pub const TOKEN: &str = "cfut_bench-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
-/// What both the crate and the floor send: the account edit of tests/operations.rs.
+/// What the crate, the floors and cloudflare-rs all send: the account edit of tests/operations.rs.
 pub const PATCH_JSON: &str =
     r#"{"zone_defaults":{"ns_ttl":3600,"soa":{"mname":null,"refresh":7200}}}"#;
+/// The crate's default user agent (`cloudflare-dns-settings/<version>`), which the floors and the
+/// peer send too, so that every side's request has the same bytes.
+pub const USER_AGENT_VALUE: &str = "cloudflare-dns-settings/0.1.0";
 
-/// The seed's sample answer: Cloudflare's envelope around the account's settings.
+/// The rate-limit budget the server announces on every response: so large that pacing never
+/// holds a bench back (a bench run makes well under a million calls per window).
+pub const RATE_LIMIT_QUOTA: u64 = 10_000_000;
+/// The window of that budget, in seconds, as Cloudflare's (`w=300`).
+pub const RATE_LIMIT_WINDOW: u64 = 300;
+
+/// The repository's sample answer (tests/fixtures/account_settings.json): Cloudflare's envelope
+/// around the account's settings.
 pub fn response_body() -> Bytes {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/account_settings.json"
+        "/../tests/fixtures/account_settings.json"
     );
     Bytes::from(std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+/// The `result` member of [`response_body`], as bytes: what the crate decodes into
+/// [`AccountSettings`].
+pub fn result_bytes() -> Bytes {
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        result: &'a serde_json::value::RawValue,
+    }
+    let body = response_body();
+    let raw: Raw<'_> = serde_json::from_slice(&body).expect("the fixture is an envelope");
+    Bytes::copy_from_slice(raw.result.get().as_bytes())
 }
 
 /// Connections the server has accepted so far (keep-alive means few).
@@ -42,13 +66,15 @@ pub static CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::Atom
 
 /// Starts a minimal hyper HTTP/1.1 server on 127.0.0.1 in its own thread (one current-thread
 /// runtime), answering `PATCH /accounts/{ACCOUNT}/dns_settings` carrying exactly [`PATCH_JSON`]
-/// and a bearer token with the fixture (200), anything else with 400. Returns the base URL.
-/// The thread lives as long as the process.
+/// and a bearer token with the fixture (200), anything else with 400. Every response carries
+/// Cloudflare's rate-limit headers ([`RateLimit`]). Returns the base URL. The thread lives as
+/// long as the process.
 pub fn start_server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr: SocketAddr = listener.local_addr().expect("local addr");
     let body = response_body();
+    let limit = std::sync::Arc::new(RateLimit::new());
     std::thread::Builder::new()
         .name("bench-server".into())
         .spawn(move || {
@@ -65,8 +91,11 @@ pub fn start_server() -> String {
                     let _ = stream.set_nodelay(true);
                     CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let body = body.clone();
+                    let limit = std::sync::Arc::clone(&limit);
                     tokio::spawn(async move {
-                        let service = service_fn(move |request| respond(request, body.clone()));
+                        let service = service_fn(move |request| {
+                            respond(request, body.clone(), std::sync::Arc::clone(&limit))
+                        });
                         let _ = http1::Builder::new()
                             .serve_connection(TokioIo::new(stream), service)
                             .await;
@@ -78,16 +107,64 @@ pub fn start_server() -> String {
     format!("http://{addr}")
 }
 
+/// The server's side of Cloudflare's rate limit, as the real API reports it: a fixed window of
+/// [`RATE_LIMIT_WINDOW`] seconds from the server's start, [`RATE_LIMIT_QUOTA`] requests in it,
+/// every response counted (whichever client sent it).
+///
+/// - `Ratelimit: "default";r=<remaining>;t=<seconds until the window ends>`
+/// - `Ratelimit-Policy: "default";q=<quota>;w=<window>`
+///
+/// The crate reads both on every response (as it would in production); the floors and
+/// cloudflare-rs ignore them.
+pub struct RateLimit {
+    start: Instant,
+    /// `(window number, responses in it)`.
+    served: Mutex<(u64, u64)>,
+    policy: HeaderValue,
+}
+
+impl RateLimit {
+    fn new() -> RateLimit {
+        RateLimit {
+            start: Instant::now(),
+            served: Mutex::new((0, 0)),
+            policy: HeaderValue::from_str(&format!(
+                "\"default\";q={RATE_LIMIT_QUOTA};w={RATE_LIMIT_WINDOW}"
+            ))
+            .expect("policy header"),
+        }
+    }
+
+    /// Counts one response and returns its `Ratelimit` value.
+    fn next(&self) -> HeaderValue {
+        let elapsed = self.start.elapsed().as_secs();
+        let window = elapsed / RATE_LIMIT_WINDOW;
+        let reset = RATE_LIMIT_WINDOW - elapsed % RATE_LIMIT_WINDOW;
+        let served = {
+            let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+            if served.0 != window {
+                *served = (window, 0);
+            }
+            served.1 += 1;
+            served.1
+        };
+        let remaining = RATE_LIMIT_QUOTA.saturating_sub(served);
+        HeaderValue::try_from(format!("\"default\";r={remaining};t={reset}"))
+            .expect("ratelimit header")
+    }
+}
+
 async fn respond(
     request: hyper::Request<Incoming>,
     body: Bytes,
+    limit: std::sync::Arc<RateLimit>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let ok_head = request.method() == hyper::Method::PATCH
         && request.uri().path() == ACCOUNT_PATH
         && request
             .headers()
             .get(AUTHORIZATION)
-            .is_some_and(|v| v.as_bytes().starts_with(b"Bearer "));
+            .is_some_and(|v| v.as_bytes().strip_prefix(b"Bearer ") == Some(TOKEN.as_bytes()));
     let sent = request
         .into_body()
         .collect()
@@ -98,17 +175,19 @@ async fn respond(
     let response = hyper::Response::builder()
         .status(if ok { 200 } else { 400 })
         .header("content-type", "application/json")
-        .header("cf-ray", "8c3f0a1b2c3d4e5f-SJC");
+        .header("cf-ray", "8c3f0a1b2c3d4e5f-SJC")
+        .header("ratelimit", limit.next())
+        .header("ratelimit-policy", limit.policy.clone());
     let body = if ok { body } else { Bytes::from_static(b"{}") };
     Ok(response.body(Full::new(body)).expect("response"))
 }
 
 /// The typed patch, as a user of the crate writes it.
-pub fn typed_patch() -> DnsSettingsAccountSettingsPatch {
-    DnsSettingsAccountSettingsPatch {
-        zone_defaults: Some(DnsSettingsDnsSettingsAccountPatch {
+pub fn typed_patch() -> AccountSettingsPatch {
+    AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
             ns_ttl: Some(3600),
-            soa: Some(DnsSettingsSoaBase {
+            soa: Some(SoaPatch {
                 refresh: Some(7200),
                 mname: Some(Nullable::Null),
                 ..Default::default()
@@ -119,7 +198,8 @@ pub fn typed_patch() -> DnsSettingsAccountSettingsPatch {
     }
 }
 
-/// The crate's client against the loopback server (its defaults: timeouts, user agent).
+/// The crate's client against the loopback server, with its defaults (timeouts, user agent,
+/// retries, rate-limit pacing on).
 pub fn crate_client(base_url: &str) -> Client {
     Client::builder()
         .api_token(TOKEN)
@@ -128,20 +208,19 @@ pub fn crate_client(base_url: &str) -> Client {
         .expect("client builds")
 }
 
-/// One account edit through the crate: build the patch, send, unwrap the envelope.
-pub async fn crate_call(client: &Client) -> DnsSettingsAccountSettings {
+/// One account edit through the crate: build the patch, send, get the typed result.
+pub async fn crate_call(client: &Client) -> AccountSettings {
     client
         .account_edit()
         .account_id(ACCOUNT)
         .body(typed_patch())
         .send()
-        .into_result()
         .await
         .expect("account edit through the crate")
 }
 
-/// The floor: the same PATCH with plain reqwest, the same kind of client (same timeouts and user
-/// agent, default pool), the same headers, a pre-serialized body.
+/// The floor: the same PATCH with plain reqwest, the same kind of client (same timeouts, user
+/// agent and redirect policy, default pool), the same headers, a pre-serialized body.
 #[derive(Clone)]
 pub struct Floor {
     pub http: reqwest::Client,
@@ -155,10 +234,8 @@ impl Floor {
         let http = reqwest::Client::builder()
             .timeout(cloudflare_dns_settings::DEFAULT_TIMEOUT)
             .connect_timeout(cloudflare_dns_settings::DEFAULT_CONNECT_TIMEOUT)
-            .user_agent(concat!(
-                "cloudflare-dns-settings/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(USER_AGENT_VALUE)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client");
         let mut auth = HeaderValue::from_str(&format!("Bearer {TOKEN}")).expect("header");
@@ -195,6 +272,92 @@ impl Floor {
         let body = self.call().await;
         plain_decode(&body)
     }
+}
+
+/// The peer: cloudflare-rs (crates.io `cloudflare` 0.14), with a custom endpoint for the same
+/// account edit written as its own endpoints are (see [`peer`]).
+pub struct Peer {
+    pub client: cloudflare::framework::client::async_api::Client,
+}
+
+impl Peer {
+    /// Its async client with a custom base URL (`Environment::Custom`, which it joins the
+    /// endpoint's relative path onto: hence the trailing `/`), the same token, timeout and user
+    /// agent as the others.
+    pub fn new(base_url: &str) -> Peer {
+        use cloudflare::framework::Environment;
+        use cloudflare::framework::auth::Credentials;
+        use cloudflare::framework::client::ClientConfig;
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let config = ClientConfig {
+            http_timeout: cloudflare_dns_settings::DEFAULT_TIMEOUT,
+            default_headers,
+            resolve_ip: None,
+        };
+        let client = cloudflare::framework::client::async_api::Client::new(
+            Credentials::UserAuthToken {
+                token: TOKEN.to_string(),
+            },
+            config,
+            Environment::Custom(format!("{base_url}/")),
+        )
+        .expect("cloudflare-rs client");
+        Peer { client }
+    }
+
+    /// One account edit through cloudflare-rs: build the endpoint (with the plain patch), send,
+    /// get the decoded `result`.
+    pub async fn call(&self) -> PlainAccountSettings {
+        let endpoint = peer::EditAccountDnsSettings {
+            account_identifier: ACCOUNT,
+            params: plain_patch(),
+        };
+        self.client
+            .request(&endpoint)
+            .await
+            .expect("account edit through cloudflare-rs")
+            .result
+    }
+}
+
+/// The account edit as a cloudflare-rs endpoint, the way its own endpoints are written
+/// (`src/endpoints/dns/dns.rs` of cloudflare-rs 0.14: a `format!`ed relative path, the body
+/// serialized with `serde_json::to_string` in `body()`), with the plain serde structs of this
+/// file as its params and result.
+pub mod peer {
+    use cloudflare::framework::endpoint::spec::EndpointSpec;
+    use cloudflare::framework::endpoint::{Method, RequestBody};
+    use cloudflare::framework::response::{ApiResult, ApiSuccess};
+
+    use super::{PlainAccountSettings, PlainPatch};
+
+    /// `PATCH accounts/{account_identifier}/dns_settings`.
+    pub struct EditAccountDnsSettings<'a> {
+        pub account_identifier: &'a str,
+        pub params: PlainPatch,
+    }
+
+    impl EndpointSpec for EditAccountDnsSettings<'_> {
+        type JsonResponse = PlainAccountSettings;
+        type ResponseType = ApiSuccess<Self::JsonResponse>;
+
+        fn method(&self) -> Method {
+            Method::PATCH
+        }
+
+        fn path(&self) -> String {
+            format!("accounts/{}/dns_settings", self.account_identifier)
+        }
+
+        #[inline]
+        fn body(&self) -> Option<RequestBody<'_>> {
+            let body = serde_json::to_string(&self.params).expect("the patch serializes");
+            Some(RequestBody::Json(body))
+        }
+    }
+
+    impl ApiResult for PlainAccountSettings {}
 }
 
 /// A current-thread runtime for the client side (the server has its own thread): one thread
@@ -287,7 +450,7 @@ pub fn plain_patch() -> PlainPatch {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainEnvelope<T> {
     pub success: bool,
     pub errors: Vec<PlainMessage>,
@@ -295,19 +458,19 @@ pub struct PlainEnvelope<T> {
     pub result: Option<T>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainMessage {
     pub code: i64,
     pub message: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainAccountSettings {
     pub enforce_dns_only: Option<bool>,
     pub zone_defaults: PlainZoneDefaults,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainZoneDefaults {
     pub flatten_all_cnames: bool,
     pub foundation_dns: bool,
@@ -320,18 +483,18 @@ pub struct PlainZoneDefaults {
     pub zone_mode: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainInternalDns {
     pub reference_zone_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainNameservers {
     #[serde(rename = "type")]
     pub type_: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct PlainSoa {
     pub expire: i64,
     pub min_ttl: i64,
@@ -410,7 +573,7 @@ pub mod flattened {
 
 // --- Load: many calls over keep-alive ----------------------------------------------------------
 
-/// What a load run calls: the crate, or one of the floors.
+/// What a load run calls: the crate, one of the floors, or the peer.
 #[derive(Clone)]
 pub enum Target {
     /// An account edit through the crate.
@@ -419,14 +582,28 @@ pub enum Target {
     Floor(std::sync::Arc<Floor>),
     /// The floor plus a serde_json decode of the envelope into plain structs.
     FloorDecoded(std::sync::Arc<Floor>),
+    /// The same account edit through cloudflare-rs.
+    CloudflareRs(std::sync::Arc<Peer>),
 }
 
 impl Target {
+    /// Every side against the server at `base_url`, in the order the tables show them.
+    pub fn all(base_url: &str) -> [Target; 4] {
+        let floor = std::sync::Arc::new(Floor::new(base_url));
+        [
+            Target::Crate(std::sync::Arc::new(crate_client(base_url))),
+            Target::Floor(std::sync::Arc::clone(&floor)),
+            Target::FloorDecoded(floor),
+            Target::CloudflareRs(std::sync::Arc::new(Peer::new(base_url))),
+        ]
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Target::Crate(_) => "crate",
             Target::Floor(_) => "floor",
             Target::FloorDecoded(_) => "floor+decode",
+            Target::CloudflareRs(_) => "cloudflare-rs",
         }
     }
 
@@ -440,6 +617,9 @@ impl Target {
             }
             Target::FloorDecoded(floor) => {
                 std::hint::black_box(floor.call_decoded().await);
+            }
+            Target::CloudflareRs(peer) => {
+                std::hint::black_box(peer.call().await);
             }
         }
     }
