@@ -405,6 +405,9 @@ fn rewrite_send(
             drop_header_map: !header_map_used_elsewhere,
         };
         edits.visit_stmt_mut(&mut stmt);
+        if binding.as_deref() == Some("request") {
+            stmt = request_built_per_attempt(stmt)?;
+        }
         kept.push(stmt);
         if binding.as_deref() == Some("body")
             && let Some(check) = checks.get(&operation)
@@ -425,6 +428,39 @@ fn rewrite_send(
     f.block.stmts = kept;
     f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
     Ok(())
+}
+
+/// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
+/// ….build()?;`). The transport needs a request per attempt; copying the built one before every
+/// first attempt (`try_clone`) costs on every call, for the rare retry. The statement becomes a
+/// closure that builds the request from the values it borrows (`url`, `body`, the query), called
+/// once per attempt.
+fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
+    let syn::Stmt::Local(mut local) = stmt else {
+        return Err("`request` is not bound by a `let`".into());
+    };
+    let Some(init) = local.init.take() else {
+        return Err("`let request` has no value".into());
+    };
+    let syn::Expr::Try(built) = *init.expr else {
+        return Err("`let request = ….build()?` has no `?`".into());
+    };
+    struct UrlBorrowed;
+    impl VisitMut for UrlBorrowed {
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            if call.receiver.to_token_stream().to_string() == "client . client"
+                && call.args.to_token_stream().to_string() == "url"
+            {
+                call.args = syn::parse_quote!(url.as_str());
+            }
+            visit_mut::visit_expr_method_call_mut(self, call);
+        }
+    }
+    let mut expr = *built.expr;
+    UrlBorrowed.visit_expr_mut(&mut expr);
+    Ok(syn::parse_quote! {
+        let request = || -> ::std::result::Result<::reqwest::Request, crate::Error> { #expr };
+    })
 }
 
 /// The checks of an operation's path and query parameters, on their typed values before the URL

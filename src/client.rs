@@ -283,6 +283,9 @@ impl ClientBuilder {
                 if let Some(timeout) = self.connect_timeout {
                     http = http.connect_timeout(timeout);
                 }
+                if let Some(timeout) = self.timeout {
+                    http = http.timeout(timeout);
+                }
                 http.build()
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }

@@ -17,7 +17,7 @@ use crate::{Error, Page, ResultInfo};
 /// At most this much of a non-JSON body is kept in [`Error::UnexpectedResponse`].
 const BODY_PREFIX_BYTES: usize = 512;
 
-static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+pub(crate) static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
 
 /// A response as the transport read it: status, headers and the whole (bounded) body.
 pub(crate) struct Received {

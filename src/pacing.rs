@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 use crate::Error;
@@ -48,6 +48,8 @@ struct Budget {
     in_flight: u64,
     /// No request before this (a 429's `retry-after`, or `Ratelimit: r=0;t=…`).
     blocked_until: Option<Instant>,
+    /// The last `Ratelimit-Policy` applied, as received: the same one again is not re-read.
+    policy: Vec<u8>,
 }
 
 impl Pacer {
@@ -61,6 +63,7 @@ impl Pacer {
             counted: 0,
             in_flight: 0,
             blocked_until: None,
+            policy: Vec::new(),
         }))
     }
 
@@ -219,9 +222,12 @@ impl Budget {
         {
             self.block_for(now, wait);
         }
-        let Some(reading) = Reading::of(headers) else {
+        let Some(reading) = Reading::of(headers, &self.policy) else {
             return;
         };
+        if let Some(policy) = headers.get(&POLICY).filter(|p| p.as_bytes() != self.policy) {
+            self.policy = policy.as_bytes().to_vec();
+        }
         if let Some(limit) = reading.limit.filter(|l| (1..=PLAUSIBLE_LIMIT).contains(l)) {
             self.limit = limit;
         }
@@ -281,54 +287,125 @@ enum Reset {
     Unreadable,
 }
 
+static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+static POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+static X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+static X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
 impl Reading {
     /// Reads `Ratelimit` (`"default";r=50;t=30`, or the older `limit=100, remaining=50,
-    /// reset=30`), `Ratelimit-Policy` (`"default";q=100;w=60`, or `100;w=60`) and
-    /// `X-RateLimit-{Limit,Remaining,Reset}` (the reset in seconds or as an HTTP date). Of a
-    /// list, the first item. `None` when there is none of them, the common case.
-    fn of(headers: &HeaderMap) -> Option<Reading> {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let (ratelimit, policy) = (text("ratelimit"), text("ratelimit-policy"));
-        let (x_limit, x_remaining) = (text("x-ratelimit-limit"), text("x-ratelimit-remaining"));
+    /// reset=30`), `Ratelimit-Policy` (`"default";q=100;w=60`, or `100;w=60`; skipped when it is
+    /// `seen_policy`, the one already applied) and `X-RateLimit-{Limit,Remaining,Reset}` (the
+    /// reset in seconds or as an HTTP date). `None` when there is none of them.
+    fn of(headers: &HeaderMap, seen_policy: &[u8]) -> Option<Reading> {
+        let (ratelimit, policy) = (headers.get(&RATELIMIT), headers.get(&POLICY));
+        let (x_limit, x_remaining) = (headers.get(&X_LIMIT), headers.get(&X_REMAINING));
         if ratelimit.is_none() && policy.is_none() && x_limit.is_none() && x_remaining.is_none() {
             return None;
         }
-        let number = |v: &str| v.trim().trim_matches('"').parse::<u64>().ok();
-        let param = |value: Option<&str>, key: &str| {
-            value?.split(',').next()?.split(';').find_map(|part| {
-                let (k, v) = part.trim().split_once('=')?;
-                (k.trim() == key).then(|| number(v)).flatten()
-            })
-        };
-        let older = |value: Option<&str>, key: &str| {
-            value?.split([',', ';']).find_map(|part| {
-                let (k, v) = part.trim().split_once('=')?;
-                (k.trim() == key).then(|| number(v)).flatten()
-            })
-        };
-        let x_reset = headers.get("x-ratelimit-reset").map(|v| {
-            let v = v.to_str().unwrap_or_default();
-            match (number(v), httpdate::parse_http_date(v.trim())) {
+        let now = ratelimit
+            .map(|v| Params::of(v.as_bytes()))
+            .unwrap_or_default();
+        let policy = policy
+            .filter(|v| v.as_bytes() != seen_policy)
+            .map(|v| Params::of(v.as_bytes()))
+            .unwrap_or_default();
+        let x_reset = headers.get(&X_RESET).map(|v| {
+            match (
+                number(v.as_bytes()),
+                v.to_str().map(|v| httpdate::parse_http_date(v.trim())),
+            ) {
                 (Some(secs), _) => Reset::After(secs),
-                (None, Ok(at)) => Reset::At(at),
-                (None, Err(_)) => Reset::Unreadable,
+                (None, Ok(Ok(at))) => Reset::At(at),
+                _ => Reset::Unreadable,
             }
         });
         Some(Reading {
-            remaining: param(ratelimit, "r")
-                .or_else(|| older(ratelimit, "remaining"))
-                .or_else(|| x_remaining.and_then(number)),
-            reset: param(ratelimit, "t")
-                .or_else(|| older(ratelimit, "reset"))
-                .map(Reset::After)
-                .or(x_reset),
-            limit: param(policy, "q")
-                .or_else(|| number(policy?.split([',', ';']).next()?))
-                .or_else(|| older(ratelimit, "limit"))
-                .or_else(|| x_limit.and_then(number)),
-            window: param(policy, "w"),
+            remaining: now
+                .r
+                .or(now.remaining)
+                .or_else(|| number(x_remaining?.as_bytes())),
+            reset: now.t.or(now.reset).map(Reset::After).or(x_reset),
+            limit: policy
+                .q
+                .or(policy.first)
+                .or(now.limit)
+                .or_else(|| number(x_limit?.as_bytes())),
+            window: policy.w,
         })
     }
+}
+
+/// The numeric parameters of a rate-limit header, read in one pass, the first of each kept.
+#[derive(Default)]
+struct Params {
+    r: Option<u64>,
+    t: Option<u64>,
+    q: Option<u64>,
+    w: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<u64>,
+    limit: Option<u64>,
+    /// A bare number leading the value (`100;w=60`).
+    first: Option<u64>,
+}
+
+impl Params {
+    fn of(value: &[u8]) -> Params {
+        let mut p = Params::default();
+        for (i, part) in value.split(|b| *b == b';' || *b == b',').enumerate() {
+            let Some(eq) = part.iter().position(|b| *b == b'=') else {
+                if i == 0 {
+                    p.first = number(part);
+                }
+                continue;
+            };
+            let slot = match trim(&part[..eq]) {
+                b"r" => &mut p.r,
+                b"t" => &mut p.t,
+                b"q" => &mut p.q,
+                b"w" => &mut p.w,
+                b"remaining" => &mut p.remaining,
+                b"reset" => &mut p.reset,
+                b"limit" => &mut p.limit,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = number(&part[eq + 1..]);
+            }
+        }
+        p
+    }
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &bytes[start..end]
+}
+
+/// A whole number, possibly quoted; `None` for anything else or one too large for a `u64`.
+fn number(bytes: &[u8]) -> Option<u64> {
+    let bytes = trim(bytes);
+    let bytes = bytes
+        .strip_prefix(b"\"")
+        .and_then(|b| b.strip_suffix(b"\""))
+        .unwrap_or(bytes);
+    if bytes.is_empty() {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |n, b| {
+        b.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+            .flatten()
+    })
 }
 
 #[cfg(test)]
@@ -364,22 +441,22 @@ mod tests {
             ("ratelimit", r#""default";r=50;t=30"#),
             ("ratelimit-policy", r#""burst";q=100;w=60"#),
         ]);
-        assert_eq!(Reading::of(&h), reading(50, 30, Some(100), Some(60)));
+        assert_eq!(Reading::of(&h, b""), reading(50, 30, Some(100), Some(60)));
         let h = headers(&[("ratelimit", "limit=100, remaining=5, reset=7")]);
-        assert_eq!(Reading::of(&h), reading(5, 7, Some(100), None));
+        assert_eq!(Reading::of(&h, b""), reading(5, 7, Some(100), None));
         let h = headers(&[
             ("x-ratelimit-limit", "1200"),
             ("x-ratelimit-remaining", "3"),
             ("x-ratelimit-reset", "12"),
         ]);
-        assert_eq!(Reading::of(&h), reading(3, 12, Some(1200), None));
+        assert_eq!(Reading::of(&h, b""), reading(3, 12, Some(1200), None));
         let h = headers(&[
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "Wed, 21 Oct 2015 07:28:00 GMT"),
         ]);
         let at = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
-        assert_eq!(Reading::of(&h).unwrap().reset, Some(Reset::At(at)));
-        assert_eq!(Reading::of(&HeaderMap::new()), None);
+        assert_eq!(Reading::of(&h, b"").unwrap().reset, Some(Reset::At(at)));
+        assert_eq!(Reading::of(&HeaderMap::new(), b""), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,35 +18,35 @@ use crate::pacing::Turn;
 use crate::validate::Operation;
 use crate::{Client, Error, Page, retry};
 
-/// Sends the request of `op` and decodes the envelope's `result` as `T`.
+/// Sends the request of `op` (built by `request`, once per attempt) and decodes the envelope's
+/// `result` as `T`.
 pub(crate) async fn call<T: DeserializeOwned>(
     client: &Client,
-    request: Request,
+    request: impl Fn() -> Result<Request, Error> + Sync,
     op: &'static Operation,
 ) -> Result<T, Error> {
-    envelope::result(&execute(client, request, op).await?)
+    envelope::result(&execute(client, &request, op).await?)
 }
 
 /// Sends the request of `op`, a list, and decodes one page of it.
 pub(crate) async fn call_page<T: DeserializeOwned>(
     client: &Client,
-    request: Request,
+    request: impl Fn() -> Result<Request, Error> + Sync,
     op: &'static Operation,
 ) -> Result<Page<T>, Error> {
-    envelope::page(&execute(client, request, op).await?)
+    envelope::page(&execute(client, &request, op).await?)
 }
+
+/// A request of the call, authenticated: built anew for each attempt.
+type Build<'a> = &'a (dyn Fn() -> Result<Request, Error> + Sync);
 
 /// Everything up to a successful response read in full; any other outcome is an [`Error`].
 async fn execute(
     client: &Client,
-    mut request: Request,
+    request: Build<'_>,
     op: &'static Operation,
 ) -> Result<Received, Error> {
     let state = &client.inner;
-    let headers = request.headers_mut();
-    for (name, value) in &state.auth_headers {
-        headers.insert(name.clone(), value.clone());
-    }
     // One span per call; never the body, never a header (the auth headers are in them).
     let span = tracing::debug_span!(
         "cloudflare_dns_settings.call",
@@ -65,24 +65,25 @@ async fn execute(
 async fn send(
     state: &ClientState,
     http: &reqwest::Client,
-    request: Request,
+    build: Build<'_>,
     op: &'static Operation,
 ) -> Result<Received, Error> {
     let deadline = state.deadline.and_then(|d| Instant::now().checked_add(d));
     let policy = &state.retry;
     let idempotent = op.idempotent || policy.retry_non_idempotent;
-    let mut next = Some(request);
     let mut attempt = 0u32;
     loop {
-        let Some(mut request) = next.take() else {
-            return Err(Error::Config("a request was sent without a request".into()));
-        };
-        // Keep a copy for another attempt unless this is the last one. Generated operations
-        // send JSON bytes, which always copy; a stream could not, and is sent once.
-        if attempt < policy.max_retries {
-            next = request.try_clone();
-        }
         attempt += 1;
+        // Whether another attempt may follow this one.
+        let more = attempt <= policy.max_retries;
+        let mut request = build().map_err(|mut e| {
+            e.set_attempts(attempt - 1);
+            e
+        })?;
+        let headers = request.headers_mut();
+        for (name, value) in &state.auth_headers {
+            headers.insert(name.clone(), value.clone());
+        }
         let turn = match &state.pacer {
             Some(pacer) => pacer
                 .wait_turn(deadline, state.max_pacing_wait)
@@ -97,7 +98,11 @@ async fn send(
             source: None,
             attempts: attempt - 1,
         })?;
-        *request.timeout_mut() = timeout;
+        // The crate's own HTTP client already has the attempt timeout; a request carries one only
+        // when the deadline cuts it shorter, or when the client is the caller's.
+        if state.custom_http || timeout != state.timeout {
+            *request.timeout_mut() = timeout;
+        }
         // A client of the caller's own may follow redirects; ours never does.
         let sent_to = state.custom_http.then(|| request.url().clone());
         tracing::Span::current().record("attempts", attempt);
@@ -110,7 +115,7 @@ async fn send(
                 } else {
                     turn.not_sent();
                 }
-                let retry = next.is_some() && retry::error_is_retryable(&error, idempotent);
+                let retry = more && retry::error_is_retryable(&error, idempotent);
                 let mut error = Error::from_reqwest(error);
                 error.set_attempts(attempt);
                 if !retry {
@@ -131,7 +136,7 @@ async fn send(
                 turn.answered(&headers, status, asked);
                 let span = tracing::Span::current();
                 span.record("status", status.as_u16());
-                if let Some(ray) = headers.get("cf-ray").and_then(|v| v.to_str().ok()) {
+                if let Some(ray) = headers.get(&envelope::CF_RAY).and_then(|v| v.to_str().ok()) {
                     span.record("cf_ray", ray);
                 }
                 if status.is_redirection() || sent_to.is_some_and(|url| url != *response.url()) {
@@ -152,7 +157,7 @@ async fn send(
                         // The answer broke off: the request was processed, so only an
                         // idempotent one is sent again.
                         Err(error @ (Error::Transport { .. } | Error::Timeout { .. }))
-                            if next.is_some() && idempotent =>
+                            if more && idempotent =>
                         {
                             Retry {
                                 error,
@@ -164,8 +169,7 @@ async fn send(
                     }
                 } else {
                     let error = envelope::failed(status, &headers, &body?, attempt, asked);
-                    let retry = next.is_some()
-                        && retry::response_is_retryable(status, &headers, idempotent);
+                    let retry = more && retry::response_is_retryable(status, &headers, idempotent);
                     // A wait longer than the cap (Cloudflare blocks for 5 minutes after a 429)
                     // is not retried into: the call fails now, saying how long was asked for.
                     let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
