@@ -123,10 +123,20 @@ impl<T: Serialize> Serialize for OpenEnum<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for OpenEnum<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        let known: Result<T, serde::de::value::Error> =
-            T::deserialize(raw.as_str().into_deserializer());
-        Ok(known.map_or(OpenEnum::Other(raw), OpenEnum::Known))
+        // The string is read borrowed where the input allows: a known value allocates nothing.
+        struct Value<T>(std::marker::PhantomData<T>);
+        impl<T: DeserializeOwned> serde::de::Visitor<'_> for Value<T> {
+            type Value = OpenEnum<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, raw: &str) -> Result<OpenEnum<T>, E> {
+                let known: Result<T, serde::de::value::Error> =
+                    T::deserialize(raw.into_deserializer());
+                Ok(known.map_or_else(|_| OpenEnum::Other(raw.to_string()), OpenEnum::Known))
+            }
+        }
+        deserializer.deserialize_str(Value(std::marker::PhantomData))
     }
 }
 
