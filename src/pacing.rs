@@ -287,11 +287,7 @@ enum Reset {
     Unreadable,
 }
 
-static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 static POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
-static X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-static X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-static X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 impl Reading {
     /// Reads `Ratelimit` (`"default";r=50;t=30`, or the older `limit=100, remaining=50,
@@ -299,8 +295,20 @@ impl Reading {
     /// `seen_policy`, the one already applied) and `X-RateLimit-{Limit,Remaining,Reset}` (the
     /// reset in seconds or as an HTTP date). `None` when there is none of them.
     fn of(headers: &HeaderMap, seen_policy: &[u8]) -> Option<Reading> {
-        let (ratelimit, policy) = (headers.get(&RATELIMIT), headers.get(&POLICY));
-        let (x_limit, x_remaining) = (headers.get(&X_LIMIT), headers.get(&X_REMAINING));
+        // One pass over the headers (a response has a handful) rather than a hashed lookup each.
+        let (mut ratelimit, mut policy, mut x_limit, mut x_remaining, mut x_reset) =
+            (None, None, None, None, None);
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "ratelimit" => &mut ratelimit,
+                "ratelimit-policy" => &mut policy,
+                "x-ratelimit-limit" => &mut x_limit,
+                "x-ratelimit-remaining" => &mut x_remaining,
+                "x-ratelimit-reset" => &mut x_reset,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
         if ratelimit.is_none() && policy.is_none() && x_limit.is_none() && x_remaining.is_none() {
             return None;
         }
@@ -311,7 +319,7 @@ impl Reading {
             .filter(|v| v.as_bytes() != seen_policy)
             .map(|v| Params::of(v.as_bytes()))
             .unwrap_or_default();
-        let x_reset = headers.get(&X_RESET).map(|v| {
+        let x_reset = x_reset.map(|v: &reqwest::header::HeaderValue| {
             match (
                 number(v.as_bytes()),
                 v.to_str().map(|v| httpdate::parse_http_date(v.trim())),
