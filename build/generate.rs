@@ -60,6 +60,10 @@ pub fn generate(
         .iter()
         .filter_map(|(op, b)| Some((op.clone(), b.body.clone()?)))
         .collect();
+    let strings: BTreeMap<String, BTreeSet<String>> = builders
+        .iter()
+        .map(|(op, b)| (op.clone(), b.strings.clone()))
+        .collect();
     let optional: BTreeMap<String, BTreeSet<String>> = builders
         .into_iter()
         .map(|(op, b)| (op, b.optional))
@@ -73,6 +77,7 @@ pub fn generate(
             .map(|op| (op.operation_id.clone(), op))
             .collect(),
         optional: &optional,
+        strings: &strings,
         checks: checks
             .iter()
             .map(|(op, (name, _))| (op.clone(), name.clone()))
@@ -198,6 +203,8 @@ fn result_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
 struct Builder {
     body: Option<syn::Type>,
     optional: BTreeSet<String>,
+    /// Fields that hold a `String` (`Result<String, String>`).
+    strings: BTreeSet<String>,
 }
 
 fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
@@ -225,6 +232,11 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                     }
                     if first_generic(&held, "Option").is_some() {
                         builder.optional.insert(name.to_string());
+                    }
+                    if held.to_token_stream().to_string().replace(' ', "")
+                        == "::std::string::String"
+                    {
+                        builder.strings.insert(name.to_string());
                     }
                 }
                 by_builder.insert(s.ident.to_string(), builder);
@@ -322,6 +334,8 @@ struct SendsThroughTheTransport<'a> {
     operations: BTreeMap<String, &'a OperationRules>,
     /// Per operation, the builder fields that are optional (`Option<T>`).
     optional: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Per operation, the builder fields that are strings.
+    strings: &'a BTreeMap<String, BTreeSet<String>>,
     /// The name of each operation's body check, for those that have one.
     checks: BTreeMap<String, syn::Ident>,
     rewritten: usize,
@@ -398,6 +412,7 @@ fn rewrite_send(
         }
         if text.starts_with("let url") {
             kept.extend(parameter_checks.iter().cloned());
+            stmt = path_strings_not_copied(&stmt, context.strings.get(&operation))?;
         }
         let binding = local_name(&stmt);
         let mut edits = SendEdits {
@@ -428,6 +443,22 @@ fn rewrite_send(
     f.block.stmts = kept;
     f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
     Ok(())
+}
+
+/// progenitor formats the URL with `encode_path(&account_id.to_string())`: for a parameter that
+/// is already a `String`, a copy made only to be borrowed, on every call. It is borrowed as it is.
+fn path_strings_not_copied(
+    stmt: &syn::Stmt,
+    strings: Option<&BTreeSet<String>>,
+) -> Result<syn::Stmt, String> {
+    let mut text = stmt.to_token_stream().to_string();
+    for name in strings.into_iter().flatten() {
+        text = text.replace(
+            &format!("encode_path (& {name} . to_string ())"),
+            &format!("encode_path (& {name})"),
+        );
+    }
+    syn::parse_str(&text).map_err(|e| format!("the URL statement no longer parses: {e}"))
 }
 
 /// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
