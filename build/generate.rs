@@ -54,6 +54,7 @@ pub fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
+    no_type_builders(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, unions)?;
     let builders = builders(&file);
     let bodies: BTreeMap<String, syn::Type> = builders
@@ -696,6 +697,114 @@ impl VisitMut for SendEdits {
         }
         visit_mut::visit_expr_mut(self, expr);
     }
+}
+
+/// typify gives every struct a builder (`types::builder::AccountSettingsPatch`, a struct of
+/// `Result`s per field), and progenitor's operation builders hold a body as one. Half of the
+/// generated code, compiled on every clean build, for a second way of writing what a struct
+/// literal says (the README uses literals; `Default` fills optional fields). The builders go;
+/// an operation builder holds its body as the type itself (`body_map` maps that), starting empty
+/// for a body with required fields ("body is required and was not set").
+fn no_type_builders(file: &mut syn::File) -> Result<(), String> {
+    let mut with_default = BTreeSet::new();
+    for item in file.items.iter_mut() {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &mut m.content else {
+            continue;
+        };
+        items.retain(|item| match item {
+            syn::Item::Mod(inner) => inner.ident != "builder",
+            // `impl X { pub fn builder() -> builder::X }`
+            syn::Item::Impl(i) => {
+                !(i.trait_.is_none()
+                    && i.items.len() == 1
+                    && matches!(&i.items[0], syn::ImplItem::Fn(f) if f.sig.ident == "builder"))
+            }
+            _ => true,
+        });
+        for item in items.iter() {
+            if let syn::Item::Struct(s) = item
+                && s.attrs.iter().any(|a| {
+                    a.path().is_ident("derive")
+                        && a.to_token_stream().to_string().contains("Default")
+                })
+            {
+                with_default.insert(s.ident.to_string());
+            }
+        }
+    }
+    /// `types::builder::X` becomes `types::X`; a builder whose body type has no `Default`
+    /// starts it empty.
+    struct Bodies<'a> {
+        with_default: &'a BTreeSet<String>,
+        /// Each operation builder's body type.
+        bodies: BTreeMap<String, String>,
+        /// Whether the builder being visited can start its body as `Default::default()`.
+        defaults: bool,
+    }
+    impl VisitMut for Bodies<'_> {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            if path.segments.len() == 3
+                && path.segments[0].ident == "types"
+                && path.segments[1].ident == "builder"
+            {
+                let last = path.segments[2].clone();
+                path.segments = syn::parse_quote!(types::#last);
+            }
+            visit_mut::visit_path_mut(self, path);
+        }
+        fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
+            let builder = i.self_ty.to_token_stream().to_string();
+            let builder = builder.split_whitespace().next().unwrap_or_default();
+            self.defaults = self
+                .bodies
+                .get(builder)
+                .is_none_or(|body| self.with_default.contains(body));
+            visit_mut::visit_item_impl_mut(self, i);
+        }
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            if !self.defaults
+                && field.member.to_token_stream().to_string() == "body"
+                && field
+                    .expr
+                    .to_token_stream()
+                    .to_string()
+                    .starts_with("Ok (:: std :: default :: Default :: default ())")
+            {
+                field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+            }
+            visit_mut::visit_field_value_mut(self, field);
+        }
+    }
+    for item in file.items.iter_mut() {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        let mut bodies = BTreeMap::new();
+        for item in m.content.iter().flat_map(|(_, items)| items) {
+            let syn::Item::Struct(s) = item else { continue };
+            let body = s
+                .fields
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"));
+            if let Some(syn::Type::Path(p)) = body.and_then(|f| first_generic(&f.ty, "Result"))
+                && let Some(last) = p.path.segments.last()
+            {
+                bodies.insert(s.ident.to_string(), last.ident.to_string());
+            }
+        }
+        Bodies {
+            with_default: &with_default,
+            bodies,
+            defaults: true,
+        }
+        .visit_item_mod_mut(m);
+    }
+    Ok(())
 }
 
 /// typify decodes a `oneOf` as `#[serde(untagged)]`: the first variant that accepts the object
