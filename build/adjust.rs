@@ -12,6 +12,11 @@ use crate::names::{self, Sides};
 
 pub const SCHEMAS: &str = "#/components/schemas/";
 
+/// The component a `$ref` value names (`#/components/schemas/X` → `X`); `None` for anything else.
+pub fn ref_name(reference: Option<&Value>) -> Option<&str> {
+    reference?.as_str()?.strip_prefix(SCHEMAS)
+}
+
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
 pub const CRATE: &str = "cloudflare_dns_settings";
 
@@ -135,7 +140,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
         // Every variant is a component by now (unions_and_their_variants_are_components).
         let Some(names) = variants
             .iter()
-            .map(|v| Some(v.get("$ref")?.as_str()?.strip_prefix(SCHEMAS)?.to_string()))
+            .map(|v| Some(ref_name(v.get("$ref"))?.to_string()))
             .collect::<Option<Vec<String>>>()
         else {
             continue;
@@ -250,12 +255,7 @@ fn envelope_property(
 pub fn resolve<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
     let mut schema = schema;
     for _ in 0..MAX_DEPTH {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix(SCHEMAS))
-            .and_then(|name| components.get(name))
-        {
+        match ref_name(schema.get("$ref")).and_then(|name| components.get(name)) {
             Some(target) => schema = target,
             None => break,
         }
@@ -293,10 +293,7 @@ fn inline_scalar_components(spec: &mut Value) {
                 }))
     };
     fn walk(node: &mut Value, components: &Value, inlinable: &dyn Fn(&Value) -> bool) {
-        if let Some(target) = node
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix(SCHEMAS))
+        if let Some(target) = ref_name(node.get("$ref"))
             .and_then(|name| components.get(name))
             .filter(|t| inlinable(t))
         {
@@ -703,12 +700,7 @@ fn narrower(a: &Value, b: &Value, components: &Value) -> Value {
     if a == b {
         return a.clone();
     }
-    let target = |v: &Value| {
-        v.get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix(SCHEMAS))
-            .map(String::from)
-    };
+    let target = |v: &Value| ref_name(v.get("$ref")).map(String::from);
     if let (Some(x), Some(y)) = (target(a), target(b)) {
         if includes(&y, &x, components) {
             return b.clone();
@@ -735,11 +727,7 @@ fn includes(outer: &str, inner: &str, components: &Value) -> bool {
             .into_iter()
             .flatten()
         {
-            if let Some(r) = part
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix(SCHEMAS))
-            {
+            if let Some(r) = ref_name(part.get("$ref")) {
                 if r == inner {
                     return true;
                 }
@@ -844,10 +832,7 @@ fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {
 fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
     match node {
         Value::Object(map) => {
-            if let Some(name) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix(SCHEMAS))
+            if let Some(name) = ref_name(map.get("$ref"))
                 && seen.insert(name.to_string())
                 && let Some(target) = components.get(name)
             {
@@ -864,11 +849,7 @@ fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
 pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
     match node {
         Value::Object(map) => {
-            let renamed = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix(SCHEMAS))
-                .and_then(|name| renames.get(name));
+            let renamed = ref_name(map.get("$ref")).and_then(|name| renames.get(name));
             if let Some(new) = renamed {
                 map.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
             }
@@ -898,7 +879,7 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
                 .cloned()
                 .unwrap_or_default();
             variants.into_iter().filter_map(move |v| {
-                let name = v.get("$ref")?.as_str()?.strip_prefix(SCHEMAS)?.to_string();
+                let name = ref_name(v.get("$ref"))?.to_string();
                 Some((name, u.property.clone()))
             })
         })

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::adjust::{SCHEMAS, operations_mut, rename_refs};
+use crate::adjust::{operations_mut, ref_name, rename_refs};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.
@@ -274,11 +274,7 @@ fn collect_uses(
 ) {
     match node {
         Value::Object(map) => {
-            if let Some(name) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix(SCHEMAS))
-            {
+            if let Some(name) = ref_name(map.get("$ref")) {
                 uses.entry(name.to_string())
                     .or_default()
                     .push(property.map(String::from));
