@@ -65,6 +65,10 @@ pub fn generate(
         .iter()
         .map(|(op, b)| (op.clone(), b.strings.clone()))
         .collect();
+    let paths: BTreeMap<String, Vec<String>> = builders
+        .iter()
+        .map(|(op, b)| (op.clone(), b.path.clone()))
+        .collect();
     let optional: BTreeMap<String, BTreeSet<String>> = builders
         .into_iter()
         .map(|(op, b)| (op, b.optional))
@@ -103,8 +107,13 @@ pub fn generate(
         .iter()
         .map(|(op, (name, _))| (op.clone(), name.clone()))
         .collect();
-    file.items
-        .extend(plans::generate(pairs, &bodies, &results, &check_names)?);
+    file.items.extend(plans::generate(
+        pairs,
+        &bodies,
+        &results,
+        &check_names,
+        &paths,
+    )?);
     let functions = checks.values().map(|(_, function)| function);
     file.items.push(syn::parse_quote! {
         /// The spec's bounds on request bodies, checked on the typed body before it is sent.
@@ -206,11 +215,13 @@ struct Builder {
     optional: BTreeSet<String>,
     /// Fields that hold a `String` (`Result<String, String>`).
     strings: BTreeSet<String>,
+    /// The path parameters' names in Rust (progenitor's, sanitized), in the path's order.
+    path: Vec<String>,
 }
 
 fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
     let mut by_builder: BTreeMap<String, Builder> = BTreeMap::new();
-    let mut operation_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut operation_of: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     let items = file.items.iter().filter_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
         _ => None,
@@ -254,7 +265,8 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                         && f.sig.ident == "send"
                         && let Some(op) = f.block.stmts.iter().find_map(operation_id)
                     {
-                        operation_of.insert(name.clone(), op);
+                        let text = f.block.to_token_stream().to_string();
+                        operation_of.insert(name.clone(), (op, path_arguments(&text)));
                     }
                 }
             }
@@ -263,7 +275,20 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
     }
     operation_of
         .into_iter()
-        .filter_map(|(builder, op)| Some((op, by_builder.remove(&builder)?)))
+        .filter_map(|(builder, (op, path))| {
+            let mut builder = by_builder.remove(&builder)?;
+            builder.path = path;
+            Some((op, builder))
+        })
+        .collect()
+}
+
+/// The path parameters of a `send` (its tokens as text), in the path's order, by the names
+/// progenitor gave them: `encode_path(&account_id.to_string())` in the URL.
+fn path_arguments(text: &str) -> Vec<String> {
+    text.split("encode_path (& ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next().map(String::from))
         .collect()
 }
 
@@ -511,11 +536,7 @@ fn parameter_checks(
         .map(|s| s.to_token_stream().to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    let path_args: Vec<String> = text
-        .split("encode_path (& ")
-        .skip(1)
-        .filter_map(|rest| rest.split_whitespace().next().map(String::from))
-        .collect();
+    let path_args = path_arguments(&text);
     let path_names: Vec<&str> = rules
         .path_template
         .split('/')

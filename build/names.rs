@@ -43,6 +43,13 @@ pub fn operation_names(spec: &mut Value) -> Result<(), String> {
             }
             None => name_from_path(&path, &method),
         };
+        if !is_identifier(&name) {
+            return Err(format!(
+                "operation `{upstream}` would be named `{name}`, which is not a Rust identifier \
+                 (empty, a keyword or starting with a digit); give it \
+                 x-fern-sdk-group-name/x-fern-sdk-method-name in spec/overlay.json"
+            ));
+        }
         if let Some(other) = taken.insert(name.clone(), upstream.clone()) {
             return Err(format!(
                 "operations `{other}` and `{upstream}` would both be named `{name}`; give one \
@@ -233,8 +240,19 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
             chosen.insert(component, name);
         }
     }
+    if let Some((component, name)) = chosen.iter().find(|(_, name)| !is_identifier(name)) {
+        return Err(format!(
+            "schema `{component}` would be named `{name}`, which is not a Rust identifier \
+             (empty, a keyword or starting with a digit); give it a `title` in spec/overlay.json"
+        ));
+    }
     rename_components(spec, &chosen);
     Ok(chosen)
+}
+
+/// A name usable as it is in Rust: not empty, not a keyword, not starting with a digit.
+fn is_identifier(name: &str) -> bool {
+    syn::parse_str::<syn::Ident>(name).is_ok()
 }
 
 /// The prefix every component name shares up to an `_` (upstream's namespace, `dns-settings_`).

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use serde_json::Value;
 
 use crate::rules::OperationRules;
@@ -124,7 +124,11 @@ pub fn generate(
     bodies: &BTreeMap<String, syn::Type>,
     results: &BTreeMap<String, syn::Type>,
     checks: &BTreeMap<String, syn::Ident>,
+    paths: &BTreeMap<String, Vec<String>>,
 ) -> Result<Vec<syn::Item>, String> {
+    let ident = |name: &str| -> Result<syn::Ident, String> {
+        syn::parse_str(name).map_err(|_| format!("`{name}` is not a Rust identifier"))
+    };
     let mut items = Vec::new();
     for pair in pairs {
         let (get, patch) = (&pair.get.operation_id, &pair.patch.operation_id);
@@ -142,15 +146,17 @@ pub fn generate(
                 const WHOLE: &'static [&'static str] = &[#(#whole),*];
             }
         });
-        let name = format_ident!("{}", apply_name(get, patch));
-        let (get_fn, patch_fn) = (format_ident!("{get}"), format_ident!("{patch}"));
-        let params: Vec<syn::Ident> = pair
-            .patch
-            .path_template
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
-            .map(|p| format_ident!("{p}"))
-            .collect();
+        let name = ident(&apply_name(get, patch))?;
+        let (get_fn, patch_fn) = (ident(get)?, ident(patch)?);
+        // The parameters by the names progenitor gave the builders' setters (`{zone-id}` is
+        // `zone_id`, `{type}` is `type_`): the same for the GET and the PATCH of one path.
+        let params = paths
+            .get(patch)
+            .filter(|params| paths.get(get) == Some(*params))
+            .ok_or_else(|| format!("`{get}` and `{patch}` do not take the same path parameters"))?
+            .iter()
+            .map(|p| ident(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let check: TokenStream = match checks.get(patch) {
             Some(check) => quote!(checks::#check(desired)?;),
             None => TokenStream::new(),
@@ -159,7 +165,8 @@ pub fn generate(
             "Makes the settings at `{}` look like `desired`: reads them ([`Client::{get}`]), \
              plans the smallest PATCH ([`crate::plan::plan`]) and sends it ([`Client::{patch}`]) \
              unless there is nothing to change or `dry_run`. `desired` is checked against the \
-             spec before anything is sent.",
+             spec before anything is sent. The read and the PATCH are two calls, each bounded by \
+             the client's deadline.",
             pair.patch.path_template
         );
         items.push(syn::parse_quote! {
