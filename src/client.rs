@@ -26,8 +26,8 @@ pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest wait honoured from a `retry-after` or `retry-after-ms` header.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-/// Longest single wait for room in the rate-limit budget; a longer one fails the call at once
-/// with [`Error::RateLimited`]. Longer than Cloudflare's 5-minute window, so that a paced bulk
+/// Longest an attempt waits for room in the rate-limit budget; a wait known to be longer fails
+/// the call at once with [`Error::RateLimited`], and so does one that reaches it. Longer than Cloudflare's 5-minute window, so that a paced bulk
 /// job waits for the window rather than failing.
 pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(330);
 /// Longest a whole call may take: every attempt, backoff, `retry-after` wait and pacing wait
@@ -221,7 +221,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest single pacing wait (default [`DEFAULT_MAX_PACING_WAIT`]).
+    /// Longest an attempt waits for room in the budget (default [`DEFAULT_MAX_PACING_WAIT`]),
+    /// counted from when it started waiting: a wait known to be longer fails at once, and one
+    /// spent polling for requests in flight to finish fails when it reaches this.
     pub fn max_pacing_wait(mut self, max_wait: Duration) -> Self {
         self.max_pacing_wait = max_wait;
         self
@@ -309,8 +311,14 @@ impl ClientBuilder {
 }
 
 fn checked_base_url(raw: &str) -> Result<String, Error> {
+    let shown = without_userinfo(raw);
     let url = reqwest::Url::parse(raw)
-        .map_err(|e| Error::Config(format!("base URL `{raw}` is not a URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("base URL `{shown}` is not a URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{shown}` carries a user name or password; credentials go in `api_token` or `api_key`"
+        )));
+    }
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -322,7 +330,7 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
         "http" if loopback => {}
         "http" => {
             return Err(Error::Config(format!(
-                "base URL `{raw}` is plain http to a non-loopback host; credentials would travel unencrypted (use https)"
+                "base URL `{shown}` is plain http to a non-loopback host; credentials would travel unencrypted (use https)"
             )));
         }
         other => {
@@ -333,10 +341,22 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{raw}` must not carry a query or fragment"
+            "base URL `{shown}` must not carry a query or fragment"
         )));
     }
     Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// `raw` with anything before an `@` in its authority replaced by `***`: a base URL is echoed in
+/// errors, and a user name or password in it must not be.
+fn without_userinfo(raw: &str) -> std::borrow::Cow<'_, str> {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let authority = &raw[start..];
+    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    match authority[..end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &authority[at..]).into(),
+        None => raw.into(),
+    }
 }
 
 impl Client {

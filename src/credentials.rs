@@ -96,9 +96,9 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credentials::ApiToken(_) => f.debug_tuple("ApiToken").field(&"***").finish(),
-            Credentials::ApiKey { email, .. } => f
+            Credentials::ApiKey { .. } => f
                 .debug_struct("ApiKey")
-                .field("email", email)
+                .field("email", &"***")
                 .field("key", &"***")
                 .finish(),
         }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum Error {
     /// The request was refused before anything was sent: a field is out of its allowed range,
-    /// an identifier is unsafe in a URL path, or a required parameter is missing.
+    /// an identifier is unsafe in a URL path, a required parameter is missing, or the request
+    /// could not be built (field `request`).
     #[error("invalid `{field}`: {problem}; nothing was sent")]
     InvalidInput {
         /// Dotted path of the field (`zone_defaults.soa.refresh`) or parameter (`account_id`).
@@ -280,7 +281,17 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(source: reqwest::Error) -> Self {
-        if source.is_timeout() {
+        if source.is_builder() {
+            // reqwest could not build the request (its body or URL): nothing was sent, and
+            // sending again would not help.
+            let cause = std::error::Error::source(&source)
+                .map(|cause| format!(": {cause}"))
+                .unwrap_or_default();
+            Error::InvalidInput {
+                field: "request".into(),
+                problem: format!("cannot be built{cause}"),
+            }
+        } else if source.is_timeout() {
             Error::Timeout {
                 source: Some(source),
                 attempts: 1,
@@ -342,4 +353,24 @@ fn ray_note(ray: Option<&str>) -> String {
 
 fn seconds(d: &Duration) -> String {
     format!("{} s", d.as_secs_f64().ceil() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_reqwest_cannot_build_is_invalid_input_not_a_network_error() {
+        let source = reqwest::Client::new()
+            .get("no scheme here")
+            .build()
+            .unwrap_err();
+        let error = Error::from_reqwest(source);
+        assert!(
+            matches!(&error, Error::InvalidInput { field, .. } if field == "request"),
+            "{error:?}"
+        );
+        assert!(!error.is_retryable());
+        assert!(error.to_string().contains("nothing was sent"), "{error}");
+    }
 }

@@ -67,13 +67,15 @@ impl Pacer {
         }))
     }
 
-    /// Waits until the budget has room, then takes one request from it. Fails at once, sending
-    /// nothing, when the wait would be longer than `max_wait` or end after `deadline`.
+    /// Waits until the budget has room, then takes one request from it. Fails, sending nothing,
+    /// as soon as the wait (counted from this call, polls for requests in flight included) would
+    /// be longer than `max_wait` or end after `deadline`.
     pub async fn wait_turn(
         &self,
         deadline: Option<Instant>,
         max_wait: Duration,
     ) -> Result<Turn<'_>, Error> {
+        let started = Instant::now();
         loop {
             let at = match self.0.lock() {
                 Ok(mut budget) => match budget.next_free(Instant::now()) {
@@ -86,7 +88,8 @@ impl Pacer {
                 Err(_) => return Ok(Turn(None)),
             };
             let wait = at.saturating_duration_since(Instant::now());
-            if wait > max_wait || deadline.is_some_and(|d| at > d) {
+            if at.saturating_duration_since(started) > max_wait || deadline.is_some_and(|d| at > d)
+            {
                 return Err(Error::RateLimited {
                     status: None,
                     retry_after: Some(wait),
@@ -243,7 +246,8 @@ impl Budget {
             self.record(now, counted);
         }
         // A reset beyond the window (an epoch time in seconds or milliseconds) or unreadable
-        // makes the whole reading incoherent: none of it is acted on.
+        // makes the count incoherent: `remaining` is not acted on. (The limit and window above
+        // come from the policy and were each checked on their own.)
         let reset = match reading.reset {
             Some(Reset::After(secs)) => Some(secs),
             Some(Reset::At(date)) => Some(

@@ -173,7 +173,15 @@ async fn send(
                         Err(error) => return Err(error),
                     }
                 } else {
-                    let error = envelope::failed(status, &headers, &body?, attempt, asked);
+                    // An error status whose body broke off or is too large is still that
+                    // status: it decides the retry, and a 429 stays a rate limit.
+                    let error = match body {
+                        Ok(body) => envelope::failed(status, &headers, &body, attempt, asked),
+                        Err(_) if status == StatusCode::TOO_MANY_REQUESTS => {
+                            envelope::failed(status, &headers, &[], attempt, asked)
+                        }
+                        Err(error) => error,
+                    };
                     let retry = more && retry::response_is_retryable(status, &headers, idempotent);
                     // A wait longer than the cap (Cloudflare blocks for 5 minutes after a 429)
                     // is not retried into: the call fails now, saying how long was asked for.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use cloudflare_dns_settings::Client;
+use cloudflare_dns_settings::{Client, Error};
 use common::*;
 use tokio::runtime::Handle;
 use wiremock::matchers::method;
@@ -143,4 +143,49 @@ async fn without_pacing_the_same_job_runs_into_429s() {
         let _ = get_account(&client).await;
     }
     assert!(too_many.load(Ordering::SeqCst) > 0);
+}
+
+/// The pacing cap bounds the whole wait of an attempt, also when the budget is held by a request
+/// still in flight (how long that takes is unknown, so the wait is polled): the second call fails
+/// when it has waited `max_pacing_wait`, long before the first call's answer.
+#[tokio::test]
+async fn waiting_on_a_request_in_flight_stops_at_the_pacing_cap() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            json_response(200, &fixture("account_settings.json")).set_delay(Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let client = builder(&server)
+        .api_token(TOKEN)
+        .rate_limit(1, Duration::from_secs(1))
+        .max_pacing_wait(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let first = tokio::spawn({
+        let client = client.clone();
+        async move { get_account(&client).await }
+    });
+    while received(&server).await.is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let started = std::time::Instant::now();
+    let second = get_account(&client).await;
+    let waited = started.elapsed();
+    assert!(
+        matches!(second, Err(Error::RateLimited { status: None, .. })),
+        "{second:?}"
+    );
+    assert!(
+        !first.is_finished(),
+        "the second call waited for the first one's answer"
+    );
+    assert!(waited < Duration::from_secs(4), "{waited:?}");
+    assert_eq!(
+        received(&server).await.len(),
+        1,
+        "the second call sent nothing"
+    );
+    first.abort();
 }

@@ -50,6 +50,41 @@ async fn retryable_statuses_are_retried_until_success() {
     }
 }
 
+/// An error status decides the retry even when its body cannot be read (here: larger than the
+/// limit), and a 429 whose body cannot be read is still a rate limit.
+#[tokio::test]
+async fn an_error_status_with_an_unreadable_body_is_still_that_status() {
+    let huge = "x".repeat(8 * 1024);
+    let limited = |server: &MockServer| {
+        builder(server)
+            .api_token(TOKEN)
+            .max_response_bytes(1024)
+            .build()
+            .unwrap()
+    };
+    let server = flaky(ResponseTemplate::new(503).set_body_string(huge.clone()), 2).await;
+    let settings = limited(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .await;
+    assert!(settings.is_ok(), "{settings:?}");
+    assert_eq!(received(&server).await.len(), 3, "two retries then success");
+
+    let server = flaky(ResponseTemplate::new(429).set_body_string(huge), 10).await;
+    let error = limited(&server)
+        .account_get()
+        .account_id(ACCOUNT)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::RateLimited { status: Some(s), .. } if s == 429),
+        "{error:?}"
+    );
+    assert_eq!(error.attempts(), 3);
+}
+
 #[tokio::test]
 async fn other_4xx_are_never_retried() {
     for status in [400, 401, 403, 404, 422] {

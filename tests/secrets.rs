@@ -28,10 +28,11 @@ fn debug_of_client_and_credentials_never_shows_a_secret() {
         format!("{:?}", Credentials::api_token(TOKEN)),
         format!("{:?}", Credentials::api_key(EMAIL, KEY)),
         format!("{:?}", Client::builder().api_token(TOKEN)),
+        format!("{:?}", Client::builder().api_key(EMAIL, KEY)),
     ] {
         assert!(
-            !printed.contains(TOKEN) && !printed.contains(KEY),
-            "secret in {printed}"
+            !printed.contains(TOKEN) && !printed.contains(KEY) && !printed.contains(EMAIL),
+            "credential in {printed}"
         );
         assert!(!printed.contains("cfut_"), "part of a secret in {printed}");
     }
@@ -122,6 +123,25 @@ fn plain_http_is_refused_unless_the_host_is_loopback() {
             .base_url(ok)
             .build()
             .unwrap();
+    }
+}
+
+#[test]
+fn a_base_url_with_a_user_name_or_password_is_refused_without_echoing_them() {
+    for raw in [
+        "https://user:hunter2@api.example.com/client/v4",
+        "https://hunter2@api.example.com",
+        "http://user:hunter2@127.0.0.1:1",
+        "https://user:hunter2@exa mple.com",
+    ] {
+        let err = Client::builder()
+            .api_token(TOKEN)
+            .base_url(raw)
+            .build()
+            .unwrap_err();
+        let printed = format!("{err} {err:?}");
+        assert!(matches!(err, Error::Config(_)), "{raw}: {printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 }
 
