@@ -68,14 +68,16 @@ impl Pacer {
     }
 
     /// Waits until the budget has room, then takes one request from it. Fails, sending nothing,
-    /// as soon as the wait (counted from this call, polls for requests in flight included) would
+    /// as soon as the wait (counted from when it began, polls for requests in flight included) would
     /// be longer than `max_wait` or end after `deadline`.
     pub async fn wait_turn(
         &self,
         deadline: Option<Instant>,
         max_wait: Duration,
     ) -> Result<Turn<'_>, Error> {
-        let started = Instant::now();
+        // When the first wait began (read only when there is a wait: a paced call's fast path
+        // reads the clock once).
+        let mut started = None;
         loop {
             let at = match self.0.lock() {
                 Ok(mut budget) => match budget.next_free(Instant::now()) {
@@ -87,8 +89,10 @@ impl Pacer {
                 },
                 Err(_) => return Ok(Turn(None)),
             };
-            let wait = at.saturating_duration_since(Instant::now());
-            if at.saturating_duration_since(started) > max_wait || deadline.is_some_and(|d| at > d)
+            let now = Instant::now();
+            let wait = at.saturating_duration_since(now);
+            if at.saturating_duration_since(*started.get_or_insert(now)) > max_wait
+                || deadline.is_some_and(|d| at > d)
             {
                 return Err(Error::RateLimited {
                     status: None,
