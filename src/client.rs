@@ -27,8 +27,9 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest wait honoured from a `retry-after` or `retry-after-ms` header.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Longest an attempt waits for room in the rate-limit budget; a wait known to be longer fails
-/// the call at once with [`Error::RateLimited`], and so does one that reaches it. Longer than Cloudflare's 5-minute window, so that a paced bulk
-/// job waits for the window rather than failing.
+/// the call at once with [`Error::RateLimited`], and so does one that reaches it. Longer than
+/// Cloudflare's 5-minute window, so that a paced bulk job waits for the window rather than
+/// failing.
 pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(330);
 /// Longest a whole call may take: every attempt, backoff, `retry-after` wait and pacing wait
 /// together. Room for a full rate-limit window of pacing plus a few attempts; never forever.

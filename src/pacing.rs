@@ -68,8 +68,8 @@ impl Pacer {
     }
 
     /// Waits until the budget has room, then takes one request from it. Fails, sending nothing,
-    /// as soon as the wait (counted from when it began, polls for requests in flight included) would
-    /// be longer than `max_wait` or end after `deadline`.
+    /// as soon as the wait (counted from when it began, polls for requests in flight included)
+    /// would be longer than `max_wait` or end after `deadline`.
     pub async fn wait_turn(
         &self,
         deadline: Option<Instant>,
