@@ -40,23 +40,31 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let text = std::fs::read_to_string(SPEC).map_err(|e| format!("cannot read: {e}"))?;
-    let mut spec: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
-    adjust::require_openapi_3_0(&spec)?;
-    names::operation_names(&mut spec)?;
+    let out = generate::pipeline(&text, progenitor)?;
+    // For whoever debugs the generator: the document progenitor read, and what it wrote before
+    // the edits (also read by tests/codegen.rs).
+    write(&out_dir.join("adjusted_spec.json"), &out.adjusted_spec)?;
+    write(&out_dir.join("progenitor.rs"), &out.progenitor)?;
+    write(&out_dir.join("generated.rs"), &out.client)?;
+    write(&out_dir.join("operations.rs"), &out.operations)
+}
 
-    let operations = rules::extract(&spec)?;
-    let pairs = plans::pairs(&spec, &operations);
-    let unions = adjust::for_generator(&mut spec)?;
-    // For whoever debugs the generator: the document progenitor actually reads.
-    write(
-        &out_dir.join("adjusted_spec.json"),
-        &serde_json::to_string_pretty(&spec).unwrap_or_default(),
-    )?;
-    let generated = generate::generate(spec, &operations, &unions, &pairs)?;
-
-    write(&out_dir.join("generated.rs"), &generated)?;
-    write(&out_dir.join("operations.rs"), &rules::render(&operations))
+/// progenitor's client for the adjusted spec, before build/generate.rs edits it.
+fn progenitor(spec: serde_json::Value) -> Result<proc_macro2::TokenStream, String> {
+    let api: openapiv3::OpenAPI = serde_json::from_value(spec)
+        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote::quote!(crate::client::ClientState))
+        .with_derive("PartialEq")
+        .with_crate(adjust::CRATE.replace('_', "-"), progenitor::CrateVers::Any, None)
+        // `Option<Vec<T>>` for optional arrays (see adjust.rs).
+        .with_crate("std", progenitor::CrateVers::Any, None);
+    progenitor::Generator::new(&settings)
+        .generate_tokens(&api)
+        .map_err(|e| format!("progenitor cannot generate a client: {e}"))
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {

@@ -11,14 +11,44 @@ use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::{self, VisitMut};
 
-use crate::adjust::{CRATE, Union};
+use crate::adjust::Union;
 use crate::checks;
 use crate::plans::{self, Pair};
 use crate::rules::{self, OperationRules};
 
+/// What build.rs writes to `OUT_DIR`.
+pub struct Output {
+    pub adjusted_spec: String,
+    pub progenitor: String,
+    pub client: String,
+    pub operations: String,
+}
+
+/// Every step from the spec's text to the generated files, `progenitor` being the generator
+/// itself (build.rs; tests/codegen.rs gives it progenitor's output printed differently).
+pub fn pipeline(
+    spec: &str,
+    progenitor: impl FnOnce(Value) -> Result<proc_macro2::TokenStream, String>,
+) -> Result<Output, String> {
+    let mut spec: Value = serde_json::from_str(spec).map_err(|e| format!("not valid JSON: {e}"))?;
+    crate::adjust::require_openapi_3_0(&spec)?;
+    crate::names::operation_names(&mut spec)?;
+    let operations = rules::extract(&spec)?;
+    let pairs = plans::pairs(&spec, &operations);
+    let unions = crate::adjust::for_generator(&mut spec)?;
+    let adjusted_spec = serde_json::to_string_pretty(&spec).unwrap_or_default();
+    let tokens = progenitor(spec)?;
+    Ok(Output {
+        adjusted_spec,
+        progenitor: tokens.to_string(),
+        client: generate(tokens, &operations, &unions, &pairs)?,
+        operations: rules::render(&operations),
+    })
+}
+
 /// Generates the client from the adjusted spec and the table of operations (build/rules.rs).
-pub fn generate(
-    spec: Value,
+fn generate(
+    tokens: proc_macro2::TokenStream,
     operations: &[OperationRules],
     unions: &[Union],
     pairs: &[Pair<'_>],
@@ -32,25 +62,6 @@ pub fn generate(
             )
         })
         .collect();
-    let api: openapiv3::OpenAPI = serde_json::from_value(spec)
-        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
-    let mut settings = progenitor::GenerationSettings::default();
-    settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
-        .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(
-            "crate::client::ClientState"
-                .parse()
-                .map_err(|_| "inner type")?,
-        )
-        .with_derive("PartialEq")
-        .with_crate(CRATE.replace('_', "-"), progenitor::CrateVers::Any, None)
-        // `Option<Vec<T>>` for optional arrays (see adjust.rs).
-        .with_crate("std", progenitor::CrateVers::Any, None);
-    let mut generator = progenitor::Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&api)
-        .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
