@@ -59,7 +59,11 @@ fn progenitor(spec: serde_json::Value) -> Result<proc_macro2::TokenStream, Strin
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type(quote::quote!(crate::client::ClientState))
         .with_derive("PartialEq")
-        .with_crate(adjust::CRATE.replace('_', "-"), progenitor::CrateVers::Any, None)
+        .with_crate(
+            adjust::CRATE.replace('_', "-"),
+            progenitor::CrateVers::Any,
+            None,
+        )
         // `Option<Vec<T>>` for optional arrays (see adjust.rs).
         .with_crate("std", progenitor::CrateVers::Any, None);
     progenitor::Generator::new(&settings)

@@ -49,9 +49,27 @@ pub struct Union {
     pub open: bool,
 }
 
+/// A property the spec marks `deprecated`, as a field of a generated struct.
+#[derive(Debug, Clone)]
+pub struct Deprecated {
+    /// The struct (a component's Rust name).
+    pub type_name: String,
+    /// The field's name in JSON.
+    pub field: String,
+    /// What the spec says about it: the description from its "Deprecated" on.
+    pub note: String,
+}
+
+/// What the syntax pass needs to know of the adjusted spec (build/generate.rs).
+pub struct Adjusted {
+    /// The unions that decode by a discriminating property.
+    pub unions: Vec<Union>,
+    pub deprecated: Vec<Deprecated>,
+}
+
 /// Every adjustment, in order, on a spec whose operations were already named
-/// ([`names::operation_names`]). Returns the unions that decode by a discriminating property.
-pub fn for_generator(spec: &mut Value) -> Result<Vec<Union>, String> {
+/// ([`names::operation_names`]).
+pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     responses_carry_result_only(spec)?;
     inline_scalar_components(spec);
     let components = components(spec);
@@ -79,7 +97,45 @@ pub fn for_generator(spec: &mut Value) -> Result<Vec<Union>, String> {
         keep_unknown_fields(schema);
     });
     drop_unreferenced_components(spec);
-    Ok(unions)
+    Ok(Adjusted {
+        unions,
+        deprecated: deprecated_properties(spec),
+    })
+}
+
+/// The properties of components marked `deprecated: true` (on the property or on the schema it
+/// references), with the spec's note: the description from its "Deprecated" on, else all of it.
+fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
+    let mut out = Vec::new();
+    let components = components(spec);
+    for (name, schema) in components.as_object().into_iter().flatten() {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (field, property) in properties.into_iter().flatten() {
+            let target = resolve(property, &components);
+            if ![property, target]
+                .iter()
+                .any(|s| s.get("deprecated") == Some(&json!(true)))
+            {
+                continue;
+            }
+            let description = [property, target]
+                .iter()
+                .find_map(|s| s.get("description")?.as_str())
+                .unwrap_or("deprecated in the API's spec");
+            let note = match description.find("Deprecated") {
+                Some(at) => description[at..]
+                    .trim_start_matches("Deprecated")
+                    .trim_start_matches([':', ' ']),
+                None => description,
+            };
+            out.push(Deprecated {
+                type_name: name.clone(),
+                field: field.clone(),
+                note: note.to_string(),
+            });
+        }
+    }
+    out
 }
 
 /// A union written inline (the zone's `nameservers`) and a variant written inline (each kind of
@@ -809,13 +865,15 @@ fn hoist(hoisted: &mut Vec<(String, Value)>, name: &str, schema: Value) -> Strin
     format!("{SCHEMAS}{unique}")
 }
 
+/// The property becomes a `$ref`, keeping its description and whether it is deprecated.
 fn replace_with_ref(property: &mut Map<String, Value>, reference: String) {
-    let description = property.remove("description");
+    let kept: Vec<(String, Value)> = ["description", "deprecated"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), property.remove(k)?)))
+        .collect();
     property.clear();
     property.insert("$ref".into(), Value::String(reference));
-    if let Some(d) = description {
-        property.insert("description".into(), d);
-    }
+    property.extend(kept);
 }
 
 fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {

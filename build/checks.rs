@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
+use quote::{format_ident, quote};
 
+use crate::generate::Operation;
 use crate::rules::{Check, OperationRules, Rule};
 
 /// The generated types, by name.
@@ -46,29 +47,36 @@ impl<'a> Types<'a> {
 }
 
 /// A function `check_<operation>(body: &types::Body) -> Result<(), crate::Error>` for each
-/// operation with body rules, keyed by operation name; `body` names the body type of each.
+/// operation whose body has rules, in the operations' name order; each operation's `check` is set
+/// to its function's name.
 pub fn functions(
     operations: &[OperationRules],
-    bodies: &BTreeMap<String, syn::Type>,
+    ops: &mut BTreeMap<String, Operation>,
     types: &Types<'_>,
-) -> BTreeMap<String, (syn::Ident, TokenStream)> {
+) -> Vec<TokenStream> {
     let mut out = BTreeMap::new();
     for op in operations.iter().filter(|op| !op.body.is_empty()) {
-        let Some(body) = bodies.get(&op.operation_id) else {
+        let Some(generated) = ops.get_mut(&op.operation_id) else {
+            continue;
+        };
+        let Some(body) = &generated.body else {
             continue;
         };
         let name = format_ident!("check_{}", op.operation_id);
         let walk = walk(body, "", quote!(body), &op.body, types, 0);
-        let function = quote! {
-            #[allow(unused_variables, unused_parens, clippy::all)]
-            pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
-                #walk
-                Ok(())
-            }
-        };
-        out.insert(op.operation_id.clone(), (name, function));
+        out.insert(
+            op.operation_id.clone(),
+            quote! {
+                #[allow(unused_variables, unused_parens, clippy::all)]
+                pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
+                    #walk
+                    Ok(())
+                }
+            },
+        );
+        generated.check = Some(name);
     }
-    out
+    out.into_values().collect()
 }
 
 /// Code that checks `value` (an expression of type `ty`, at JSON path `path`) and what it holds.
@@ -123,9 +131,9 @@ fn walk(
             quote! { for v in #value.iter() { #inner } }
         }
         ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64", _) => {
-            leaf_checks(path, quote!(*#value as f64), rules, &["Range"])
+            leaf_checks(path, value, rules, &["Range"])
         }
-        ("String", _) => leaf_checks(path, quote!(#value.as_str()), rules, &["Length"]),
+        ("String", _) => leaf_checks(path, value, rules, &["Length"]),
         (other, _) => match types.items.get(other) {
             Some(syn::Item::Struct(s)) => {
                 let access = |field: &syn::Field, i: usize| match &field.ident {
@@ -174,32 +182,32 @@ fn walk(
 
 /// The checks of the rules on exactly `path`, of the kinds that apply to this leaf type.
 fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kinds: &[&str]) -> TokenStream {
-    let mut out = TokenStream::new();
-    for rule in rules.iter().filter(|r| r.field == path) {
-        let field = &rule.field;
-        let call = match &rule.check {
-            Check::Range { min, max } if kinds.contains(&"Range") => {
-                let (min, max) = (option(min), option(max));
-                quote! { crate::validate::range(#field, #value, #min, #max)?; }
-            }
-            Check::Length { min, max } if kinds.contains(&"Length") => {
-                let (min, max) = (
-                    option(&min.map(|m| m as f64)),
-                    option(&max.map(|m| m as f64)),
-                );
-                quote! { crate::validate::length(#field, #value, #min, #max)?; }
-            }
-            _ => continue,
-        };
-        out.extend(call);
-    }
-    out
+    let kind = |check: &Check| match check {
+        Check::Range { .. } => "Range",
+        Check::Length { .. } => "Length",
+    };
+    rules
+        .iter()
+        .filter(|r| r.field == path && kinds.contains(&kind(&r.check)))
+        .map(|r| call(&r.check, &r.field, value.clone()))
+        .collect()
 }
 
-fn option<T: ToTokens>(value: &Option<T>) -> TokenStream {
-    match value {
+/// The call that checks one bound (src/validate.rs) on `value`, a reference to the value.
+pub fn call(check: &Check, field: &str, value: TokenStream) -> TokenStream {
+    let option = |v: Option<f64>| match v {
         Some(v) => quote!(Some(#v)),
         None => quote!(None),
+    };
+    match check {
+        Check::Range { min, max } => {
+            let (min, max) = (option(*min), option(*max));
+            quote! { crate::validate::range(#field, *#value as f64, #min, #max)?; }
+        }
+        Check::Length { min, max } => {
+            let (min, max) = (option(min.map(|m| m as f64)), option(max.map(|m| m as f64)));
+            quote! { crate::validate::length(#field, #value.as_str(), #min, #max)?; }
+        }
     }
 }
 
@@ -255,7 +263,7 @@ fn join(path: &str, name: &str) -> String {
 }
 
 /// A field's name in JSON: its `#[serde(rename = "…")]`, else its Rust name.
-fn json_name(field: &syn::Field) -> String {
+pub fn json_name(field: &syn::Field) -> String {
     for attr in &field.attrs {
         if !attr.path().is_ident("serde") {
             continue;

@@ -1,20 +1,24 @@
-//! Generation: progenitor on the adjusted spec, then a few edits to its output so that every
-//! operation's `send()` goes through this crate's transport and returns `Result<T, crate::Error>`.
+//! Generation: progenitor's output for the adjusted spec (build.rs runs progenitor), edited so
+//! that every operation's `send()` goes through this crate's transport and returns
+//! `Result<T, crate::Error>`.
 //!
-//! The edits are made on the syntax tree, each by one function below that says why; every one
-//! checks that progenitor's output has the shape it expects and fails the build with a message
-//! otherwise (a progenitor upgrade that changes its output must be looked at, not guessed at).
+//! Every reading and every edit of progenitor's output is made on the syntax tree (paths, idents,
+//! the shapes of calls and statements), never on its printed text, each by one function below
+//! that says why. Each checks that the output has the shape it expects and otherwise fails the
+//! build with a message naming the operation: a progenitor upgrade that changes its output must
+//! be looked at, not guessed at.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
+use syn::punctuated::Punctuated;
 use syn::visit_mut::{self, VisitMut};
 
-use crate::adjust::Union;
-use crate::checks;
-use crate::plans::{self, Pair};
+use crate::adjust::{CRATE, Deprecated, Union};
 use crate::rules::{self, OperationRules};
+use crate::{adjust, checks, names, plans};
 
 /// What build.rs writes to `OUT_DIR`.
 pub struct Output {
@@ -28,104 +32,78 @@ pub struct Output {
 /// itself (build.rs; tests/codegen.rs gives it progenitor's output printed differently).
 pub fn pipeline(
     spec: &str,
-    progenitor: impl FnOnce(Value) -> Result<proc_macro2::TokenStream, String>,
+    progenitor: impl FnOnce(Value) -> Result<TokenStream, String>,
 ) -> Result<Output, String> {
     let mut spec: Value = serde_json::from_str(spec).map_err(|e| format!("not valid JSON: {e}"))?;
-    crate::adjust::require_openapi_3_0(&spec)?;
-    crate::names::operation_names(&mut spec)?;
+    adjust::require_openapi_3_0(&spec)?;
+    names::operation_names(&mut spec)?;
     let operations = rules::extract(&spec)?;
-    let pairs = plans::pairs(&spec, &operations);
-    let unions = crate::adjust::for_generator(&mut spec)?;
+    let pairs = plans::pairs(&spec, &operations)?;
+    let adjusted = adjust::for_generator(&mut spec)?;
     let adjusted_spec = serde_json::to_string_pretty(&spec).unwrap_or_default();
     let tokens = progenitor(spec)?;
     Ok(Output {
         adjusted_spec,
         progenitor: tokens.to_string(),
-        client: generate(tokens, &operations, &unions, &pairs)?,
+        client: generate(tokens, &operations, &adjusted, &pairs)?,
         operations: rules::render(&operations),
     })
 }
 
-/// Generates the client from the adjusted spec and the table of operations (build/rules.rs).
+/// What one operation's generated code is made of, read from progenitor's builder for it.
+#[derive(Default)]
+pub struct Operation {
+    /// The builder's struct (`AccountEdit`).
+    builder: String,
+    /// The body type (`types::AccountSettingsPatch`).
+    pub body: Option<syn::Type>,
+    /// What `send` returns: `T` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
+    pub result: Option<syn::Type>,
+    /// The body's check (build/checks.rs), when the spec bounds something in it.
+    pub check: Option<syn::Ident>,
+    /// The path parameters by their Rust names (progenitor's), in the path's order.
+    pub path: Vec<syn::Ident>,
+    /// The query parameters' Rust names, by their names on the wire.
+    query: BTreeMap<String, syn::Ident>,
+    /// The builder's fields that hold an `Option`.
+    optional: BTreeSet<String>,
+    /// The builder's fields that hold a `String`.
+    strings: BTreeSet<String>,
+}
+
 fn generate(
-    tokens: proc_macro2::TokenStream,
+    tokens: TokenStream,
     operations: &[OperationRules],
-    unions: &[Union],
-    pairs: &[Pair<'_>],
+    adjusted: &adjust::Adjusted,
+    pairs: &[plans::Pair<'_>],
 ) -> Result<String, String> {
-    let statics: BTreeMap<String, String> = operations
-        .iter()
-        .map(|op| {
-            (
-                op.operation_id.clone(),
-                rules::static_name(&op.operation_id),
-            )
-        })
-        .collect();
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
-    no_type_builders(&mut file)?;
-    unions_decode_by_their_discriminator(&mut file, unions)?;
-    let builders = builders(&file);
-    let bodies: BTreeMap<String, syn::Type> = builders
-        .iter()
-        .filter_map(|(op, b)| Some((op.clone(), b.body.clone()?)))
-        .collect();
-    let strings: BTreeMap<String, BTreeSet<String>> = builders
-        .iter()
-        .map(|(op, b)| (op.clone(), b.strings.clone()))
-        .collect();
-    let paths: BTreeMap<String, Vec<String>> = builders
-        .iter()
-        .map(|(op, b)| (op.clone(), b.path.clone()))
-        .collect();
-    let optional: BTreeMap<String, BTreeSet<String>> = builders
-        .into_iter()
-        .map(|(op, b)| (op, b.optional))
-        .collect();
-    let results = result_types(&file);
-    let checks = checks::functions(operations, &bodies, &checks::Types::of(&file));
-    let mut sends = SendsThroughTheTransport {
-        statics: &statics,
-        operations: operations
-            .iter()
-            .map(|op| (op.operation_id.clone(), op))
-            .collect(),
-        optional: &optional,
-        strings: &strings,
-        checks: checks
-            .iter()
-            .map(|(op, (name, _))| (op.clone(), name.clone()))
-            .collect(),
-        rewritten: 0,
-        problem: None,
-    };
-    sends.visit_file_mut(&mut file);
-    if let Some(problem) = sends.problem {
-        return Err(problem);
+    let mut ops = read_builders(&mut file)?;
+    for op in operations {
+        if !ops.contains_key(&op.operation_id) {
+            return Err(format!(
+                "operation `{}` has no builder with a `send` in progenitor's output",
+                op.operation_id
+            ));
+        }
     }
-    if sends.rewritten != statics.len() {
+    if ops.len() != operations.len() {
         return Err(format!(
-            "progenitor's output has {} `send` functions for {} operations",
-            sends.rewritten,
-            statics.len()
+            "progenitor's output has {} operations, the spec {}",
+            ops.len(),
+            operations.len()
         ));
     }
-    file.items
-        .extend(round_trip_hooks(operations, &bodies, &results));
-    let check_names = checks
-        .iter()
-        .map(|(op, (name, _))| (op.clone(), name.clone()))
-        .collect();
-    file.items.extend(plans::generate(
-        pairs,
-        &bodies,
-        &results,
-        &check_names,
-        &paths,
-    )?);
-    let functions = checks.values().map(|(_, function)| function);
+    no_type_builders(&mut file, &ops, operations)?;
+    unions_decode_by_their_discriminator(&mut file, &adjusted.unions)?;
+    deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
+    let functions = checks::functions(operations, &mut ops, &checks::Types::of(&file));
+    let builders = module(&mut file.items, "builder")?;
+    sends_through_the_transport(builders, operations, &ops)?;
+    file.items.extend(round_trip_hooks(operations, &ops));
+    file.items.extend(plans::generate(pairs, &ops)?);
     file.items.push(syn::parse_quote! {
         /// The spec's bounds on request bodies, checked on the typed body before it is sent.
         pub(crate) mod checks {
@@ -137,31 +115,578 @@ fn generate(
     Ok(prettyplease::unparse(&file))
 }
 
-/// Two hidden functions for the round-trip tests, so that they can reach every operation's types
-/// through the spec's operationIds with no per-operation test code: a response body decoded by
-/// the same code a call uses (`crate::envelope`), and a request body decoded as the body type,
-/// each serialized back to JSON.
+/// The items of the module `name` of progenitor's output (`types`, `builder`).
+fn module<'a>(items: &'a mut [syn::Item], name: &str) -> Result<&'a mut Vec<syn::Item>, String> {
+    items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .ok_or_else(|| format!("progenitor's output has no `mod {name}`"))
+}
+
+/// Each builder's `send` with the builder's name.
+fn sends(items: &mut [syn::Item]) -> impl Iterator<Item = (String, &mut syn::ImplItemFn)> {
+    items.iter_mut().flat_map(|item| {
+        let (name, members) = match item {
+            syn::Item::Impl(i) => (last_ident(&i.self_ty), i.items.iter_mut()),
+            _ => (None, [].iter_mut()),
+        };
+        members.filter_map(move |member| match member {
+            syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some((name.clone()?, f)),
+            _ => None,
+        })
+    })
+}
+
+/// Every operation's builder, read from progenitor's `mod builder` and keyed by the operation's
+/// name: the struct's fields (`body: Result<types::builder::X, String>`, optional and `String`
+/// values) and, from its `send`, the operation (`OperationInfo { operation_id: "…" }`), the
+/// result type, the path parameters (`encode_path(&account_id.to_string())` in the URL's
+/// `format!`) and the query parameters (`QueryParam::new("name.contains", &name_contains)`).
+fn read_builders(file: &mut syn::File) -> Result<BTreeMap<String, Operation>, String> {
+    let items = module(&mut file.items, "builder")?;
+    let fields: BTreeMap<String, syn::Fields> = items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((s.ident.to_string(), s.fields.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for (builder, send) in sends(items) {
+        let stmts = &send.block.stmts;
+        let name = stmts.iter().find_map(operation_info).ok_or_else(|| {
+            format!("the `send` of builder `{builder}` has no `OperationInfo {{ operation_id }}`")
+        })?;
+        let mut op = Operation {
+            result: match &send.sig.output {
+                syn::ReturnType::Type(_, ty) => generic(ty, "Result")
+                    .and_then(|ok| generic(ok, "ResponseValue"))
+                    .cloned(),
+                syn::ReturnType::Default => None,
+            },
+            ..Operation::default()
+        };
+        for field in fields.get(&builder).into_iter().flatten() {
+            let (Some(ident), Some(held)) = (&field.ident, generic(&field.ty, "Result")) else {
+                continue;
+            };
+            if ident == "body" {
+                let body = last_ident(held).map(|b| format_ident!("{b}"));
+                op.body = body.map(|b| syn::parse_quote!(types::#b));
+            }
+            if generic(held, "Option").is_some() {
+                op.optional.insert(ident.to_string());
+            }
+            if idents(held) == ["std", "string", "String"] {
+                op.strings.insert(ident.to_string());
+            }
+        }
+        let url = stmts
+            .iter()
+            .find_map(url_format)
+            .ok_or_else(|| format!("`{name}`: `send` has no `let url = format!(…)`"))?;
+        let arguments = format_arguments(url).map_err(|e| format!("`{name}`: the URL: {e}"))?;
+        op.path = arguments.iter().filter_map(encoded_path).cloned().collect();
+        let mut queries = QueryParams(&mut op.query);
+        stmts
+            .iter()
+            .for_each(|s| syn::visit::Visit::visit_stmt(&mut queries, s));
+        op.builder = builder;
+        out.insert(name, op);
+    }
+    Ok(out)
+}
+
+/// progenitor re-exports its own `Error`, `ResponseValue`, `ByteStream` and `ClientInfo`, has a
+/// `prelude` module, implements `ClientInfo` and `ClientHooks` for the client, and gives it
+/// public constructors (`new`, which panics if the HTTP client cannot be built, and
+/// `new_with_client`, which skips the credential and https checks). None of that is part of this
+/// crate's API: a progenitor upgrade must not break users, and nothing public may bypass
+/// `ClientBuilder::build`. The re-exports become private imports (the generated builders still
+/// use them), the prelude, the impls and `new` go, and `new_with_client` becomes `pub(crate)`.
+fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), String> {
+    let mut found_constructor = false;
+    file.items.retain_mut(|item| match item {
+        syn::Item::Use(u) => {
+            if matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "progenitor_client") {
+                u.vis = syn::Visibility::Inherited;
+            }
+            true
+        }
+        syn::Item::Mod(m) => m.ident != "prelude",
+        syn::Item::Impl(i) => {
+            let trait_name = i
+                .trait_
+                .as_ref()
+                .and_then(|(_, path, _)| path.segments.last());
+            if trait_name.is_some_and(|s| s.ident == "ClientInfo" || s.ident == "ClientHooks") {
+                return false;
+            }
+            if i.trait_.is_none() {
+                i.items.retain_mut(|member| match member {
+                    syn::ImplItem::Fn(f) if f.sig.ident == "new" => false,
+                    syn::ImplItem::Fn(f) if f.sig.ident == "new_with_client" => {
+                        f.vis = syn::parse_quote!(pub(crate));
+                        found_constructor = true;
+                        true
+                    }
+                    _ => true,
+                });
+            }
+            true
+        }
+        // progenitor's check that `ClientHooks` is implemented: there are no hooks any more.
+        syn::Item::Const(c) => c.ident != "_",
+        _ => true,
+    });
+    if found_constructor {
+        Ok(())
+    } else {
+        Err("progenitor's output has no `Client::new_with_client` to make crate-private".into())
+    }
+}
+
+/// typify gives every struct a builder (`types::builder::AccountSettingsPatch`, a struct of
+/// `Result`s per field), and progenitor's operation builders hold a body as one. Half of the
+/// generated code, compiled on every clean build, for a second way of writing what a struct
+/// literal says (the README uses literals; `Default` fills optional fields). The builders go;
+/// an operation builder holds its body as the type itself (`body_map` maps that). The body
+/// starts empty ("body is required and was not set") when its type has no `Default`, and for
+/// every PATCH: a PATCH whose `.body(…)` was never called would otherwise send `{}`, and an
+/// empty PATCH is never sent.
+fn no_type_builders(
+    file: &mut syn::File,
+    ops: &BTreeMap<String, Operation>,
+    operations: &[OperationRules],
+) -> Result<(), String> {
+    let types = module(&mut file.items, "types")?;
+    types.retain(|item| match item {
+        syn::Item::Mod(inner) => inner.ident != "builder",
+        // `impl X { pub fn builder() -> builder::X }`
+        syn::Item::Impl(i) => {
+            !(i.trait_.is_none()
+                && matches!(&i.items[..], [syn::ImplItem::Fn(f)] if f.sig.ident == "builder"))
+        }
+        _ => true,
+    });
+    let with_default: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) if derives(&s.attrs, "Default") => Some(s.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let empty_body: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|rules| {
+            let op = ops.get(&rules.operation_id)?;
+            let body = last_ident(op.body.as_ref()?)?;
+            (rules.method == "PATCH" || !with_default.contains(&body)).then_some(&op.builder[..])
+        })
+        .collect();
+    /// `types::builder::X` becomes `types::X`; `body: Ok(Default::default())` becomes
+    /// `body: Err(String::new())` in the builders of `empty_body`.
+    struct Bodies<'a> {
+        empty_body: &'a BTreeSet<&'a str>,
+        /// Whether the builder being visited starts with no body.
+        empty: bool,
+    }
+    impl VisitMut for Bodies<'_> {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            if path.segments.len() == 3
+                && path.segments[0].ident == "types"
+                && path.segments[1].ident == "builder"
+            {
+                let last = path.segments[2].clone();
+                path.segments = syn::parse_quote!(types::#last);
+            }
+            visit_mut::visit_path_mut(self, path);
+        }
+        fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
+            self.empty = last_ident(&i.self_ty).is_some_and(|b| self.empty_body.contains(&b[..]));
+            visit_mut::visit_item_impl_mut(self, i);
+        }
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            if self.empty
+                && matches!(&field.member, syn::Member::Named(m) if m == "body")
+                && let Some([default]) = call_args(&field.expr, "Ok").as_deref()
+                && call_args(default, "default").is_some()
+            {
+                field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+            }
+            visit_mut::visit_field_value_mut(self, field);
+        }
+    }
+    let mut bodies = Bodies {
+        empty_body: &empty_body,
+        empty: false,
+    };
+    module(&mut file.items, "builder")?
+        .iter_mut()
+        .for_each(|item| bodies.visit_item_mut(item));
+    Ok(())
+}
+
+/// Each builder's `send` is progenitor's up to the built `reqwest::Request`; from there it hands
+/// the request to `crate::transport` (authentication, the spec's checks, pacing, retries, the
+/// bounded read and the one decode of the envelope) and returns what it returns:
+/// `Result<T, crate::Error>`, where `T` is the envelope's `result`, or a `Page<T>` for a list.
+/// Along the way:
+/// - a builder value that was never set or did not convert is `Error::InvalidInput` naming the
+///   field, not progenitor's `Error::InvalidRequest(String)`;
+/// - the path and query parameters and the body are checked against the spec while still
+///   typed, before anything is serialized;
+/// - progenitor's `api-version` header (from `info.version`, meaningless to Cloudflare) is not
+///   added, so nothing is sent that the caller did not ask for.
+///
+/// The builders' other functions: a required value starts as `Err(String::new())`, not as
+/// `Err("account_id was not initialized".to_string())`, an allocation on every call (the
+/// crate's error says "is required and was not set" for an empty message); a setter's refusal
+/// names the type by its path's last segment (`String`), not by its printed tokens
+/// (`:: std :: string :: String`).
+fn sends_through_the_transport(
+    builders: &mut [syn::Item],
+    operations: &[OperationRules],
+    ops: &BTreeMap<String, Operation>,
+) -> Result<(), String> {
+    for item in builders.iter_mut() {
+        let syn::Item::Impl(i) = item else { continue };
+        for member in &mut i.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            if f.sig.ident != "send" {
+                BuilderEdits::of(f).visit_block_mut(&mut f.block);
+                continue;
+            }
+            let name = f
+                .block
+                .stmts
+                .iter()
+                .find_map(operation_info)
+                .unwrap_or_default();
+            let rules = operations.iter().find(|op| op.operation_id == name);
+            let (Some(rules), Some(op)) = (rules, ops.get(&name)) else {
+                return Err("a generated `send` is not one of the spec's operations".into());
+            };
+            rewrite_send(f, rules, op).map_err(|e| format!("`{}`: {e}", rules.operation_id))?;
+        }
+    }
+    Ok(())
+}
+
+fn rewrite_send(
+    f: &mut syn::ImplItemFn,
+    rules: &OperationRules,
+    op: &Operation,
+) -> Result<(), String> {
+    let result = op
+        .result
+        .clone()
+        .ok_or("`send` does not return `Result<ResponseValue<T>, Error<E>>`")?;
+    let stmts = std::mem::take(&mut f.block.stmts);
+    let info_at = stmts
+        .iter()
+        .position(|s| operation_info(s).is_some())
+        .ok_or("`send` has no `OperationInfo`")?;
+    let parameter_checks = parameter_checks(rules, op)?;
+    let other_headers = stmts[..info_at]
+        .iter()
+        .any(|s| header_append(s) == Some(false));
+    let mut kept: Vec<syn::Stmt> = Vec::new();
+    for mut stmt in stmts.into_iter().take(info_at) {
+        let binding = local_name(&stmt);
+        let binding = binding.as_deref();
+        if header_append(&stmt) == Some(true) || (!other_headers && binding == Some("header_map")) {
+            continue;
+        }
+        if binding == Some("url") {
+            kept.extend(parameter_checks.iter().cloned());
+            path_strings_not_copied(&mut stmt, &op.strings)?;
+        }
+        let mut edits = SendEdits {
+            binding,
+            drop_header_map: !other_headers,
+        };
+        edits.visit_stmt_mut(&mut stmt);
+        if binding == Some("request") {
+            stmt = request_built_per_attempt(stmt)?;
+        }
+        kept.push(stmt);
+        if binding == Some("body")
+            && let Some(check) = &op.check
+        {
+            kept.push(syn::parse_quote! { super::checks::#check(&body)?; });
+        }
+    }
+    let (function, decoded) = match generic(&result, "Page") {
+        Some(item) => (quote!(call_page), item.clone()),
+        None => (quote!(call), result.clone()),
+    };
+    let table_entry = format_ident!("{}", rules::static_name(&rules.operation_id));
+    kept.push(syn::Stmt::Expr(
+        syn::parse_quote! {
+            crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await
+        },
+        None,
+    ));
+    f.block.stmts = kept;
+    f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
+    Ok(())
+}
+
+/// progenitor formats the URL with `encode_path(&account_id.to_string())`: for a parameter that
+/// is already a `String`, a copy made only to be borrowed, on every call. It is borrowed as it is.
+fn path_strings_not_copied(stmt: &mut syn::Stmt, strings: &BTreeSet<String>) -> Result<(), String> {
+    let syn::Stmt::Local(syn::Local {
+        init: Some(init), ..
+    }) = stmt
+    else {
+        return Err("`url` is not bound by a `let`".into());
+    };
+    let syn::Expr::Macro(url) = &mut *init.expr else {
+        return Err("`url` is not a `format!(…)`".into());
+    };
+    let mut arguments = format_arguments(&url.mac).map_err(|e| format!("the URL: {e}"))?;
+    for argument in arguments.iter_mut() {
+        if encoded_path(argument).is_some_and(|name| strings.contains(&name.to_string()))
+            && let syn::Expr::Call(call) = argument
+            && let Some(syn::Expr::Reference(r)) = call.args.first_mut()
+            && let syn::Expr::MethodCall(copy) = &*r.expr
+        {
+            r.expr = copy.receiver.clone();
+        }
+    }
+    url.mac.tokens = arguments.into_token_stream();
+    Ok(())
+}
+
+/// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
+/// ….build()?;`). The transport needs a request per attempt; copying the built one before every
+/// first attempt (`try_clone`) costs on every call, for the rare retry. The statement becomes a
+/// closure that builds the request from the values it borrows (`url`, `body`, the query), called
+/// once per attempt.
+fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
+    let syn::Stmt::Local(mut local) = stmt else {
+        return Err("`request` is not bound by a `let`".into());
+    };
+    let Some(init) = local.init.take() else {
+        return Err("`let request` has no value".into());
+    };
+    let syn::Expr::Try(built) = *init.expr else {
+        return Err("`let request = ….build()?` has no `?`".into());
+    };
+    /// `client.client.get(url)` borrows the URL: `.get(url.as_str())`.
+    struct UrlBorrowed;
+    impl VisitMut for UrlBorrowed {
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            if matches!(&*call.receiver, syn::Expr::Field(f) if is_ident(&f.base, "client")
+                    && matches!(&f.member, syn::Member::Named(m) if m == "client"))
+                && call.args.len() == 1
+                && is_ident(&call.args[0], "url")
+            {
+                call.args = syn::parse_quote!(url.as_str());
+            }
+            visit_mut::visit_expr_method_call_mut(self, call);
+        }
+    }
+    let mut expr = *built.expr;
+    UrlBorrowed.visit_expr_mut(&mut expr);
+    Ok(syn::parse_quote! {
+        let request = || -> ::std::result::Result<::reqwest::Request, crate::Error> { #expr };
+    })
+}
+
+/// The checks of an operation's path and query parameters, on their typed values before the URL
+/// is built: every path parameter is safe in a path (not empty, no `/`, `..`, `?`, `#`, `%`,
+/// whitespace or control characters: `.` or `..` would move the request elsewhere), and each
+/// bound the spec sets on a parameter holds.
+fn parameter_checks(rules: &OperationRules, op: &Operation) -> Result<Vec<syn::Stmt>, String> {
+    let names: Vec<&str> = rules
+        .path_template
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    if names.len() != op.path.len() {
+        return Err(format!(
+            "{} path parameters in progenitor's URL for {} in the template",
+            op.path.len(),
+            names.len()
+        ));
+    }
+    let mut out: Vec<syn::Stmt> = Vec::new();
+    for (name, ident) in names.iter().zip(&op.path) {
+        out.push(syn::parse_quote! { crate::validate::path_param(#name, &#ident)?; });
+        for rule in rules.path.iter().filter(|r| r.field == *name) {
+            let check = checks::call(&rule.check, name, quote!(v));
+            out.push(syn::parse_quote! { { let v = &#ident; #check } });
+        }
+    }
+    for rule in &rules.query {
+        let ident = op.query.get(&rule.field).ok_or_else(|| {
+            format!(
+                "query parameter `{}` is not in progenitor's request",
+                rule.field
+            )
+        })?;
+        let check = checks::call(&rule.check, &rule.field, quote!(v));
+        out.push(if op.optional.contains(&ident.to_string()) {
+            syn::parse_quote! { if let Some(v) = &#ident { #check } }
+        } else {
+            syn::parse_quote! { { let v = &#ident; #check } }
+        });
+    }
+    Ok(out)
+}
+
+/// The edits inside one statement of a `send` (see [`sends_through_the_transport`]).
+struct SendEdits<'a> {
+    /// The name the statement binds: the field a builder refusal is about.
+    binding: Option<&'a str>,
+    drop_header_map: bool,
+}
+
+impl VisitMut for SendEdits<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        // `Error::InvalidRequest` (a builder value unset or unconvertible) → our error, named.
+        if let syn::Expr::Path(p) = expr
+            && idents_of(&p.path) == ["Error", "InvalidRequest"]
+        {
+            let field = self.binding.unwrap_or("request");
+            *expr = syn::parse_quote!(|problem: ::std::string::String| crate::Error::from_builder(#field, problem));
+            return;
+        }
+        // `….build()?`: reqwest's builder error → ours.
+        if let syn::Expr::Try(t) = expr
+            && let syn::Expr::MethodCall(call) = &*t.expr
+            && call.method == "build"
+        {
+            let inner = t.expr.clone();
+            *t.expr = syn::parse_quote!(#inner.map_err(crate::Error::from_reqwest));
+            visit_mut::visit_expr_mut(self, &mut t.expr);
+            return;
+        }
+        // `.headers(header_map)` once the map is gone: the call goes too.
+        if self.drop_header_map
+            && let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && is_ident(&call.args[0], "header_map")
+        {
+            *expr = (*call.receiver).clone();
+            self.visit_expr_mut(expr);
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The edits of a builder's function other than `send` (see [`sends_through_the_transport`]).
+struct BuilderEdits {
+    /// A setter's refusal: "conversion to `String` for account_id failed".
+    refusal: Option<String>,
+}
+
+impl BuilderEdits {
+    fn of(f: &syn::ImplItemFn) -> Self {
+        // The setter's `where V: TryInto<T>`.
+        let target = f
+            .sig
+            .generics
+            .where_clause
+            .iter()
+            .flat_map(|w| &w.predicates)
+            .filter_map(|p| match p {
+                syn::WherePredicate::Type(t) => Some(&t.bounds),
+                _ => None,
+            })
+            .flatten()
+            .find_map(|bound| match bound {
+                syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
+                _ => None,
+            });
+        BuilderEdits {
+            refusal: target.map(|t| {
+                format!(
+                    "conversion to `{}` for {} failed",
+                    type_name(t),
+                    f.sig.ident
+                )
+            }),
+        }
+    }
+}
+
+impl VisitMut for BuilderEdits {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        // `Err("….to_string())` → `Err(String::new())`.
+        if let syn::Expr::Call(call) = expr
+            && is_ident(&call.func, "Err")
+            && call.args.len() == 1
+            && literal_to_string(&mut call.args[0]).is_some()
+        {
+            *expr = syn::parse_quote!(Err(::std::string::String::new()));
+            return;
+        }
+        // The setter's `.map_err(|_| "conversion to … failed".to_string())`.
+        if let (syn::Expr::Closure(c), Some(refusal)) = (&mut *expr, &self.refusal)
+            && let Some(message) = literal_to_string(&mut c.body)
+        {
+            *message = syn::LitStr::new(refusal, message.span());
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Three hidden functions for tests, so that they can reach every operation through the spec's
+/// operationIds with no per-operation test code: a call without its body, a response body
+/// decoded by the same code a call uses (`crate::envelope`), and a request body decoded as the
+/// body type, each serialized back to JSON.
 fn round_trip_hooks(
     operations: &[OperationRules],
-    bodies: &BTreeMap<String, syn::Type>,
-    results: &BTreeMap<String, syn::Type>,
+    ops: &BTreeMap<String, Operation>,
 ) -> Vec<syn::Item> {
     let responses = operations.iter().filter_map(|op| {
-        let ty = results.get(&op.operation_id)?;
+        let ty = ops.get(&op.operation_id)?.result.as_ref()?;
         let id = &op.upstream_operation_id;
-        Some(match page_item(ty) {
+        Some(match generic(ty, "Page") {
             Some(item) => quote!(#id => json(crate::envelope::page::<#item>(&received)),),
             None => quote!(#id => json(crate::envelope::result::<#ty>(&received)),),
         })
     });
     let requests = operations.iter().filter_map(|op| {
-        let ty = bodies.get(&op.operation_id)?;
+        let ty = ops.get(&op.operation_id)?.body.as_ref()?;
         let id = &op.upstream_operation_id;
         Some(quote! {
             #id => ::serde_json::from_slice::<#ty>(body).and_then(::serde_json::to_value).map_err(|e| e.to_string()),
         })
     });
+    let unset_bodies = operations.iter().filter_map(|op| {
+        let generated = ops.get(&op.operation_id)?;
+        generated.body.as_ref()?;
+        let (id, method, params) = (
+            &op.upstream_operation_id,
+            format_ident!("{}", op.operation_id),
+            &generated.path,
+        );
+        Some(quote!(#id => client.#method()#(.#params("0"))*.send().await.map(|_| ()),))
+    });
     vec![
+        syn::parse_quote! {
+            /// Sends operation `operation` (upstream's operationId) with every path parameter set
+            /// and no `.body(…)`; `None` for an operation without a body. For tests.
+            #[doc(hidden)]
+            pub async fn send_without_body(client: &Client, operation: &str) -> Option<Result<(), crate::Error>> {
+                Some(match operation {
+                    #(#unset_bodies)*
+                    _ => return None,
+                })
+            }
+        },
         syn::parse_quote! {
             /// The 2xx `body` of operation `operation` (upstream's operationId), decoded as a call
             /// decodes it and serialized back; `None` for an unknown operation. For tests.
@@ -196,649 +721,6 @@ fn round_trip_hooks(
     ]
 }
 
-/// Each operation's result type, from progenitor's `send` (`Result<ResponseValue<T>, …>`),
-/// keyed by the operation's name. Read before the sends are rewritten.
-fn result_types(file: &syn::File) -> BTreeMap<String, syn::Type> {
-    let mut out = BTreeMap::new();
-    struct Sends<'a>(&'a mut BTreeMap<String, syn::Type>);
-    impl<'ast> syn::visit::Visit<'ast> for Sends<'_> {
-        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-            if f.sig.ident == "send"
-                && let (Some(op), Some(ty)) = (
-                    f.block.stmts.iter().find_map(operation_id),
-                    result_type(&f.sig.output),
-                )
-            {
-                self.0.insert(op, ty);
-            }
-        }
-    }
-    syn::visit::Visit::visit_file(&mut Sends(&mut out), file);
-    out
-}
-
-/// What an operation's builder holds, read from progenitor's `mod builder`: the body type
-/// (`body: Result<types::X, String>`, or `types::builder::X`, which converts into `types::X`) and
-/// the optional fields (`Result<Option<T>, String>`), keyed by the operation's name.
-#[derive(Default)]
-struct Builder {
-    body: Option<syn::Type>,
-    optional: BTreeSet<String>,
-    /// Fields that hold a `String` (`Result<String, String>`).
-    strings: BTreeSet<String>,
-    /// The path parameters' names in Rust (progenitor's, sanitized), in the path's order.
-    path: Vec<String>,
-}
-
-fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
-    let mut by_builder: BTreeMap<String, Builder> = BTreeMap::new();
-    let mut operation_of: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    let items = file.items.iter().filter_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
-        _ => None,
-    });
-    for inner in items.flatten() {
-        match inner {
-            syn::Item::Struct(s) => {
-                let mut builder = Builder::default();
-                for field in &s.fields {
-                    let (Some(name), Some(held)) =
-                        (&field.ident, first_generic(&field.ty, "Result"))
-                    else {
-                        continue;
-                    };
-                    if name == "body"
-                        && let syn::Type::Path(p) = &held
-                        && let Some(last) = p.path.segments.last().map(|s| &s.ident)
-                    {
-                        builder.body = Some(syn::parse_quote!(types::#last));
-                    }
-                    if first_generic(&held, "Option").is_some() {
-                        builder.optional.insert(name.to_string());
-                    }
-                    if held.to_token_stream().to_string().replace(' ', "")
-                        == "::std::string::String"
-                    {
-                        builder.strings.insert(name.to_string());
-                    }
-                }
-                by_builder.insert(s.ident.to_string(), builder);
-            }
-            syn::Item::Impl(i) => {
-                let syn::Type::Path(self_ty) = &*i.self_ty else {
-                    continue;
-                };
-                let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
-                    continue;
-                };
-                for member in &i.items {
-                    if let syn::ImplItem::Fn(f) = member
-                        && f.sig.ident == "send"
-                        && let Some(op) = f.block.stmts.iter().find_map(operation_id)
-                    {
-                        let text = f.block.to_token_stream().to_string();
-                        operation_of.insert(name.clone(), (op, path_arguments(&text)));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    operation_of
-        .into_iter()
-        .filter_map(|(builder, (op, path))| {
-            let mut builder = by_builder.remove(&builder)?;
-            builder.path = path;
-            Some((op, builder))
-        })
-        .collect()
-}
-
-/// The path parameters of a `send` (its tokens as text), in the path's order, by the names
-/// progenitor gave them: `encode_path(&account_id.to_string())` in the URL.
-fn path_arguments(text: &str) -> Vec<String> {
-    text.split("encode_path (& ")
-        .skip(1)
-        .filter_map(|rest| rest.split_whitespace().next().map(String::from))
-        .collect()
-}
-
-/// progenitor re-exports its own `Error`, `ResponseValue`, `ByteStream` and `ClientInfo`,
-/// implements `ClientInfo` and `ClientHooks` for the client, and gives it public constructors
-/// (`new`, which panics if the HTTP client cannot be built, and `new_with_client`, which skips the
-/// credential and https checks). None of that is part of this crate's API: a progenitor upgrade
-/// must not break users, and nothing public may bypass `ClientBuilder::build`. The re-exports
-/// become private imports (the generated builders still use them), the impls go, `new` goes and
-/// `new_with_client` becomes `pub(crate)`.
-fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), String> {
-    let mut found_constructor = false;
-    file.items.retain_mut(|item| match item {
-        syn::Item::Use(u) => {
-            if u.tree
-                .to_token_stream()
-                .to_string()
-                .starts_with("progenitor_client")
-            {
-                u.vis = syn::Visibility::Inherited;
-            }
-            true
-        }
-        syn::Item::Impl(i) => {
-            let is_progenitor_trait = i.trait_.as_ref().is_some_and(|(_, path, _)| {
-                path.segments
-                    .last()
-                    .is_some_and(|s| s.ident == "ClientInfo" || s.ident == "ClientHooks")
-            });
-            if is_progenitor_trait {
-                return false;
-            }
-            if i.trait_.is_none() {
-                i.items.retain_mut(|member| match member {
-                    syn::ImplItem::Fn(f) if f.sig.ident == "new" => false,
-                    syn::ImplItem::Fn(f) if f.sig.ident == "new_with_client" => {
-                        f.vis = syn::parse_quote!(pub(crate));
-                        found_constructor = true;
-                        true
-                    }
-                    _ => true,
-                });
-            }
-            true
-        }
-        // progenitor's check that `ClientHooks` is implemented: there are no hooks any more.
-        syn::Item::Const(c) => c.ident != "_",
-        _ => true,
-    });
-    if found_constructor {
-        Ok(())
-    } else {
-        Err("progenitor's output has no `Client::new_with_client` to make crate-private".into())
-    }
-}
-
-/// Each builder's `send` is progenitor's up to the built `reqwest::Request`; from there it hands
-/// the request to `crate::transport` (authentication, the spec's checks, pacing, retries, the
-/// bounded read and the one decode of the envelope) and returns what it returns:
-/// `Result<T, crate::Error>`, where `T` is the envelope's `result`, or a `Page<T>` for a list.
-/// Along the way:
-/// - a builder value that was never set or did not convert is `Error::InvalidInput` naming the
-///   field, not progenitor's `Error::InvalidRequest(String)`;
-/// - the body is checked against the spec's bounds while still typed, before it is serialized;
-/// - progenitor's `api-version` header (from `info.version`, meaningless to Cloudflare) is not
-///   added, so nothing is sent that the caller did not ask for.
-struct SendsThroughTheTransport<'a> {
-    statics: &'a BTreeMap<String, String>,
-    operations: BTreeMap<String, &'a OperationRules>,
-    /// Per operation, the builder fields that are optional (`Option<T>`).
-    optional: &'a BTreeMap<String, BTreeSet<String>>,
-    /// Per operation, the builder fields that are strings.
-    strings: &'a BTreeMap<String, BTreeSet<String>>,
-    /// The name of each operation's body check, for those that have one.
-    checks: BTreeMap<String, syn::Ident>,
-    rewritten: usize,
-    problem: Option<String>,
-}
-
-impl VisitMut for SendsThroughTheTransport<'_> {
-    /// A builder starts each required value as `Err("account_id was not initialized".to_string())`,
-    /// an allocation on every call; it starts as `Err(String::new())` instead, and the crate's
-    /// error says "is required and was not set" for an empty message.
-    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        let text = call.to_token_stream().to_string();
-        if text.starts_with("Err (\"") && text.ends_with("was not initialized\" . to_string ())") {
-            *call = syn::parse_quote!(Err(::std::string::String::new()));
-            return;
-        }
-        visit_mut::visit_expr_call_mut(self, call);
-    }
-
-    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        if f.sig.ident == "send" && f.sig.asyncness.is_some() {
-            match rewrite_send(f, self) {
-                Ok(()) => self.rewritten += 1,
-                Err(problem) => {
-                    self.problem.get_or_insert(problem);
-                }
-            }
-            return;
-        }
-        visit_mut::visit_impl_item_fn_mut(self, f);
-    }
-}
-
-fn rewrite_send(
-    f: &mut syn::ImplItemFn,
-    context: &SendsThroughTheTransport<'_>,
-) -> Result<(), String> {
-    let (statics, checks) = (context.statics, &context.checks);
-    let result = result_type(&f.sig.output)
-        .ok_or("a generated `send` does not return `Result<ResponseValue<T>, Error<E>>`")?;
-    let stmts = std::mem::take(&mut f.block.stmts);
-    let Some(info_at) = stmts
-        .iter()
-        .position(|s| s.to_token_stream().to_string().contains("OperationInfo"))
-    else {
-        return Err("a generated `send` has no `OperationInfo`".into());
-    };
-    let operation =
-        operation_id(&stmts[info_at]).ok_or("a generated `send` has no `operation_id: \"…\"`")?;
-    let table_entry = statics
-        .get(&operation)
-        .ok_or_else(|| format!("operation `{operation}` is not in the operation table"))?;
-    let table_entry: syn::Ident = syn::parse_str(table_entry).map_err(|e| e.to_string())?;
-    let rules = context
-        .operations
-        .get(&operation)
-        .ok_or_else(|| format!("operation `{operation}` has no rules"))?;
-    let no_optional = BTreeSet::new();
-    let optional = context.optional.get(&operation).unwrap_or(&no_optional);
-    let parameter_checks = parameter_checks(&stmts[..info_at], rules, optional)?;
-
-    let header_map_used_elsewhere = stmts[..info_at].iter().any(|s| {
-        let text = s.to_token_stream().to_string();
-        text.contains("header_map . append") && !text.contains("\"api-version\"")
-    });
-    let mut kept: Vec<syn::Stmt> = Vec::new();
-    for mut stmt in stmts.into_iter().take(info_at) {
-        let text = stmt.to_token_stream().to_string();
-        if text.contains("\"api-version\"") {
-            continue;
-        }
-        if !header_map_used_elsewhere && text.starts_with("let mut header_map") {
-            continue;
-        }
-        if text.starts_with("let url") {
-            kept.extend(parameter_checks.iter().cloned());
-            stmt = path_strings_not_copied(&stmt, context.strings.get(&operation))?;
-        }
-        let binding = local_name(&stmt);
-        let mut edits = SendEdits {
-            binding: binding.clone(),
-            drop_header_map: !header_map_used_elsewhere,
-        };
-        edits.visit_stmt_mut(&mut stmt);
-        if binding.as_deref() == Some("request") {
-            stmt = request_built_per_attempt(stmt)?;
-        }
-        kept.push(stmt);
-        if binding.as_deref() == Some("body")
-            && let Some(check) = checks.get(&operation)
-        {
-            kept.push(syn::parse_quote! { super::checks::#check(&body)?; });
-        }
-    }
-    let (function, decoded) = match page_item(&result) {
-        Some(item) => (quote!(call_page), item),
-        None => (quote!(call), result.clone()),
-    };
-    kept.push(syn::Stmt::Expr(
-        syn::parse_quote! {
-            crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await
-        },
-        None,
-    ));
-    f.block.stmts = kept;
-    f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
-    Ok(())
-}
-
-/// progenitor formats the URL with `encode_path(&account_id.to_string())`: for a parameter that
-/// is already a `String`, a copy made only to be borrowed, on every call. It is borrowed as it is.
-fn path_strings_not_copied(
-    stmt: &syn::Stmt,
-    strings: Option<&BTreeSet<String>>,
-) -> Result<syn::Stmt, String> {
-    let mut text = stmt.to_token_stream().to_string();
-    for name in strings.into_iter().flatten() {
-        text = text.replace(
-            &format!("encode_path (& {name} . to_string ())"),
-            &format!("encode_path (& {name})"),
-        );
-    }
-    syn::parse_str(&text).map_err(|e| format!("the URL statement no longer parses: {e}"))
-}
-
-/// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
-/// ….build()?;`). The transport needs a request per attempt; copying the built one before every
-/// first attempt (`try_clone`) costs on every call, for the rare retry. The statement becomes a
-/// closure that builds the request from the values it borrows (`url`, `body`, the query), called
-/// once per attempt.
-fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
-    let syn::Stmt::Local(mut local) = stmt else {
-        return Err("`request` is not bound by a `let`".into());
-    };
-    let Some(init) = local.init.take() else {
-        return Err("`let request` has no value".into());
-    };
-    let syn::Expr::Try(built) = *init.expr else {
-        return Err("`let request = ….build()?` has no `?`".into());
-    };
-    struct UrlBorrowed;
-    impl VisitMut for UrlBorrowed {
-        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
-            if call.receiver.to_token_stream().to_string() == "client . client"
-                && call.args.to_token_stream().to_string() == "url"
-            {
-                call.args = syn::parse_quote!(url.as_str());
-            }
-            visit_mut::visit_expr_method_call_mut(self, call);
-        }
-    }
-    let mut expr = *built.expr;
-    UrlBorrowed.visit_expr_mut(&mut expr);
-    Ok(syn::parse_quote! {
-        let request = || -> ::std::result::Result<::reqwest::Request, crate::Error> { #expr };
-    })
-}
-
-/// The checks of an operation's path and query parameters, on their typed values before the URL
-/// is built: every path parameter is safe in a path (not empty, no `/`, `..`, `?`, `#`, `%`,
-/// whitespace or control characters: `.` or `..` would move the request elsewhere), and each
-/// bound the spec sets on a parameter holds. The parameters' names in Rust are read from
-/// progenitor's code: `encode_path(&account_id.to_string())` in the URL, in the path's order, and
-/// `QueryParam::new("name.contains", &name_contains)`.
-fn parameter_checks(
-    stmts: &[syn::Stmt],
-    rules: &OperationRules,
-    optional: &BTreeSet<String>,
-) -> Result<Vec<syn::Stmt>, String> {
-    let text: String = stmts
-        .iter()
-        .map(|s| s.to_token_stream().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let path_args = path_arguments(&text);
-    let path_names: Vec<&str> = rules
-        .path_template
-        .split('/')
-        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
-        .collect();
-    if path_args.len() != path_names.len() {
-        return Err(format!(
-            "`{}`: {} path parameters in progenitor's URL for {} in the template",
-            rules.operation_id,
-            path_args.len(),
-            path_names.len()
-        ));
-    }
-    let query_args: BTreeMap<String, String> = text
-        .split("QueryParam :: new (\"")
-        .skip(1)
-        .filter_map(|rest| {
-            let (wire, after) = rest.split_once('"')?;
-            let ident =
-                after.trim_start_matches(|c: char| c == ',' || c == '&' || c.is_whitespace());
-            Some((
-                wire.to_string(),
-                ident
-                    .split_whitespace()
-                    .next()?
-                    .trim_end_matches(')')
-                    .to_string(),
-            ))
-        })
-        .collect();
-    let mut out: Vec<syn::Stmt> = Vec::new();
-    for (name, arg) in path_names.iter().zip(&path_args) {
-        let ident: syn::Ident = syn::parse_str(arg).map_err(|e| e.to_string())?;
-        out.push(syn::parse_quote! { crate::validate::path_param(#name, &#ident)?; });
-        for rule in rules.path.iter().filter(|r| r.field == *name) {
-            out.extend(bound(&rule.check, name, quote!(#ident), false));
-        }
-    }
-    for rule in &rules.query {
-        let Some(arg) = query_args.get(&rule.field) else {
-            continue;
-        };
-        let ident: syn::Ident = syn::parse_str(arg).map_err(|e| e.to_string())?;
-        out.extend(bound(
-            &rule.check,
-            &rule.field,
-            quote!(#ident),
-            optional.contains(arg),
-        ));
-    }
-    Ok(out)
-}
-
-/// The check of one bound on a parameter (an `enum` needs none: the parameter is a Rust enum).
-fn bound(
-    check: &rules::Check,
-    field: &str,
-    value: proc_macro2::TokenStream,
-    optional: bool,
-) -> Option<syn::Stmt> {
-    let option = |v: &Option<f64>| match v {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
-    };
-    let call = match check {
-        rules::Check::Range { min, max } => {
-            let (min, max) = (option(min), option(max));
-            quote!(crate::validate::range(#field, *v as f64, #min, #max)?;)
-        }
-        rules::Check::Length { min, max } => {
-            let (min, max) = (
-                option(&min.map(|m| m as f64)),
-                option(&max.map(|m| m as f64)),
-            );
-            quote!(crate::validate::length(#field, v.as_str(), #min, #max)?;)
-        }
-        rules::Check::OneOf(_) => return None,
-    };
-    Some(if optional {
-        syn::parse_quote! { if let Some(v) = &#value { #call } }
-    } else {
-        syn::parse_quote! { { let v = &#value; #call } }
-    })
-}
-
-/// `T` of `Result<ResponseValue<T>, Error<E>>`.
-fn result_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    let ok = first_generic(ty, "Result")?;
-    first_generic(&ok, "ResponseValue")
-}
-
-/// `Item` of `::cloudflare_dns_settings::Page<Item>`.
-fn page_item(ty: &syn::Type) -> Option<syn::Type> {
-    first_generic(ty, "Page")
-}
-
-fn first_generic(ty: &syn::Type, name: &str) -> Option<syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != name {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
-}
-
-fn operation_id(stmt: &syn::Stmt) -> Option<String> {
-    let text = stmt.to_token_stream().to_string();
-    let start = text.find("operation_id")?;
-    let rest = &text[start..];
-    let open = rest.find('"')?;
-    let close = rest[open + 1..].find('"')?;
-    Some(rest[open + 1..open + 1 + close].to_string())
-}
-
-/// The name a `let` statement binds, if it binds one name.
-fn local_name(stmt: &syn::Stmt) -> Option<String> {
-    let syn::Stmt::Local(local) = stmt else {
-        return None;
-    };
-    match &local.pat {
-        syn::Pat::Ident(p) => Some(p.ident.to_string()),
-        syn::Pat::Type(t) => match &*t.pat {
-            syn::Pat::Ident(p) => Some(p.ident.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The edits inside one statement of a `send` (see [`SendsThroughTheTransport`]).
-struct SendEdits {
-    /// The name the statement binds: the field a builder refusal is about.
-    binding: Option<String>,
-    drop_header_map: bool,
-}
-
-impl VisitMut for SendEdits {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        // `Error::InvalidRequest` (a builder value unset or unconvertible) → our error, named.
-        if let syn::Expr::Path(p) = expr
-            && p.path.segments.len() == 2
-            && p.path.segments[0].ident == "Error"
-            && p.path.segments[1].ident == "InvalidRequest"
-        {
-            let field = self.binding.clone().unwrap_or_else(|| "request".into());
-            *expr = syn::parse_quote!(|problem: ::std::string::String| crate::Error::from_builder(#field, problem));
-            return;
-        }
-        // `….build()?`: reqwest's builder error → ours.
-        if let syn::Expr::Try(t) = expr
-            && let syn::Expr::MethodCall(call) = &*t.expr
-            && call.method == "build"
-        {
-            let inner = t.expr.clone();
-            *t.expr = syn::parse_quote!(#inner.map_err(crate::Error::from_reqwest));
-            visit_mut::visit_expr_mut(self, &mut t.expr);
-            return;
-        }
-        // `.headers(header_map)` once the map is gone: the call goes too.
-        if self.drop_header_map
-            && let syn::Expr::MethodCall(call) = expr
-            && call.method == "headers"
-            && call.args.to_token_stream().to_string() == "header_map"
-        {
-            *expr = (*call.receiver).clone();
-            self.visit_expr_mut(expr);
-            return;
-        }
-        visit_mut::visit_expr_mut(self, expr);
-    }
-}
-
-/// typify gives every struct a builder (`types::builder::AccountSettingsPatch`, a struct of
-/// `Result`s per field), and progenitor's operation builders hold a body as one. Half of the
-/// generated code, compiled on every clean build, for a second way of writing what a struct
-/// literal says (the README uses literals; `Default` fills optional fields). The builders go;
-/// an operation builder holds its body as the type itself (`body_map` maps that), starting empty
-/// for a body with required fields ("body is required and was not set").
-fn no_type_builders(file: &mut syn::File) -> Result<(), String> {
-    let mut with_default = BTreeSet::new();
-    for item in file.items.iter_mut() {
-        let syn::Item::Mod(m) = item else { continue };
-        if m.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = &mut m.content else {
-            continue;
-        };
-        items.retain(|item| match item {
-            syn::Item::Mod(inner) => inner.ident != "builder",
-            // `impl X { pub fn builder() -> builder::X }`
-            syn::Item::Impl(i) => {
-                !(i.trait_.is_none()
-                    && i.items.len() == 1
-                    && matches!(&i.items[0], syn::ImplItem::Fn(f) if f.sig.ident == "builder"))
-            }
-            _ => true,
-        });
-        for item in items.iter() {
-            if let syn::Item::Struct(s) = item
-                && s.attrs.iter().any(|a| {
-                    a.path().is_ident("derive")
-                        && a.to_token_stream().to_string().contains("Default")
-                })
-            {
-                with_default.insert(s.ident.to_string());
-            }
-        }
-    }
-    /// `types::builder::X` becomes `types::X`; a builder whose body type has no `Default`
-    /// starts it empty.
-    struct Bodies<'a> {
-        with_default: &'a BTreeSet<String>,
-        /// Each operation builder's body type.
-        bodies: BTreeMap<String, String>,
-        /// Whether the builder being visited can start its body as `Default::default()`.
-        defaults: bool,
-    }
-    impl VisitMut for Bodies<'_> {
-        fn visit_path_mut(&mut self, path: &mut syn::Path) {
-            if path.segments.len() == 3
-                && path.segments[0].ident == "types"
-                && path.segments[1].ident == "builder"
-            {
-                let last = path.segments[2].clone();
-                path.segments = syn::parse_quote!(types::#last);
-            }
-            visit_mut::visit_path_mut(self, path);
-        }
-        fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
-            let builder = i.self_ty.to_token_stream().to_string();
-            let builder = builder.split_whitespace().next().unwrap_or_default();
-            self.defaults = self
-                .bodies
-                .get(builder)
-                .is_none_or(|body| self.with_default.contains(body));
-            visit_mut::visit_item_impl_mut(self, i);
-        }
-        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-            if !self.defaults
-                && field.member.to_token_stream().to_string() == "body"
-                && field
-                    .expr
-                    .to_token_stream()
-                    .to_string()
-                    .starts_with("Ok (:: std :: default :: Default :: default ())")
-            {
-                field.expr = syn::parse_quote!(Err(::std::string::String::new()));
-            }
-            visit_mut::visit_field_value_mut(self, field);
-        }
-    }
-    for item in file.items.iter_mut() {
-        let syn::Item::Mod(m) = item else { continue };
-        if m.ident != "builder" {
-            continue;
-        }
-        let mut bodies = BTreeMap::new();
-        for item in m.content.iter().flat_map(|(_, items)| items) {
-            let syn::Item::Struct(s) = item else { continue };
-            let body = s
-                .fields
-                .iter()
-                .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"));
-            if let Some(syn::Type::Path(p)) = body.and_then(|f| first_generic(&f.ty, "Result"))
-                && let Some(last) = p.path.segments.last()
-            {
-                bodies.insert(s.ident.to_string(), last.ident.to_string());
-            }
-        }
-        Bodies {
-            with_default: &with_default,
-            bodies,
-            defaults: true,
-        }
-        .visit_item_mod_mut(m);
-    }
-    Ok(())
-}
-
 /// typify decodes a `oneOf` as `#[serde(untagged)]`: the first variant that accepts the object
 /// wins. Variants that keep unknown fields accept nearly anything, so an MX record could come
 /// back as an A record with its `priority` filed away, and a variant that fails on one field
@@ -850,12 +732,7 @@ fn unions_decode_by_their_discriminator(
     file: &mut syn::File,
     unions: &[Union],
 ) -> Result<(), String> {
-    let Some(types) = file.items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    }) else {
-        return Err("progenitor's output has no `types` module".into());
-    };
+    let types = module(&mut file.items, "types")?;
     for union in unions {
         let name = format_ident!("{}", union.name);
         let Some(at) = types
@@ -871,7 +748,10 @@ fn unions_decode_by_their_discriminator(
         let syn::Item::Enum(original) = types.remove(at) else {
             unreachable!("matched an enum above")
         };
-        types.retain(|item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_some() && name == i.self_ty.to_token_stream().to_string()));
+        types.retain(|item| {
+            !matches!(item, syn::Item::Impl(i) if i.trait_.is_some()
+                && last_ident(&i.self_ty).is_some_and(|t| name == t))
+        });
         let docs: Vec<&syn::Attribute> = original
             .attrs
             .iter()
@@ -945,6 +825,32 @@ fn unions_decode_by_their_discriminator(
     Ok(())
 }
 
+/// A field the spec marks `deprecated` (`foundation_dns`) is `#[deprecated]` with the spec's
+/// note, so that a caller who sets or reads it hears of it from the compiler. typify does not
+/// say so itself.
+fn deprecated_fields_say_so(file: &mut syn::File, deprecated: &[Deprecated]) -> Result<(), String> {
+    let types = module(&mut file.items, "types")?;
+    for d in deprecated {
+        let field = types
+            .iter_mut()
+            .filter_map(|item| match item {
+                syn::Item::Struct(s) if s.ident == d.type_name => Some(s.fields.iter_mut()),
+                _ => None,
+            })
+            .flatten()
+            .find(|f| f.ident.is_some() && checks::json_name(f) == d.field)
+            .ok_or_else(|| {
+                format!(
+                    "deprecated field `{}` of `{}` is not in the generated types",
+                    d.field, d.type_name
+                )
+            })?;
+        let note = &d.note;
+        field.attrs.push(syn::parse_quote!(#[deprecated = #note]));
+    }
+    Ok(())
+}
+
 /// serde reads an explicit `null` into an `Option<Nullable<T>>` as `None` (the `Option` takes the
 /// `null` before `Nullable` sees it), so a PATCH body `{"mname":null}` would not survive a round
 /// trip. Such fields get the usual double-option fix: absent is `None`, present is `Some(..)`.
@@ -952,8 +858,7 @@ fn explicit_null_survives_deserialization(file: &mut syn::File) {
     struct Fields;
     impl VisitMut for Fields {
         fn visit_field_mut(&mut self, field: &mut syn::Field) {
-            let ty = field.ty.to_token_stream().to_string().replace(' ', "");
-            if ty.starts_with("::std::option::Option<::cloudflare_dns_settings::Nullable<") {
+            if generic(&field.ty, "Option").is_some_and(|t| idents(t) == [CRATE, "Nullable"]) {
                 field.attrs.push(syn::parse_quote!(
                     #[serde(default, deserialize_with = "::cloudflare_dns_settings::Nullable::deserialize_present")]
                 ));
@@ -962,4 +867,229 @@ fn explicit_null_survives_deserialization(file: &mut syn::File) {
         }
     }
     Fields.visit_file_mut(file);
+}
+
+// Reading progenitor's syntax: names come from idents, shapes from the tree.
+
+/// The idents of a path (`::std::string::String` is `["std", "string", "String"]`).
+fn idents_of(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+/// The idents of a type's path; empty for a type that is not a path.
+pub fn idents(ty: &syn::Type) -> Vec<String> {
+    match ty {
+        syn::Type::Path(p) => idents_of(&p.path),
+        _ => Vec::new(),
+    }
+}
+
+/// The name of a type's last path segment (`Page` of `::cloudflare_dns_settings::Page<T>`).
+pub fn last_ident(ty: &syn::Type) -> Option<String> {
+    idents(ty).pop()
+}
+
+/// The first type argument of a path segment (`T` of `Option<T>`).
+fn generic_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// `T` of a type `name<T>` (`generic(ty, "Option")`), by the last segment of its path.
+pub fn generic<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last().filter(|s| s.ident == name)?;
+    generic_argument(last)
+}
+
+/// A type named for people: its path's last ident with its type arguments (`String`,
+/// `Vec<String>`).
+fn type_name(ty: &syn::Type) -> String {
+    let syn::Type::Path(p) = ty else {
+        return "the parameter's type".into();
+    };
+    let Some(last) = p.path.segments.last() else {
+        return String::new();
+    };
+    let arguments: Vec<String> = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(type_name(t)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if arguments.is_empty() {
+        last.ident.to_string()
+    } else {
+        format!("{}<{}>", last.ident, arguments.join(", "))
+    }
+}
+
+/// Whether `expr` is the plain name `name`.
+fn is_ident(expr: &syn::Expr, name: &str) -> bool {
+    matches!(expr, syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// The arguments of a call to a function whose path ends in `name` (`Ok(…)`, `…::default()`).
+fn call_args<'a>(expr: &'a syn::Expr, name: &str) -> Option<Vec<&'a syn::Expr>> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    let syn::Expr::Path(f) = &*call.func else {
+        return None;
+    };
+    (f.path.segments.last()?.ident == name).then(|| call.args.iter().collect())
+}
+
+/// The literal of `"…".to_string()`.
+fn literal_to_string(expr: &mut syn::Expr) -> Option<&mut syn::LitStr> {
+    let syn::Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    if m.method != "to_string" || !m.args.is_empty() {
+        return None;
+    }
+    match &mut *m.receiver {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether the attributes derive `name` (`#[derive(Debug, Default)]`).
+fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+                })
+        })
+}
+
+/// The name a `let` statement binds, if it binds one name.
+fn local_name(stmt: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let pat = match &local.pat {
+        syn::Pat::Type(t) => &*t.pat,
+        pat => pat,
+    };
+    match pat {
+        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The operation of `let info = OperationInfo { operation_id: "…" };`.
+fn operation_info(stmt: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let syn::Expr::Struct(info) = &*local.init.as_ref()?.expr else {
+        return None;
+    };
+    if info.path.segments.last()?.ident != "OperationInfo" {
+        return None;
+    }
+    info.fields
+        .iter()
+        .find_map(|field| match (&field.member, &field.expr) {
+            (
+                syn::Member::Named(m),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(id),
+                    ..
+                }),
+            ) if m == "operation_id" => Some(id.value()),
+            _ => None,
+        })
+}
+
+/// The `format!(…)` of `let url = format!(…);`.
+fn url_format(stmt: &syn::Stmt) -> Option<&syn::Macro> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    match &*local.init.as_ref()?.expr {
+        syn::Expr::Macro(m) if local_name(stmt)? == "url" && m.mac.path.is_ident("format") => {
+            Some(&m.mac)
+        }
+        _ => None,
+    }
+}
+
+/// The arguments of a `format!`, as expressions.
+fn format_arguments(mac: &syn::Macro) -> Result<Punctuated<syn::Expr, syn::Token![,]>, String> {
+    mac.parse_body_with(Punctuated::parse_terminated)
+        .map_err(|e| format!("`format!` arguments that are not expressions: {e}"))
+}
+
+/// The parameter of `encode_path(&name.to_string())` or `encode_path(&name)`.
+fn encoded_path(expr: &syn::Expr) -> Option<&syn::Ident> {
+    let Some([syn::Expr::Reference(r)]) = call_args(expr, "encode_path").as_deref() else {
+        return None;
+    };
+    let value = match &*r.expr {
+        syn::Expr::MethodCall(m) if m.method == "to_string" => &*m.receiver,
+        value => value,
+    };
+    match value {
+        syn::Expr::Path(p) => p.path.get_ident(),
+        _ => None,
+    }
+}
+
+/// `Some(true)` for `header_map.append(HeaderName::from_static("api-version"), …)`, `Some(false)`
+/// for any other `header_map.append(…)`.
+fn header_append(stmt: &syn::Stmt) -> Option<bool> {
+    let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+        return None;
+    };
+    if call.method != "append" || !is_ident(&call.receiver, "header_map") {
+        return None;
+    }
+    let name = call_args(call.args.first()?, "from_static");
+    Some(
+        matches!(name.as_deref(), Some([syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })]) if s.value() == "api-version"),
+    )
+}
+
+/// The query parameters of a `send`: `QueryParam::new("name", &name)`, by wire name.
+struct QueryParams<'a>(&'a mut BTreeMap<String, syn::Ident>);
+
+impl<'ast> syn::visit::Visit<'ast> for QueryParams<'_> {
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(f) = &*call.func
+            && idents_of(&f.path).ends_with(&["QueryParam".to_string(), "new".to_string()])
+            && let [
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(name),
+                    ..
+                }),
+                syn::Expr::Reference(value),
+            ] = &call.args.iter().collect::<Vec<_>>()[..]
+            && let syn::Expr::Path(p) = &*value.expr
+            && let Some(ident) = p.path.get_ident()
+        {
+            self.0.insert(name.value(), ident.clone());
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
 }

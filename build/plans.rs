@@ -10,6 +10,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+use crate::generate::Operation;
 use crate::rules::OperationRules;
 
 /// One GET/PATCH pair.
@@ -25,7 +26,7 @@ pub struct Pair<'a> {
 }
 
 /// The pairs of the spec (named, not yet adjusted).
-pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Vec<Pair<'a>> {
+pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<Pair<'a>>, String> {
     let mut out = Vec::new();
     for patch in operations.iter().filter(|op| op.method == "PATCH") {
         let Some(get) = operations
@@ -47,7 +48,7 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Vec<Pair<'a>
             whole,
         });
     }
-    out
+    Ok(out)
 }
 
 fn operation<'a>(spec: &'a Value, path: &str, method: &str) -> Option<&'a Value> {
@@ -121,10 +122,7 @@ fn shape(
 /// The `impl Desired` of each pair's PATCH body and the client's `…_apply` methods.
 pub fn generate(
     pairs: &[Pair<'_>],
-    bodies: &BTreeMap<String, syn::Type>,
-    results: &BTreeMap<String, syn::Type>,
-    checks: &BTreeMap<String, syn::Ident>,
-    paths: &BTreeMap<String, Vec<String>>,
+    ops: &BTreeMap<String, Operation>,
 ) -> Result<Vec<syn::Item>, String> {
     let ident = |name: &str| -> Result<syn::Ident, String> {
         syn::parse_str(name).map_err(|_| format!("`{name}` is not a Rust identifier"))
@@ -132,11 +130,18 @@ pub fn generate(
     let mut items = Vec::new();
     for pair in pairs {
         let (get, patch) = (&pair.get.operation_id, &pair.patch.operation_id);
-        let desired = bodies
-            .get(patch)
+        let (Some(get_op), Some(patch_op)) = (ops.get(get), ops.get(patch)) else {
+            return Err(format!(
+                "`{get}` or `{patch}` is not in progenitor's output"
+            ));
+        };
+        let desired = patch_op
+            .body
+            .as_ref()
             .ok_or_else(|| format!("`{patch}` has no body type to plan"))?;
-        let current = results
-            .get(get)
+        let current = get_op
+            .result
+            .as_ref()
             .ok_or_else(|| format!("`{get}` has no result type to plan against"))?;
         let (sets, whole) = (&pair.sets, &pair.whole);
         items.push(syn::parse_quote! {
@@ -150,14 +155,13 @@ pub fn generate(
         let (get_fn, patch_fn) = (ident(get)?, ident(patch)?);
         // The parameters by the names progenitor gave the builders' setters (`{zone-id}` is
         // `zone_id`, `{type}` is `type_`): the same for the GET and the PATCH of one path.
-        let params = paths
-            .get(patch)
-            .filter(|params| paths.get(get) == Some(*params))
-            .ok_or_else(|| format!("`{get}` and `{patch}` do not take the same path parameters"))?
-            .iter()
-            .map(|p| ident(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let check: TokenStream = match checks.get(patch) {
+        if get_op.path != patch_op.path {
+            return Err(format!(
+                "`{get}` and `{patch}` do not take the same path parameters"
+            ));
+        }
+        let params = &patch_op.path;
+        let check: TokenStream = match &patch_op.check {
             Some(check) => quote!(checks::#check(desired)?;),
             None => TokenStream::new(),
         };

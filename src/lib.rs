@@ -30,8 +30,5 @@ pub use generated::{Client, builder, types};
 pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};
 
-/// The generated code as progenitor wrote it (after build.rs routed every `send()` through the
-/// crate's transport), for what the crate root does not re-export.
-pub mod raw {
-    pub use crate::generated::*;
-}
+#[doc(hidden)]
+pub use generated::testing;

@@ -11,9 +11,6 @@ use crate::Error;
 pub(crate) struct Operation {
     /// The method name (`account_edit`).
     pub id: &'static str,
-    /// Upstream's `operationId`.
-    #[allow(dead_code)]
-    pub upstream_id: &'static str,
     pub method: &'static str,
     /// The path template (`/accounts/{account_id}/dns_settings`).
     pub path: &'static str,

@@ -1,10 +1,22 @@
 //! What build.rs makes from spec/: snapshots of the generated code and checks, and proof that
 //! the checks follow the spec and that the hand-written layer names no endpoint.
 
-#[allow(dead_code)]
+#![allow(dead_code)]
+
+#[path = "../build/adjust.rs"]
+mod adjust;
+#[path = "../build/checks.rs"]
+mod checks;
+#[path = "../build/generate.rs"]
+mod generate;
+#[path = "../build/names.rs"]
+mod names;
+#[path = "../build/plans.rs"]
+mod plans;
 #[path = "../build/rules.rs"]
 mod rules;
 
+use proc_macro2::{Group, Punct, Spacing, TokenStream, TokenTree};
 use serde_json::Value;
 
 fn spec() -> Value {
@@ -22,7 +34,7 @@ fn spec() -> Value {
 fn generated_client_matches_snapshot() {
     expectorate::assert_contents(
         "tests/snapshots/generated.rs.snap",
-        cloudflare_dns_settings::raw::SOURCE,
+        cloudflare_dns_settings::testing::SOURCE,
     );
 }
 
@@ -30,7 +42,86 @@ fn generated_client_matches_snapshot() {
 fn generated_checks_match_snapshot() {
     expectorate::assert_contents(
         "tests/snapshots/operations.rs.snap",
-        cloudflare_dns_settings::raw::OPERATIONS_SOURCE,
+        cloudflare_dns_settings::testing::OPERATIONS_SOURCE,
+    );
+}
+
+/// What progenitor wrote for spec/ (build.rs keeps it in `OUT_DIR`), before build/ edited it.
+const PROGENITOR: &str = include_str!(concat!(env!("OUT_DIR"), "/progenitor.rs"));
+
+/// build/'s steps after progenitor, on `tokens` as progenitor's output.
+fn generated_from(tokens: TokenStream) -> Result<String, String> {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/spec/dns_settings.json"
+    ))
+    .unwrap();
+    generate::pipeline(&spec, |_| Ok(tokens)).map(|out| out.client)
+}
+
+/// `tokens` printed differently: every punctuation mark that is followed by something other than
+/// punctuation is printed joined to it (`&account_id .to_string ()`, `#[doc`), which a reader of
+/// the syntax tree cannot tell apart and a reader of the printed text can.
+fn respaced(tokens: TokenStream) -> TokenStream {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::new();
+    for (i, tree) in trees.iter().enumerate() {
+        out.push(match tree {
+            TokenTree::Group(g) => {
+                TokenTree::Group(Group::new(g.delimiter(), respaced(g.stream())))
+            }
+            TokenTree::Punct(p)
+                if !matches!(trees.get(i + 1), None | Some(TokenTree::Punct(_))) =>
+            {
+                TokenTree::Punct(Punct::new(p.as_char(), Spacing::Joint))
+            }
+            other => other.clone(),
+        });
+    }
+    out.into_iter().collect()
+}
+
+/// The tokens of Rust source, spacing aside.
+fn tokens_of(source: &str) -> Vec<String> {
+    fn flatten(tokens: TokenStream, out: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(g) => {
+                    out.push(format!("{:?}(", g.delimiter()));
+                    flatten(g.stream(), out);
+                    out.push(")".into());
+                }
+                TokenTree::Punct(p) => out.push(p.as_char().to_string()),
+                other => out.push(other.to_string()),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    flatten(source.parse().unwrap(), &mut out);
+    out
+}
+
+/// build/ reads progenitor's output as syntax, not as printed text: the same output printed with
+/// other spacing (as another version of proc-macro2 might print it) gives the same client.
+#[test]
+fn the_client_does_not_depend_on_how_progenitor_is_printed() {
+    let original: TokenStream = PROGENITOR.parse().unwrap();
+    let respaced = respaced(original.clone());
+    assert_ne!(
+        respaced.to_string(),
+        PROGENITOR,
+        "the respaced output prints differently"
+    );
+    let client = generated_from(original).unwrap();
+    assert_eq!(
+        client,
+        cloudflare_dns_settings::testing::SOURCE,
+        "the test runs build.rs's steps"
+    );
+    let other = generated_from(respaced).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        tokens_of(&other) == tokens_of(&client),
+        "a different client from progenitor's output printed differently"
     );
 }
 
@@ -39,7 +130,7 @@ fn generated_checks_match_snapshot() {
 fn changing_a_bound_in_the_spec_changes_the_check() {
     let compact = |s: &str| s.split_whitespace().collect::<String>();
     assert!(
-        compact(cloudflare_dns_settings::raw::SOURCE).contains(&compact(
+        compact(cloudflare_dns_settings::testing::SOURCE).contains(&compact(
             r#""zone_defaults.soa.refresh", *v as f64, Some(600f64), Some(86400f64)"#
         )),
         "the compiled client checks the spec's bound on the typed body"

@@ -782,7 +782,8 @@ fn zone_mode(seed: u64) -> ZoneMode {
     )
 }
 
-/// Every field of the account PATCH set.
+/// Every field of the account PATCH set (the deprecated `foundation_dns` too: the API still takes it).
+#[allow(deprecated)]
 fn account_patch_every_field(seed: u64) -> AccountSettingsPatch {
     use ZoneDefaultsPatchNameserversType as Ns;
     AccountSettingsPatch {
@@ -861,7 +862,8 @@ fn zone_nameservers(seed: u64) -> NameserversPatch {
     }
 }
 
-/// Every field of the zone PATCH set.
+/// Every field of the zone PATCH set (the deprecated `foundation_dns` too: the API still takes it).
+#[allow(deprecated)]
 fn zone_patch_every_field(seed: u64) -> DnsSettingsZonePatch {
     DnsSettingsZonePatch {
         flatten_all_cnames: Some(seed.is_multiple_of(2)),

@@ -273,3 +273,31 @@ fn soa(f: impl FnOnce(&mut SoaPatch)) -> ZoneDefaultsPatch {
         ..Default::default()
     }
 }
+
+/// A PATCH sends only what the caller gave `.body(…)`: one whose `.body(…)` was never called is
+/// refused, naming `body`, and nothing is sent (progenitor would send `{}`). Every PATCH of the
+/// spec, over loopback.
+#[tokio::test]
+async fn a_body_never_given_is_refused_and_nothing_is_sent() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("spec/dns_settings.json").unwrap()).unwrap();
+    let server = server().await;
+    let client = token_client(&server);
+    let mut patches = 0;
+    for item in spec["paths"].as_object().unwrap().values() {
+        for (verb, op) in item.as_object().unwrap() {
+            let (Some(id), "patch") = (op["operationId"].as_str(), verb.as_str()) else {
+                continue;
+            };
+            patches += 1;
+            let answer = cloudflare_dns_settings::testing::send_without_body(&client, id).await;
+            let error = answer.unwrap_or_else(|| panic!("{id}: a PATCH without a body"));
+            assert!(
+                matches!(&error, Err(Error::InvalidInput { field, .. }) if field == "body"),
+                "{id}: {error:?}"
+            );
+        }
+    }
+    assert!(patches >= 3, "{patches} PATCH operations");
+    assert!(received(&server).await.is_empty(), "nothing is sent");
+}

@@ -6,7 +6,7 @@
 #[path = "../../spec_values/mod.rs"]
 mod spec_values;
 
-use generator_fixture::raw::decode_response;
+use generator_fixture::testing::decode_response;
 use generator_fixture::types::DnsRecord;
 use proptest::prelude::*;
 use serde_json::{Value, json};
