@@ -18,6 +18,8 @@ mod names;
 mod plans;
 #[path = "build/rules.rs"]
 mod rules;
+#[path = "build/spec.rs"]
+mod spec;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

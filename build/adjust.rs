@@ -9,19 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::names::{self, Sides};
-
-pub const SCHEMAS: &str = "#/components/schemas/";
-
-/// The component a `$ref` value names (`#/components/schemas/X` → `X`); `None` for anything else.
-pub fn ref_name(reference: Option<&Value>) -> Option<&str> {
-    reference?.as_str()?.strip_prefix(SCHEMAS)
-}
+use crate::spec::{
+    MAX_DEPTH, SCHEMAS, component, components_mut, each_object, follow, join, operations_mut,
+    ref_name, walk,
+};
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
 pub const CRATE: &str = "cloudflare_dns_settings";
-
-/// `$ref` chains and nested `allOf`s deeper than this are taken as a cycle in the spec.
-const MAX_DEPTH: usize = 32;
 
 /// progenitor reads OpenAPI 3.0 only; a 3.1 document would fail later with a vaguer message.
 pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
@@ -72,9 +66,9 @@ pub struct Adjusted {
 pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     responses_carry_result_only(spec)?;
     inline_scalar_components(spec);
-    let components = components(spec);
+    let root = spec.clone();
     for_each_schema(spec, &mut |schema| {
-        any_of_scalars_is_one_scalar(schema, &components);
+        any_of_scalars_is_one_scalar(schema, &root);
         strip_defaults(schema);
         whole_numbers_as_integers(schema);
         constraints_checked_by_the_client(schema);
@@ -107,11 +101,15 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
 /// references), with the spec's note: the description from its "Deprecated" on, else all of it.
 fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
     let mut out = Vec::new();
-    let components = components(spec);
-    for (name, schema) in components.as_object().into_iter().flatten() {
+    let root = spec.clone();
+    for (name, schema) in root["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         let properties = schema.get("properties").and_then(Value::as_object);
         for (field, property) in properties.into_iter().flatten() {
-            let target = resolve(property, &components);
+            let target = follow(property, &root);
             if ![property, target]
                 .iter()
                 .any(|s| s.get("deprecated") == Some(&json!(true)))
@@ -158,10 +156,7 @@ fn unions_and_their_variants_are_components(spec: &mut Value) {
     });
     add_components(spec, hoisted);
     let mut variants: Vec<(String, Value)> = Vec::new();
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (name, schema) in schemas.iter_mut() {
             for (i, variant) in schema
                 .get_mut("oneOf")
@@ -187,9 +182,13 @@ fn unions_and_their_variants_are_components(spec: &mut Value) {
 /// The unions whose variants are all objects with one property (the same in each) whose
 /// `enum` values (strings or booleans) tell the variants apart: disjoint, and required in each.
 fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union> {
-    let components = components(spec);
+    let root = spec.clone();
     let mut out = Vec::new();
-    for (name, schema) in components.as_object().into_iter().flatten() {
+    for (name, schema) in root["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         let Some(variants) = schema.get("oneOf").and_then(Value::as_array) else {
             continue;
         };
@@ -201,7 +200,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
         else {
             continue;
         };
-        let variants: Vec<&Value> = variants.iter().map(|v| resolve(v, &components)).collect();
+        let variants: Vec<&Value> = variants.iter().map(|v| follow(v, &root)).collect();
         let Some(first) = variants.first() else {
             continue;
         };
@@ -219,11 +218,10 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
                         .get("required")
                         .and_then(Value::as_array)
                         .is_some_and(|r| r.iter().any(|x| x == &Value::String(property.clone())));
-                    let allowed =
-                        resolve(v.pointer(&format!("/properties/{property}"))?, &components)
-                            .get("enum")?
-                            .as_array()?
-                            .clone();
+                    let allowed = follow(v.pointer(&format!("/properties/{property}"))?, &root)
+                        .get("enum")?
+                        .as_array()?
+                        .clone();
                     (required && allowed.iter().all(|a| a.is_string() || a.is_boolean()))
                         .then_some(allowed)
                 })
@@ -256,7 +254,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
 /// A list's envelope also carries `result_info`; its response becomes `Page<Item>`
 /// (src/pagination.rs), which keeps both, for the generic paginator.
 fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
-    let components = components(spec);
+    let root = spec.clone();
     for (path, method, op) in operations_mut(spec) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
@@ -266,12 +264,12 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
             let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
                 continue;
             };
-            let result = envelope_property(schema, &components, "result", 0).ok_or_else(|| {
+            let result = envelope_property(schema, &root, "result").ok_or_else(|| {
                 format!("{method} {path}: the 2xx response has no `result` property to unwrap")
             })?;
-            *schema = match envelope_property(schema, &components, "result_info", 0) {
+            *schema = match envelope_property(schema, &root, "result_info") {
                 Some(_) => {
-                    let item = resolve(&result, &components).get("items").cloned().ok_or_else(|| {
+                    let item = follow(&result, &root).get("items").cloned().ok_or_else(|| {
                         format!("{method} {path}: a response with `result_info` has no `result` array")
                     })?;
                     json!({ "x-rust-type": rust_type("Page", item) })
@@ -283,46 +281,17 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
-/// The schema of the envelope's property `name` (`result`, `result_info`), through `allOf`.
-fn envelope_property(
-    schema: &Value,
-    components: &Value,
-    name: &str,
-    depth: usize,
-) -> Option<Value> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let schema = resolve(schema, components);
-    let mut found = schema.get("properties").and_then(|p| p.get(name)).cloned();
-    for part in schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(inner) = envelope_property(part, components, name, depth + 1) {
-            found = Some(inner);
+/// The schema of the envelope's property `name` (`result`, `result_info`), through `allOf`: the
+/// last definition, as written.
+fn envelope_property(schema: &Value, root: &Value, name: &str) -> Option<Value> {
+    let mut found = None;
+    let _ = walk(schema, root, "", &mut |path, written, _| {
+        if path == name {
+            found = Some(written.clone());
         }
-    }
+        path.is_empty()
+    });
     found
-}
-
-pub fn resolve<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
-    let mut schema = schema;
-    for _ in 0..MAX_DEPTH {
-        match ref_name(schema.get("$ref")).and_then(|name| components.get(name)) {
-            Some(target) => schema = target,
-            None => break,
-        }
-    }
-    schema
-}
-
-fn components(spec: &Value) -> Value {
-    spec.pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 /// Named scalar components (`dns-settings_ns_ttl`, `dns-settings_identifier`) and arrays of
@@ -330,7 +299,7 @@ fn components(spec: &Value) -> Value {
 /// that users must wrap by hand; inlined, a field is a plain `i64`, `bool` or `Vec<String>`.
 /// Their bounds are still checked, from the original spec (see build/rules.rs).
 fn inline_scalar_components(spec: &mut Value) {
-    let components = components(spec);
+    let root = spec.clone();
     let scalar = |s: &Value| {
         matches!(
             s.get("type").and_then(Value::as_str),
@@ -344,47 +313,43 @@ fn inline_scalar_components(spec: &mut Value) {
         scalar(s)
             || (s.get("type").and_then(Value::as_str) == Some("array")
                 && s.get("items").is_some_and(|i| {
-                    let item = resolve(i, &components);
+                    let item = follow(i, &root);
                     scalar(item) || string_enum(item)
                 }))
     };
-    fn walk(node: &mut Value, components: &Value, inlinable: &dyn Fn(&Value) -> bool) {
-        if let Some(target) = ref_name(node.get("$ref"))
-            .and_then(|name| components.get(name))
-            .filter(|t| inlinable(t))
-        {
-            let mut target = target.clone();
-            // A property's own description says more than the shared one.
-            if let (Some(d), Some(t)) = (node.get("description").cloned(), target.as_object_mut()) {
-                t.insert("description".into(), d);
+    // What an inlined component brings may reference one too (array items): until none is left.
+    for _ in 0..MAX_DEPTH {
+        let mut inlined = false;
+        each_object(spec, &mut |node| {
+            let target = ref_name(node.get("$ref")).and_then(|name| component(&root, name));
+            if let Some(Value::Object(target)) = target.filter(|t| inlinable(t)) {
+                let mut target = target.clone();
+                // A property's own description says more than the shared one.
+                if let Some(d) = node.get("description") {
+                    target.insert("description".into(), d.clone());
+                }
+                *node = target;
+                inlined = true;
             }
-            *node = target;
-        }
-        match node {
-            Value::Object(map) => map
-                .values_mut()
-                .for_each(|v| walk(v, components, inlinable)),
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|v| walk(v, components, inlinable)),
-            _ => {}
+        });
+        if !inlined {
+            break;
         }
     }
-    walk(spec, &components, &inlinable);
 }
 
 /// typify makes a struct with an optional field per branch of an `anyOf`, which no scalar fits:
 /// a record's `ttl` is `anyOf: [integer, {integer, enum: [1]}]` ("1 means automatic"), and `1`
 /// would fail to decode. An `anyOf` whose branches are all scalars of one type is that type; of
 /// several scalar types, a `oneOf` of them (an untagged enum).
-fn any_of_scalars_is_one_scalar(schema: &mut Map<String, Value>, components: &Value) {
+fn any_of_scalars_is_one_scalar(schema: &mut Map<String, Value>, root: &Value) {
     let Some(branches) = schema.get("anyOf").and_then(Value::as_array) else {
         return;
     };
     let types: Option<Vec<String>> = branches
         .iter()
         .map(|b| {
-            let b = resolve(b, components);
+            let b = follow(b, root);
             let t = b.get("type")?.as_str()?;
             matches!(t, "boolean" | "integer" | "number" | "string").then(|| t.to_string())
         })
@@ -466,24 +431,20 @@ fn drop_examples(schema: &mut Map<String, Value>) {
 /// response reaches that a request also reaches is cloned under a `-response` name for the
 /// response side. Leaf enums stay shared: the property that holds one is opened instead.
 fn separate_response_schemas(spec: &mut Value) {
-    let components = components(spec);
+    let root = spec.clone();
     let (mut request_refs, mut response_refs) = (BTreeSet::new(), BTreeSet::new());
     for (_, _, op) in operations_mut(spec) {
         for key in ["requestBody", "parameters"] {
             if let Some(part) = op.get(key) {
-                closure(part, &components, &mut request_refs);
+                closure(part, &root, &mut request_refs);
             }
         }
         if let Some(responses) = op.get("responses") {
-            closure(responses, &components, &mut response_refs);
+            closure(responses, &root, &mut response_refs);
         }
     }
-    let is_leaf = |name: &String| {
-        components
-            .get(name)
-            .is_some_and(|s| s.get("enum").is_some())
-    };
-    let taken = |candidate: &str| components.get(candidate).is_some();
+    let is_leaf = |name: &String| component(&root, name).is_some_and(|s| s.get("enum").is_some());
+    let taken = |candidate: &str| component(&root, candidate).is_some();
     let renames: BTreeMap<String, String> = response_refs
         .intersection(&request_refs)
         .filter(|name| !is_leaf(name))
@@ -499,10 +460,7 @@ fn separate_response_schemas(spec: &mut Value) {
         .collect();
     let response_only: BTreeSet<String> =
         response_refs.difference(&request_refs).cloned().collect();
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (old, new) in &renames {
             if let Some(schema) = schemas.get(old).cloned() {
                 schemas.insert(new.clone(), schema);
@@ -523,15 +481,15 @@ fn separate_response_schemas(spec: &mut Value) {
 
 /// Which components the responses and the request bodies reach (with the bodies' methods).
 fn sides(spec: &mut Value) -> Sides {
-    let components = components(spec);
+    let root = spec.clone();
     let mut sides = Sides::default();
     for (_, method, op) in operations_mut(spec) {
         if let Some(responses) = op.get("responses") {
-            closure(responses, &components, &mut sides.response);
+            closure(responses, &root, &mut sides.response);
         }
         let mut body = BTreeSet::new();
         if let Some(part) = op.get("requestBody") {
-            closure(part, &components, &mut body);
+            closure(part, &root, &mut body);
         }
         for name in body {
             sides
@@ -560,16 +518,30 @@ fn sides_after(sides: &Sides, renames: &BTreeMap<String, String>) -> Sides {
 /// invites sending it (`created_time: None` in every create body). Request-side schemas lose their
 /// `readOnly` properties, response-side ones their `writeOnly` properties.
 fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
-    let components = components(spec);
+    let root = spec.clone();
+    // The flagged properties go, and so do their names from every `required` list.
     let strip = |schema: &mut Value, flag: &str| {
         let mut removed = BTreeSet::new();
-        drop_flagged_properties(schema, &components, flag, &mut removed);
-        drop_from_required(schema, &removed);
+        each_object(schema, &mut |object| {
+            if let Some(Value::Object(props)) = object.get_mut("properties") {
+                props.retain(|name, prop| {
+                    let flagged = [&*prop, follow(prop, &root)]
+                        .iter()
+                        .any(|p| p.get(flag) == Some(&Value::Bool(true)));
+                    if flagged {
+                        removed.insert(name.clone());
+                    }
+                    !flagged
+                });
+            }
+        });
+        each_object(schema, &mut |object| {
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !removed.contains(r)));
+            }
+        });
     };
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (name, schema) in schemas.iter_mut() {
             match (
                 sides.response.contains(name),
@@ -591,53 +563,6 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
     }
 }
 
-fn drop_flagged_properties(
-    node: &mut Value,
-    components: &Value,
-    flag: &str,
-    removed: &mut BTreeSet<String>,
-) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::Object(props)) = map.get_mut("properties") {
-                props.retain(|name, prop| {
-                    let flagged = resolve(prop, components).get(flag) == Some(&Value::Bool(true))
-                        || prop.get(flag) == Some(&Value::Bool(true));
-                    if flagged {
-                        removed.insert(name.clone());
-                    }
-                    !flagged
-                });
-            }
-            map.values_mut()
-                .for_each(|v| drop_flagged_properties(v, components, flag, removed));
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| drop_flagged_properties(v, components, flag, removed)),
-        _ => {}
-    }
-}
-
-fn drop_from_required(node: &mut Value, removed: &BTreeSet<String>) {
-    if removed.is_empty() {
-        return;
-    }
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::Array(required)) = map.get_mut("required") {
-                required.retain(|r| r.as_str().is_none_or(|r| !removed.contains(r)));
-            }
-            map.values_mut()
-                .for_each(|v| drop_from_required(v, removed));
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| drop_from_required(v, removed)),
-        _ => {}
-    }
-}
-
 /// Upstream builds most objects as an `allOf` of parts: a shared base, then the properties and
 /// `required` list of one use (`dns-view-post` is `allOf: [dns-view, {required: [name, zones]}]`),
 /// sometimes narrowing a base property (`soa: soa-base` in the base, `soa: soa-response`, itself
@@ -648,30 +573,18 @@ fn drop_from_required(node: &mut Value, removed: &BTreeSet<String>) {
 /// (the one whose `allOf` includes the other) or, when neither is, both as an `allOf`. The parts
 /// are then referenced by nothing and go.
 fn merge_all_of_objects(spec: &mut Value) {
-    let components = components(spec);
-    fn walk(node: &mut Value, components: &Value) {
-        match node {
-            Value::Object(map) => {
-                map.values_mut().for_each(|v| walk(v, components));
-                if map.contains_key("allOf")
-                    && let Some(merged) = merged(map, components, 0)
-                {
-                    *map = merged;
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, components)),
-            _ => {}
+    let root = spec.clone();
+    each_object(spec, &mut |object| {
+        if object.contains_key("allOf")
+            && let Some(merged) = merged(object, &root, 0)
+        {
+            *object = merged;
         }
-    }
-    walk(spec, &components);
+    });
 }
 
 /// The one object an `allOf` of objects means, or `None` when a part is not a plain object.
-fn merged(
-    schema: &Map<String, Value>,
-    components: &Value,
-    depth: usize,
-) -> Option<Map<String, Value>> {
+fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map<String, Value>> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -686,9 +599,9 @@ fn merged(
         .and_then(|r| r.as_array().cloned())
         .unwrap_or_default();
     for part in parts.as_array()? {
-        let mut part = resolve(part, components).as_object()?.clone();
+        let mut part = follow(part, root).as_object()?.clone();
         if part.contains_key("allOf") {
-            part = merged(&part, components, depth + 1)?;
+            part = merged(&part, root, depth + 1)?;
         }
         let plain = part.keys().all(|k| {
             matches!(
@@ -725,7 +638,7 @@ fn merged(
         {
             let kept = match properties.get(name) {
                 None => definition.clone(),
-                Some(old) => narrower(old, definition, components),
+                Some(old) => narrower(old, definition, root),
             };
             properties.insert(name.clone(), kept);
         }
@@ -752,16 +665,16 @@ fn merged(
 
 /// Of two definitions of one property that must both hold: the one that implies the other, else
 /// both.
-fn narrower(a: &Value, b: &Value, components: &Value) -> Value {
+fn narrower(a: &Value, b: &Value, root: &Value) -> Value {
     if a == b {
         return a.clone();
     }
     let target = |v: &Value| ref_name(v.get("$ref")).map(String::from);
     if let (Some(x), Some(y)) = (target(a), target(b)) {
-        if includes(&y, &x, components) {
+        if includes(&y, &x, root) {
             return b.clone();
         }
-        if includes(&x, &y, components) {
+        if includes(&x, &y, root) {
             return a.clone();
         }
     }
@@ -769,15 +682,14 @@ fn narrower(a: &Value, b: &Value, components: &Value) -> Value {
 }
 
 /// Whether component `outer`'s `allOf` includes component `inner`, directly or through parts.
-fn includes(outer: &str, inner: &str, components: &Value) -> bool {
+fn includes(outer: &str, inner: &str, root: &Value) -> bool {
     let mut seen = BTreeSet::new();
     let mut todo = vec![outer.to_string()];
     while let Some(name) = todo.pop() {
         if !seen.insert(name.clone()) {
             continue;
         }
-        for part in components
-            .get(&name)
+        for part in component(&root, &name)
             .and_then(|s| s.get("allOf"))
             .and_then(Value::as_array)
             .into_iter()
@@ -822,14 +734,7 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
 fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
     let mut hoisted = Vec::new();
     visit_objects(spec, None, &mut |owner, path, object| {
-        let required: BTreeSet<String> = object
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(String::from)
-            .collect();
+        let required = object.get("required").and_then(Value::as_array).cloned();
         let Some(Value::Object(props)) = object.get_mut("properties") else {
             return;
         };
@@ -837,7 +742,7 @@ fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
             let Some(property) = property.as_object_mut() else {
                 continue;
             };
-            if required.contains(name)
+            if required.as_ref().is_some_and(|r| r.contains(&json!(name)))
                 || property.get("type").and_then(Value::as_str) != Some("array")
             {
                 continue;
@@ -846,7 +751,7 @@ fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
             let list = json!({ "x-rust-type": {
                 "crate": "std", "version": "*", "path": "std::vec::Vec", "parameters": [items]
             }});
-            let name = format!("{owner}_{}-list", join(path, name));
+            let name = format!("{owner}_{}-list", join(path, "_", name));
             replace_with_ref(property, hoist(&mut hoisted, &name, list));
         }
     });
@@ -877,45 +782,36 @@ fn replace_with_ref(property: &mut Map<String, Value>, reference: String) {
 }
 
 fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (name, schema) in hoisted {
             schemas.entry(name).or_insert(schema);
         }
     }
 }
 
-fn closure(node: &Value, components: &Value, seen: &mut BTreeSet<String>) {
+fn closure(node: &Value, root: &Value, seen: &mut BTreeSet<String>) {
     match node {
         Value::Object(map) => {
             if let Some(name) = ref_name(map.get("$ref"))
                 && seen.insert(name.to_string())
-                && let Some(target) = components.get(name)
+                && let Some(target) = component(root, name)
             {
-                closure(target, components, seen);
+                closure(target, root, seen);
             }
-            map.values().for_each(|v| closure(v, components, seen));
+            map.values().for_each(|v| closure(v, root, seen));
         }
-        Value::Array(items) => items.iter().for_each(|v| closure(v, components, seen)),
+        Value::Array(items) => items.iter().for_each(|v| closure(v, root, seen)),
         _ => {}
     }
 }
 
 /// Points every `$ref` to a renamed component at its new name.
 pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
-    match node {
-        Value::Object(map) => {
-            let renamed = ref_name(map.get("$ref")).and_then(|name| renames.get(name));
-            if let Some(new) = renamed {
-                map.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
-            }
-            map.values_mut().for_each(|v| rename_refs(v, renames));
+    each_object(node, &mut |object| {
+        if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
+            object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renames)),
-        _ => {}
-    }
+    });
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed
@@ -925,13 +821,12 @@ pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
 /// its name, an inline enum is hoisted into a component named for its owner and property path
 /// (`ZoneDefaultsNameserversType`). The property that picks a union's variant stays closed.
 fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
-    let components = components(spec);
+    let root = spec.clone();
     // The property that picks a union's variant stays closed: its value chose the variant.
     let discriminators: BTreeSet<(String, String)> = unions
         .iter()
         .flat_map(|u| {
-            let variants = components
-                .get(&u.name)
+            let variants = component(&root, &u.name)
                 .and_then(|s| s.get("oneOf"))
                 .and_then(Value::as_array)
                 .cloned()
@@ -950,21 +845,11 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
         // An array of enum values (a nameserver's `ipv4_groups`) is opened item by item.
         if property.get("type").and_then(Value::as_str) == Some("array") {
             if let Some(items) = property.get_mut("items").and_then(Value::as_object_mut) {
-                open_enum(
-                    items,
-                    &format!("{owner}_{path}_item"),
-                    &components,
-                    &mut hoisted,
-                );
+                open_enum(items, &format!("{owner}_{path}_item"), &root, &mut hoisted);
             }
             return;
         }
-        open_enum(
-            property,
-            &format!("{owner}_{path}"),
-            &components,
-            &mut hoisted,
-        );
+        open_enum(property, &format!("{owner}_{path}"), &root, &mut hoisted);
     });
     add_components(spec, hoisted);
 }
@@ -973,17 +858,11 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
 fn open_enum(
     schema: &mut Map<String, Value>,
     name: &str,
-    components: &Value,
+    root: &Value,
     hoisted: &mut Vec<(String, Value)>,
 ) {
     let known = match schema.get("$ref").and_then(Value::as_str) {
-        Some(r)
-            if resolve(&json!({ "$ref": r }), components)
-                .get("enum")
-                .is_some() =>
-        {
-            r.to_string()
-        }
+        Some(r) if follow(&json!({ "$ref": r }), root).get("enum").is_some() => r.to_string(),
         None if schema.get("enum").is_some()
             && schema.get("type").and_then(Value::as_str) == Some("string") =>
         {
@@ -1021,15 +900,12 @@ fn keep_unknown_fields(schema: &mut Map<String, Value>) {
 /// typify generates a type for every component; the envelope schemas (decoded at run time) and
 /// the inlined scalars are no longer used, and would only cost compile time.
 fn drop_unreferenced_components(spec: &mut Value) {
-    let components = components(spec);
+    let root = spec.clone();
     let mut used = BTreeSet::new();
     if let Some(paths) = spec.get("paths") {
-        closure(paths, &components, &mut used);
+        closure(paths, &root, &mut used);
     }
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         schemas.retain(|name, _| used.contains(name));
     }
 }
@@ -1043,46 +919,22 @@ fn rust_type(name: &str, parameter: Value) -> Value {
     })
 }
 
-/// `(path, method, operation)` for every operation, in document order.
-pub fn operations_mut(spec: &mut Value) -> Vec<(String, String, &mut Value)> {
-    let mut out = Vec::new();
-    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
-        for (path, item) in paths.iter_mut() {
-            if let Some(item) = item.as_object_mut() {
-                for (method, op) in item.iter_mut() {
-                    if op.get("operationId").is_some() {
-                        out.push((path.clone(), method.clone(), op));
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Calls `f` on every object in the document that is a schema, innermost first.
 fn for_each_schema(node: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
-    match node {
-        Value::Object(map) => {
-            map.values_mut().for_each(|v| for_each_schema(v, f));
-            let is_schema = [
-                "type",
-                "properties",
-                "allOf",
-                "oneOf",
-                "anyOf",
-                "$ref",
-                "enum",
-            ]
-            .iter()
-            .any(|k| map.contains_key(*k));
-            if is_schema {
-                f(map);
-            }
+    const SCHEMA_KEYS: [&str; 7] = [
+        "type",
+        "properties",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "$ref",
+        "enum",
+    ];
+    each_object(node, &mut |object| {
+        if SCHEMA_KEYS.iter().any(|k| object.contains_key(*k)) {
+            f(object);
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| for_each_schema(v, f)),
-        _ => {}
-    }
+    });
 }
 
 /// Calls `f` on every schema of the response side: the components in `received` and the
@@ -1092,10 +944,7 @@ fn for_each_response_schema(
     received: &BTreeSet<String>,
     f: &mut dyn FnMut(&mut Map<String, Value>),
 ) {
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (_, schema) in schemas
             .iter_mut()
             .filter(|(name, _)| received.contains(*name))
@@ -1122,19 +971,11 @@ fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut P
         if let Some(Value::Object(props)) = object.get_mut("properties") {
             for (name, property) in props.iter_mut() {
                 if let Some(property) = property.as_object_mut() {
-                    f(owner, &join(path, name), property);
+                    f(owner, &join(path, "_", name), property);
                 }
             }
         }
     });
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}_{name}")
-    }
 }
 
 /// Calls `f(owner, path, object)` for every schema object with `properties`, innermost first,
@@ -1148,7 +989,7 @@ fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Prop
                     match (key.as_str(), child) {
                         ("properties", Value::Object(props)) => {
                             for (name, prop) in props.iter_mut() {
-                                walk(prop, owner, &join(path, name), f);
+                                walk(prop, owner, &join(path, "_", name), f);
                             }
                         }
                         (_, child) => walk(child, owner, path, f),
@@ -1162,10 +1003,7 @@ fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Prop
             _ => {}
         }
     }
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = components_mut(spec) {
         for (name, schema) in schemas.iter_mut() {
             if only.is_none_or(|names| names.contains(name)) {
                 walk(schema, name, "", f);

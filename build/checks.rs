@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
-use crate::generate::Operation;
+use crate::generate::{Operation, generic, last_ident};
 use crate::rules::{Check, OperationRules, Rule};
+use crate::spec::{MAX_DEPTH, join};
 
 /// The generated types, by name.
 pub struct Types<'a> {
@@ -94,47 +95,33 @@ fn walk(
             || r.field.starts_with(&format!("{path}."))
             || r.field.starts_with(&format!("{path}[]"))
     };
-    if depth > 32 || !rules.iter().any(below) {
-        return TokenStream::new();
-    }
-    let Some((name, argument)) = last_segment(ty) else {
+    let Some(name) = last_ident(ty).filter(|_| depth <= MAX_DEPTH && rules.iter().any(below))
+    else {
         return TokenStream::new();
     };
-    match (name.as_str(), argument) {
-        ("Option", Some(inner)) => {
-            let inner = walk(&inner, path, quote!(v), rules, types, depth + 1);
-            if inner.is_empty() {
-                return inner;
-            }
-            quote! { if let Some(v) = #value { #inner } }
+    // The checks of what a wrapper holds (at `path`, reached as `v`), inside `wrap`.
+    let inner = |path: &str, wrap: &dyn Fn(TokenStream) -> TokenStream| {
+        let inner = generic(ty, &name).map(|t| walk(t, path, quote!(v), rules, types, depth + 1));
+        inner
+            .filter(|i| !i.is_empty())
+            .map(wrap)
+            .unwrap_or_default()
+    };
+    match name.as_str() {
+        "Option" => inner(path, &|i| quote! { if let Some(v) = #value { #i } }),
+        "Nullable" => inner(path, &|i| {
+            quote! { if let ::cloudflare_dns_settings::Nullable::Value(v) = #value { #i } }
+        }),
+        "Box" => inner(path, &|i| quote! { { let v = &**#value; #i } }),
+        "Vec" => inner(
+            &format!("{path}[]"),
+            &|i| quote! { for v in #value.iter() { #i } },
+        ),
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64" => {
+            leaf_checks(path, value, rules, "Range")
         }
-        ("Nullable", Some(inner)) => {
-            let inner = walk(&inner, path, quote!(v), rules, types, depth + 1);
-            if inner.is_empty() {
-                return inner;
-            }
-            quote! { if let ::cloudflare_dns_settings::Nullable::Value(v) = #value { #inner } }
-        }
-        ("Box", Some(inner)) => walk(&inner, path, quote!(&**#value), rules, types, depth + 1),
-        ("Vec", Some(inner)) => {
-            let inner = walk(
-                &inner,
-                &format!("{path}[]"),
-                quote!(v),
-                rules,
-                types,
-                depth + 1,
-            );
-            if inner.is_empty() {
-                return inner;
-            }
-            quote! { for v in #value.iter() { #inner } }
-        }
-        ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64", _) => {
-            leaf_checks(path, value, rules, &["Range"])
-        }
-        ("String", _) => leaf_checks(path, value, rules, &["Length"]),
-        (other, _) => match types.items.get(other) {
+        "String" => leaf_checks(path, value, rules, "Length"),
+        other => match types.items.get(other) {
             Some(syn::Item::Struct(s)) => {
                 let access = |field: &syn::Field, i: usize| match &field.ident {
                     Some(ident) => quote!((&#value.#ident)),
@@ -147,32 +134,25 @@ fn walk(
             }
             Some(syn::Item::Enum(e)) => {
                 let ty = format_ident!("{other}");
-                let arms: Vec<TokenStream> = e
-                    .variants
-                    .iter()
-                    .filter_map(|v| {
-                        let variant = &v.ident;
-                        let pattern = variant_pattern(&v.fields);
-                        let binding = |field: &syn::Field, i: usize| match &field.ident {
-                            Some(ident) => quote!(#ident),
-                            None => {
-                                let name = format_ident!("f{i}");
-                                quote!(#name)
-                            }
-                        };
-                        let inner = fields(&v.fields, path, &binding, rules, types, depth);
-                        (!inner.is_empty())
-                            .then(|| quote! { types::#ty::#variant #pattern => { #inner } })
-                    })
-                    .collect();
+                let arms = e.variants.iter().filter_map(|v| {
+                    let variant = &v.ident;
+                    let pattern = variant_pattern(&v.fields);
+                    let binding = |field: &syn::Field, i: usize| match &field.ident {
+                        Some(ident) => quote!(#ident),
+                        None => format_ident!("f{i}").into_token_stream(),
+                    };
+                    let inner = fields(&v.fields, path, &binding, rules, types, depth);
+                    (!inner.is_empty())
+                        .then(|| quote! { types::#ty::#variant #pattern => { #inner } })
+                });
+                let arms: Vec<TokenStream> = arms.collect();
+                // A closed enum needs no check: its type allows only the spec's values.
                 if arms.is_empty() {
-                    // A closed enum: its type allows only the spec's values.
-                    TokenStream::new()
-                } else {
-                    quote! {
-                        #[allow(unreachable_patterns)]
-                        match #value { #(#arms)* _ => {} }
-                    }
+                    return TokenStream::new();
+                }
+                quote! {
+                    #[allow(unreachable_patterns)]
+                    match #value { #(#arms)* _ => {} }
                 }
             }
             _ => TokenStream::new(),
@@ -180,15 +160,16 @@ fn walk(
     }
 }
 
-/// The checks of the rules on exactly `path`, of the kinds that apply to this leaf type.
-fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kinds: &[&str]) -> TokenStream {
-    let kind = |check: &Check| match check {
-        Check::Range { .. } => "Range",
-        Check::Length { .. } => "Length",
+/// The checks of the rules on exactly `path` of the kind (`Range`, `Length`) that applies to this
+/// leaf type.
+fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kind: &str) -> TokenStream {
+    let of_kind = |check: &Check| match check {
+        Check::Range { .. } => kind == "Range",
+        Check::Length { .. } => kind == "Length",
     };
     rules
         .iter()
-        .filter(|r| r.field == path && kinds.contains(&kind(&r.check)))
+        .filter(|r| r.field == path && of_kind(&r.check))
         .map(|r| call(&r.check, &r.field, value.clone()))
         .collect()
 }
@@ -225,7 +206,7 @@ fn fields(
     for (i, field) in fields.iter().enumerate() {
         // A newtype's field is the same JSON value, one level down in Rust.
         let child = match &field.ident {
-            Some(_) => join(path, &json_name(field)),
+            Some(_) => join(path, ".", &json_name(field)),
             None => path.to_string(),
         };
         out.extend(walk(
@@ -254,14 +235,6 @@ fn variant_pattern(fields: &syn::Fields) -> TokenStream {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 /// A field's name in JSON: its `#[serde(rename = "…")]`, else its Rust name.
 pub fn json_name(field: &syn::Field) -> String {
     for attr in &field.attrs {
@@ -287,20 +260,4 @@ pub fn json_name(field: &syn::Field) -> String {
         .as_ref()
         .map(|i| i.to_string().trim_start_matches("r#").to_string())
         .unwrap_or_default()
-}
-
-/// The last path segment's name and its first type argument (`Option<T>` is `("Option", T)`).
-fn last_segment(ty: &syn::Type) -> Option<(String, Option<syn::Type>)> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    let argument = match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        }),
-        _ => None,
-    };
-    Some((last.ident.to_string(), argument))
 }

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::adjust::{operations_mut, ref_name, rename_refs};
+use crate::adjust::rename_refs;
+use crate::spec::{operations_mut, ref_name};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.

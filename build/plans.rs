@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::generate::Operation;
 use crate::rules::OperationRules;
+use crate::spec::walk;
 
 /// One GET/PATCH pair.
 pub struct Pair<'a> {
@@ -36,10 +37,29 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
             continue;
         };
         let (mut sets, mut whole) = (Vec::new(), Vec::new());
-        if let Some(body) = operation(spec, &patch.path_template, "patch")
-            .and_then(|op| op.pointer("/requestBody/content/application~1json/schema"))
-        {
-            shape(body, spec, "", &mut sets, &mut whole, 0);
+        let body = spec
+            .get("paths")
+            .and_then(|paths| paths.get(&patch.path_template)?.get("patch"))
+            .and_then(|op| op.pointer("/requestBody/content/application~1json/schema"));
+        if let Some(body) = body {
+            walk(body, spec, "", &mut |path, _, schema| {
+                let union = schema.get("oneOf").is_some() || schema.get("anyOf").is_some();
+                let array = schema.get("type").and_then(Value::as_str) == Some("array");
+                let map = schema.get("properties").is_none()
+                    && schema.get("additionalProperties").is_some();
+                if !path.is_empty() && (union || map) {
+                    whole.push(path.to_string());
+                }
+                let set = schema
+                    .get("x-stainless-collection-type")
+                    .and_then(Value::as_str)
+                    == Some("set")
+                    || schema.get("uniqueItems") == Some(&Value::Bool(true));
+                if array && set {
+                    sets.push(path.to_string());
+                }
+                !(union || array)
+            })?;
         }
         out.push(Pair {
             get,
@@ -49,74 +69,6 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
         });
     }
     Ok(out)
-}
-
-fn operation<'a>(spec: &'a Value, path: &str, method: &str) -> Option<&'a Value> {
-    spec.get("paths")?.get(path)?.get(method)
-}
-
-fn resolve<'a>(schema: &'a Value, spec: &'a Value) -> &'a Value {
-    let mut schema = schema;
-    for _ in 0..32 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| spec.pointer(r.strip_prefix('#')?))
-        {
-            Some(target) => schema = target,
-            None => break,
-        }
-    }
-    schema
-}
-
-fn shape(
-    schema: &Value,
-    spec: &Value,
-    path: &str,
-    sets: &mut Vec<String>,
-    whole: &mut Vec<String>,
-    depth: usize,
-) {
-    let schema = resolve(schema, spec);
-    if depth > 32 {
-        return;
-    }
-    if !path.is_empty() && (schema.get("oneOf").is_some() || schema.get("anyOf").is_some()) {
-        whole.push(path.to_string());
-        return;
-    }
-    if schema.get("type").and_then(Value::as_str) == Some("array") {
-        let set = schema
-            .get("x-stainless-collection-type")
-            .and_then(Value::as_str)
-            == Some("set")
-            || schema.get("uniqueItems") == Some(&Value::Bool(true));
-        if set {
-            sets.push(path.to_string());
-        }
-        return;
-    }
-    for part in schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        shape(part, spec, path, sets, whole, depth + 1);
-    }
-    let properties = schema.get("properties").and_then(Value::as_object);
-    if properties.is_none() && schema.get("additionalProperties").is_some() && !path.is_empty() {
-        whole.push(path.to_string());
-    }
-    for (name, property) in properties.into_iter().flatten() {
-        let child = if path.is_empty() {
-            name.clone()
-        } else {
-            format!("{path}.{name}")
-        };
-        shape(property, spec, &child, sets, whole, depth + 1);
-    }
 }
 
 /// The `impl Desired` of each pair's PATCH body and the client's `…_apply` methods.

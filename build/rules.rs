@@ -1,9 +1,13 @@
-//! Extracts, from the spec, every bound and enum that applies to what a request sends: path and
-//! query parameters and the JSON body. build.rs renders them as a static table (`rules.rs` in
-//! `OUT_DIR`) that src/validate.rs checks before any network I/O. Changing a bound in `spec/`
-//! changes the check; nothing here is written per endpoint.
+//! The table of operations (method, path, idempotency) and every bound that applies to what a
+//! request sends: path and query parameters and the JSON body. The table is rendered as
+//! `operations.rs` in `OUT_DIR` (one `static` per operation, for the transport); the bounds become
+//! typed checks in the generated code (build/checks.rs, build/generate.rs), applied by
+//! src/validate.rs before any network I/O. Changing a bound in `spec/` changes the check; nothing
+//! here is written per endpoint.
 
 use serde_json::Value;
+
+use crate::spec::{list, resolve, walk};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
@@ -45,30 +49,18 @@ fn idempotent(method: &str, op: &Value) -> bool {
         ))
 }
 
-/// `$ref` chains deeper than this are taken as a cycle in the spec.
-const MAX_DEPTH: usize = 32;
-
 pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
     let mut out = Vec::new();
-    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
-        return Err("no `paths` object".into());
-    };
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else {
-            continue;
-        };
-        let shared_params = item.get("parameters").and_then(Value::as_array);
-        for (method, op) in item {
+    let paths = spec.get("paths").and_then(Value::as_object);
+    for (path, item) in paths.ok_or("no `paths` object")? {
+        for (method, op) in item.as_object().into_iter().flatten() {
             let Some(id) = op.get("operationId").and_then(Value::as_str) else {
                 continue;
             };
-            let upstream = op
-                .get("x-upstream-operation-id")
-                .and_then(Value::as_str)
-                .unwrap_or(id);
+            let upstream = op.get("x-upstream-operation-id").and_then(Value::as_str);
             let mut rules = OperationRules {
                 operation_id: id.to_string(),
-                upstream_operation_id: upstream.to_string(),
+                upstream_operation_id: upstream.unwrap_or(id).to_string(),
                 method: method.to_uppercase(),
                 path_template: path.clone(),
                 idempotent: idempotent(method, op),
@@ -76,31 +68,19 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
                 query: Vec::new(),
                 body: Vec::new(),
             };
-            let params = shared_params.into_iter().flatten().chain(
-                op.get("parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten(),
-            );
-            for param in params {
-                let param = resolve(param, spec, 0)?;
-                let (Some(name), Some(place)) = (
-                    param.get("name").and_then(Value::as_str),
-                    param.get("in").and_then(Value::as_str),
-                ) else {
-                    continue;
-                };
-                let target = match place {
-                    "path" => &mut rules.path,
-                    "query" => &mut rules.query,
+            for param in list(item, "parameters").chain(list(op, "parameters")) {
+                let param = resolve(param, spec)?;
+                let target = match param.get("in").and_then(Value::as_str) {
+                    Some("path") => &mut rules.path,
+                    Some("query") => &mut rules.query,
                     _ => continue,
                 };
-                if let Some(schema) = param.get("schema") {
-                    walk(schema, name, spec, target, 0)?;
+                if let (Some(name), Some(schema)) = (param["name"].as_str(), param.get("schema")) {
+                    bounds(schema, name, spec, target)?;
                 }
             }
             if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                walk(schema, "", spec, &mut rules.body, 0)?;
+                bounds(schema, "", spec, &mut rules.body)?;
             }
             out.push(rules);
         }
@@ -108,87 +88,35 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
     Ok(out)
 }
 
-fn resolve<'a>(node: &'a Value, spec: &'a Value, depth: usize) -> Result<&'a Value, String> {
-    match node.get("$ref").and_then(Value::as_str) {
-        None => Ok(node),
-        Some(_) if depth > MAX_DEPTH => Err("a `$ref` chain is too deep (a cycle?)".into()),
-        Some(r) => {
-            let target = r
-                .strip_prefix('#')
-                .and_then(|pointer| spec.pointer(pointer))
-                .ok_or_else(|| format!("`$ref: {r}` points at nothing"))?;
-            resolve(target, spec, depth + 1)
-        }
-    }
-}
-
-fn walk(
-    schema: &Value,
-    field: &str,
-    spec: &Value,
-    out: &mut Vec<Rule>,
-    depth: usize,
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(format!("schema of `{field}` nests too deeply (a cycle?)"));
-    }
-    let schema = resolve(schema, spec, 0)?;
-    let num = |k: &str| schema.get(k).and_then(Value::as_f64);
-    let int = |k: &str| schema.get(k).and_then(Value::as_u64);
-    if num("minimum").is_some() || num("maximum").is_some() {
-        add(
-            out,
-            field,
-            Check::Range {
+/// The bounds in `schema` and every schema below it, by dotted path (`[]` for array items).
+fn bounds(schema: &Value, field: &str, spec: &Value, out: &mut Vec<Rule>) -> Result<(), String> {
+    walk(schema, spec, field, &mut |field, _, schema| {
+        let num = |k: &str| schema.get(k).and_then(Value::as_f64);
+        let int = |k: &str| schema.get(k).and_then(Value::as_u64);
+        let mut checks = Vec::new();
+        if num("minimum").is_some() || num("maximum").is_some() {
+            checks.push(Check::Range {
                 min: num("minimum"),
                 max: num("maximum"),
-            },
-        );
-    }
-    if int("minLength").is_some() || int("maxLength").is_some() {
-        add(
-            out,
-            field,
-            Check::Length {
+            });
+        }
+        if int("minLength").is_some() || int("maxLength").is_some() {
+            checks.push(Check::Length {
                 min: int("minLength"),
                 max: int("maxLength"),
-            },
-        );
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        for part in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            walk(part, field, spec, out, depth + 1)?;
+            });
         }
-    }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (name, prop) in props {
-            let child = if field.is_empty() {
-                name.clone()
-            } else {
-                format!("{field}.{name}")
+        for check in checks {
+            let rule = Rule {
+                field: field.to_string(),
+                check,
             };
-            walk(prop, &child, spec, out, depth + 1)?;
+            if !out.contains(&rule) {
+                out.push(rule);
+            }
         }
-    }
-    if let Some(items) = schema.get("items") {
-        walk(items, &format!("{field}[]"), spec, out, depth + 1)?;
-    }
-    Ok(())
-}
-
-fn add(out: &mut Vec<Rule>, field: &str, check: Check) {
-    let rule = Rule {
-        field: field.to_string(),
-        check,
-    };
-    if !out.contains(&rule) {
-        out.push(rule);
-    }
+        true
+    })
 }
 
 /// Renders the table as Rust source, one `static` per operation named for its method

@@ -15,6 +15,8 @@ mod names;
 mod plans;
 #[path = "../build/rules.rs"]
 mod rules;
+#[path = "../build/spec.rs"]
+mod spec;
 
 use proc_macro2::{Group, Punct, Spacing, TokenStream, TokenTree};
 use serde_json::Value;
