@@ -689,7 +689,7 @@ fn includes(outer: &str, inner: &str, root: &Value) -> bool {
         if !seen.insert(name.clone()) {
             continue;
         }
-        for part in component(&root, &name)
+        for part in component(root, &name)
             .and_then(|s| s.get("allOf"))
             .and_then(Value::as_array)
             .into_iter()
