@@ -104,6 +104,10 @@ async fn account_edit_with_key_pair_sends_email_and_key_headers_only() {
     key_client(&server)
         .account_edit()
         .account_id(ACCOUNT)
+        .body(AccountSettingsPatch {
+            enforce_dns_only: Some(true),
+            ..Default::default()
+        })
         .send()
         .await
         .unwrap();
@@ -113,7 +117,10 @@ async fn account_edit_with_key_pair_sends_email_and_key_headers_only() {
     assert_eq!(request.headers.get("x-auth-email").unwrap(), EMAIL);
     assert_eq!(request.headers.get("x-auth-key").unwrap(), KEY);
     assert!(request.headers.get("authorization").is_none());
-    assert_eq!(std::str::from_utf8(&request.body).unwrap(), "{}");
+    assert_eq!(
+        std::str::from_utf8(&request.body).unwrap(),
+        r#"{"enforce_dns_only":true}"#
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
     let error = token_client(&server)
         .account_edit()
         .account_id(ACCOUNT)
-        .body(patch)
+        .body(patch.clone())
         .send()
         .await
         .unwrap_err();
@@ -76,6 +76,7 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
     let error2 = keyed
         .account_edit()
         .account_id(ACCOUNT)
+        .body(patch)
         .send()
         .await
         .unwrap_err();
