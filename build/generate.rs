@@ -81,27 +81,21 @@ fn generate(
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
     let mut ops = read_builders(&mut file)?;
-    for op in operations {
-        if !ops.contains_key(&op.operation_id) {
-            return Err(format!(
-                "operation `{}` has no builder with a `send` in progenitor's output",
-                op.operation_id
-            ));
-        }
-    }
-    if ops.len() != operations.len() {
+    if let Some(op) = operations
+        .iter()
+        .find(|op| !ops.contains_key(&op.operation_id))
+    {
         return Err(format!(
-            "progenitor's output has {} operations, the spec {}",
-            ops.len(),
-            operations.len()
+            "operation `{}` has no builder with a `send` in progenitor's output",
+            op.operation_id
         ));
     }
-    no_type_builders(&mut file, &ops, operations)?;
+    let with_default = no_type_builders(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, &adjusted.unions)?;
     deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
     let functions = checks::functions(operations, &mut ops, &checks::Types::of(&file));
     let builders = module(&mut file.items, "builder")?;
-    sends_through_the_transport(builders, operations, &ops)?;
+    sends_through_the_transport(builders, operations, &ops, &with_default)?;
     file.items.extend(round_trip_hooks(operations, &ops));
     file.items.extend(plans::generate(pairs, &ops)?);
     file.items.push(syn::parse_quote! {
@@ -257,11 +251,7 @@ fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), Str
 /// starts empty ("body is required and was not set") when its type has no `Default`, and for
 /// every PATCH: a PATCH whose `.body(…)` was never called would otherwise send `{}`, and an
 /// empty PATCH is never sent.
-fn no_type_builders(
-    file: &mut syn::File,
-    ops: &BTreeMap<String, Operation>,
-    operations: &[OperationRules],
-) -> Result<(), String> {
+fn no_type_builders(file: &mut syn::File) -> Result<BTreeSet<String>, String> {
     let types = module(&mut file.items, "types")?;
     types.retain(|item| match item {
         syn::Item::Mod(inner) => inner.ident != "builder",
@@ -272,62 +262,29 @@ fn no_type_builders(
         }
         _ => true,
     });
-    let with_default: BTreeSet<String> = types
+    let with_default = types
         .iter()
         .filter_map(|item| match item {
             syn::Item::Struct(s) if derives(&s.attrs, "Default") => Some(s.ident.to_string()),
             _ => None,
         })
         .collect();
-    let empty_body: BTreeSet<&str> = operations
-        .iter()
-        .filter_map(|rules| {
-            let op = ops.get(&rules.operation_id)?;
-            let body = last_ident(op.body.as_ref()?)?;
-            (rules.method == "PATCH" || !with_default.contains(&body)).then_some(&op.builder[..])
-        })
-        .collect();
-    /// `types::builder::X` becomes `types::X`; `body: Ok(Default::default())` becomes
-    /// `body: Err(String::new())` in the builders of `empty_body`.
-    struct Bodies<'a> {
-        empty_body: &'a BTreeSet<&'a str>,
-        /// Whether the builder being visited starts with no body.
-        empty: bool,
-    }
-    impl VisitMut for Bodies<'_> {
+    /// `types::builder::X` becomes `types::X`.
+    struct Paths;
+    impl VisitMut for Paths {
         fn visit_path_mut(&mut self, path: &mut syn::Path) {
-            if path.segments.len() == 3
-                && path.segments[0].ident == "types"
-                && path.segments[1].ident == "builder"
+            if let [types, builder, last] = &path.segments.iter().collect::<Vec<_>>()[..]
+                && types.ident == "types"
+                && builder.ident == "builder"
             {
-                let last = path.segments[2].clone();
+                let last = (*last).clone();
                 path.segments = syn::parse_quote!(types::#last);
             }
             visit_mut::visit_path_mut(self, path);
         }
-        fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
-            self.empty = last_ident(&i.self_ty).is_some_and(|b| self.empty_body.contains(&b[..]));
-            visit_mut::visit_item_impl_mut(self, i);
-        }
-        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-            if self.empty
-                && matches!(&field.member, syn::Member::Named(m) if m == "body")
-                && let Some([default]) = call_args(&field.expr, "Ok").as_deref()
-                && call_args(default, "default").is_some()
-            {
-                field.expr = syn::parse_quote!(Err(::std::string::String::new()));
-            }
-            visit_mut::visit_field_value_mut(self, field);
-        }
     }
-    let mut bodies = Bodies {
-        empty_body: &empty_body,
-        empty: false,
-    };
-    module(&mut file.items, "builder")?
-        .iter_mut()
-        .for_each(|item| bodies.visit_item_mut(item));
-    Ok(())
+    Paths.visit_file_mut(file);
+    Ok(with_default)
 }
 
 /// Each builder's `send` is progenitor's up to the built `reqwest::Request`; from there it hands
@@ -351,15 +308,26 @@ fn sends_through_the_transport(
     builders: &mut [syn::Item],
     operations: &[OperationRules],
     ops: &BTreeMap<String, Operation>,
+    with_default: &BTreeSet<String>,
 ) -> Result<(), String> {
+    // The builders whose body starts unset (see `no_type_builders`).
+    let empty_body: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|rules| {
+            let op = ops.get(&rules.operation_id)?;
+            let body = last_ident(op.body.as_ref()?)?;
+            (rules.method == "PATCH" || !with_default.contains(&body)).then_some(&op.builder[..])
+        })
+        .collect();
     for item in builders.iter_mut() {
         let syn::Item::Impl(i) = item else { continue };
+        let empty = last_ident(&i.self_ty).is_some_and(|b| empty_body.contains(&b[..]));
         for member in &mut i.items {
             let syn::ImplItem::Fn(f) = member else {
                 continue;
             };
             if f.sig.ident != "send" {
-                BuilderEdits::of(f).visit_block_mut(&mut f.block);
+                BuilderEdits::of(f, empty).visit_block_mut(&mut f.block);
                 continue;
             }
             let name = f
@@ -588,10 +556,12 @@ impl VisitMut for SendEdits<'_> {
 struct BuilderEdits {
     /// A setter's refusal: "conversion to `String` for account_id failed".
     refusal: Option<String>,
+    /// The body starts unset (see [`no_type_builders`]).
+    empty_body: bool,
 }
 
 impl BuilderEdits {
-    fn of(f: &syn::ImplItemFn) -> Self {
+    fn of(f: &syn::ImplItemFn, empty_body: bool) -> Self {
         // The setter's `where V: TryInto<T>`.
         let target = f
             .sig
@@ -609,13 +579,10 @@ impl BuilderEdits {
                 _ => None,
             });
         BuilderEdits {
-            refusal: target.map(|t| {
-                format!(
-                    "conversion to `{}` for {} failed",
-                    type_name(t),
-                    f.sig.ident
-                )
-            }),
+            refusal: target
+                .and_then(last_ident)
+                .map(|t| format!("conversion to `{t}` for {} failed", f.sig.ident)),
+            empty_body,
         }
     }
 }
@@ -639,6 +606,18 @@ impl VisitMut for BuilderEdits {
             return;
         }
         visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// `body: Ok(Default::default())` → `body: Err(String::new())`.
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if self.empty_body
+            && matches!(&field.member, syn::Member::Named(m) if m == "body")
+            && let Some([default]) = call_args(&field.expr, "Ok").as_deref()
+            && call_args(default, "default").is_some()
+        {
+            field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+        }
+        visit_mut::visit_field_value_mut(self, field);
     }
 }
 
@@ -907,33 +886,6 @@ pub fn generic<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     generic_argument(last)
 }
 
-/// A type named for people: its path's last ident with its type arguments (`String`,
-/// `Vec<String>`).
-fn type_name(ty: &syn::Type) -> String {
-    let syn::Type::Path(p) = ty else {
-        return "the parameter's type".into();
-    };
-    let Some(last) = p.path.segments.last() else {
-        return String::new();
-    };
-    let arguments: Vec<String> = match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                syn::GenericArgument::Type(t) => Some(type_name(t)),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    if arguments.is_empty() {
-        last.ident.to_string()
-    } else {
-        format!("{}<{}>", last.ident, arguments.join(", "))
-    }
-}
-
 /// Whether `expr` is the plain name `name`.
 fn is_ident(expr: &syn::Expr, name: &str) -> bool {
     matches!(expr, syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
@@ -1005,21 +957,22 @@ fn operation_info(stmt: &syn::Stmt) -> Option<String> {
     let syn::Expr::Struct(info) = &*local.init.as_ref()?.expr else {
         return None;
     };
-    if info.path.segments.last()?.ident != "OperationInfo" {
-        return None;
+    (info.path.segments.last()?.ident == "OperationInfo").then_some(())?;
+    info.fields.iter().find_map(|field| match &field.member {
+        syn::Member::Named(m) if m == "operation_id" => lit_str(&field.expr),
+        _ => None,
+    })
+}
+
+/// The value of a string literal.
+fn lit_str(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
     }
-    info.fields
-        .iter()
-        .find_map(|field| match (&field.member, &field.expr) {
-            (
-                syn::Member::Named(m),
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(id),
-                    ..
-                }),
-            ) if m == "operation_id" => Some(id.value()),
-            _ => None,
-        })
 }
 
 /// The `format!(…)` of `let url = format!(…);`.
@@ -1066,9 +1019,7 @@ fn header_append(stmt: &syn::Stmt) -> Option<bool> {
         return None;
     }
     let name = call_args(call.args.first()?, "from_static");
-    Some(
-        matches!(name.as_deref(), Some([syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })]) if s.value() == "api-version"),
-    )
+    Some(name.as_deref().and_then(|n| lit_str(n.first()?)).as_deref() == Some("api-version"))
 }
 
 /// The query parameters of a `send`: `QueryParam::new("name", &name)`, by wire name.
@@ -1077,18 +1028,12 @@ struct QueryParams<'a>(&'a mut BTreeMap<String, syn::Ident>);
 impl<'ast> syn::visit::Visit<'ast> for QueryParams<'_> {
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(f) = &*call.func
-            && idents_of(&f.path).ends_with(&["QueryParam".to_string(), "new".to_string()])
-            && let [
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(name),
-                    ..
-                }),
-                syn::Expr::Reference(value),
-            ] = &call.args.iter().collect::<Vec<_>>()[..]
-            && let syn::Expr::Path(p) = &*value.expr
+            && idents_of(&f.path).ends_with(&["QueryParam".into(), "new".into()])
+            && let [name, syn::Expr::Reference(value)] = &call.args.iter().collect::<Vec<_>>()[..]
+            && let (Some(name), syn::Expr::Path(p)) = (lit_str(name), &*value.expr)
             && let Some(ident) = p.path.get_ident()
         {
-            self.0.insert(name.value(), ident.clone());
+            self.0.insert(name, ident.clone());
         }
         syn::visit::visit_expr_call(self, call);
     }
