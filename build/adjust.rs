@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::names::{self, Sides};
 use crate::spec::{
-    MAX_DEPTH, SCHEMAS, component, components_mut, each_object, follow, join, operations_mut,
-    ref_name, walk,
+    MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
+    operations_mut, properties, ref_name, walk,
 };
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
@@ -79,7 +79,7 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     merge_all_of_objects(spec);
     unions_and_their_variants_are_components(spec);
     drop_unreferenced_components(spec);
-    let sides = sides(spec);
+    let sides = sides(spec, &["requestBody"]);
     requests_omit_read_only_fields(spec, &sides);
     let sides = sides_after(&sides, &names::type_names(spec, &sides)?);
     let unions = discriminated_unions(spec, &sides.response);
@@ -101,15 +101,9 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
 /// references), with the spec's note: the description from its "Deprecated" on, else all of it.
 fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
     let mut out = Vec::new();
-    let root = spec.clone();
-    for (name, schema) in root["components"]["schemas"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (field, property) in properties.into_iter().flatten() {
-            let target = follow(property, &root);
+    for (name, schema) in components(spec) {
+        for (field, property) in properties(schema) {
+            let target = follow(property, spec);
             if ![property, target]
                 .iter()
                 .any(|s| s.get("deprecated") == Some(&json!(true)))
@@ -182,13 +176,8 @@ fn unions_and_their_variants_are_components(spec: &mut Value) {
 /// The unions whose variants are all objects with one property (the same in each) whose
 /// `enum` values (strings or booleans) tell the variants apart: disjoint, and required in each.
 fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union> {
-    let root = spec.clone();
     let mut out = Vec::new();
-    for (name, schema) in root["components"]["schemas"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
+    for (name, schema) in components(spec) {
         let Some(variants) = schema.get("oneOf").and_then(Value::as_array) else {
             continue;
         };
@@ -200,25 +189,16 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
         else {
             continue;
         };
-        let variants: Vec<&Value> = variants.iter().map(|v| follow(v, &root)).collect();
+        let variants: Vec<&Value> = variants.iter().map(|v| follow(v, spec)).collect();
         let Some(first) = variants.first() else {
             continue;
         };
-        let candidates = first
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(p, _)| p.clone());
-        for property in candidates {
+        for (property, _) in properties(first) {
             let values: Option<Vec<Vec<Value>>> = variants
                 .iter()
                 .map(|v| {
-                    let required = v
-                        .get("required")
-                        .and_then(Value::as_array)
-                        .is_some_and(|r| r.iter().any(|x| x == &Value::String(property.clone())));
-                    let allowed = follow(v.pointer(&format!("/properties/{property}"))?, &root)
+                    let required = list(v, "required").any(|r| r == property);
+                    let allowed = follow(v.pointer(&format!("/properties/{property}"))?, spec)
                         .get("enum")?
                         .as_array()?
                         .clone();
@@ -235,7 +215,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
             if disjoint {
                 out.push(Union {
                     name: name.clone(),
-                    property,
+                    property: property.clone(),
                     variants: names.into_iter().zip(values).collect(),
                     open: received.contains(name),
                 });
@@ -432,17 +412,8 @@ fn drop_examples(schema: &mut Map<String, Value>) {
 /// response side. Leaf enums stay shared: the property that holds one is opened instead.
 fn separate_response_schemas(spec: &mut Value) {
     let root = spec.clone();
-    let (mut request_refs, mut response_refs) = (BTreeSet::new(), BTreeSet::new());
-    for (_, _, op) in operations_mut(spec) {
-        for key in ["requestBody", "parameters"] {
-            if let Some(part) = op.get(key) {
-                closure(part, &root, &mut request_refs);
-            }
-        }
-        if let Some(responses) = op.get("responses") {
-            closure(responses, &root, &mut response_refs);
-        }
-    }
+    let Sides { response, request } = sides(spec, &["requestBody", "parameters"]);
+    let (response_refs, request_refs) = (response, request.into_keys().collect());
     let is_leaf = |name: &String| component(&root, name).is_some_and(|s| s.get("enum").is_some());
     let taken = |candidate: &str| component(&root, candidate).is_some();
     let renames: BTreeMap<String, String> = response_refs
@@ -479,8 +450,9 @@ fn separate_response_schemas(spec: &mut Value) {
     }
 }
 
-/// Which components the responses and the request bodies reach (with the bodies' methods).
-fn sides(spec: &mut Value) -> Sides {
+/// Which components the responses and the requests (their parts `request`: the body, the
+/// parameters) reach, with the requests' methods.
+fn sides(spec: &mut Value, request: &[&str]) -> Sides {
     let root = spec.clone();
     let mut sides = Sides::default();
     for (_, method, op) in operations_mut(spec) {
@@ -488,7 +460,7 @@ fn sides(spec: &mut Value) -> Sides {
             closure(responses, &root, &mut sides.response);
         }
         let mut body = BTreeSet::new();
-        if let Some(part) = op.get("requestBody") {
+        for part in request.iter().filter_map(|key| op.get(*key)) {
             closure(part, &root, &mut body);
         }
         for name in body {
@@ -583,6 +555,18 @@ fn merge_all_of_objects(spec: &mut Value) {
     });
 }
 
+/// The keys of an `allOf` part that is a plain object (besides `x-` extensions).
+const PLAIN_OBJECT: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "description",
+    "title",
+    "additionalProperties",
+    "readOnly",
+    "deprecated",
+];
+
 /// The one object an `allOf` of objects means, or `None` when a part is not a plain object.
 fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map<String, Value>> {
     if depth > MAX_DEPTH {
@@ -590,7 +574,7 @@ fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map
     }
     let mut out = schema.clone();
     let parts = out.remove("allOf")?;
-    let mut properties: Map<String, Value> = out
+    let mut props: Map<String, Value> = out
         .remove("properties")
         .and_then(|p| p.as_object().cloned())
         .unwrap_or_default();
@@ -603,20 +587,10 @@ fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map
         if part.contains_key("allOf") {
             part = merged(&part, root, depth + 1)?;
         }
-        let plain = part.keys().all(|k| {
-            matches!(
-                k.as_str(),
-                "type"
-                    | "properties"
-                    | "required"
-                    | "description"
-                    | "title"
-                    | "additionalProperties"
-                    | "readOnly"
-                    | "x-auditable"
-                    | "deprecated"
-            ) || k.starts_with("x-")
-        }) && part.get("type").is_none_or(|t| t == "object");
+        let plain = part
+            .keys()
+            .all(|k| PLAIN_OBJECT.contains(&k.as_str()) || k.starts_with("x-"))
+            && part.get("type").is_none_or(|t| t == "object");
         if !plain {
             return None;
         }
@@ -630,32 +604,23 @@ fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map
             out.entry("additionalProperties")
                 .or_insert_with(|| extra.clone());
         }
-        for (name, definition) in part
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let kept = match properties.get(name) {
+        let part = Value::Object(part);
+        for (name, definition) in properties(&part) {
+            let kept = match props.get(name) {
                 None => definition.clone(),
                 Some(old) => narrower(old, definition, root),
             };
-            properties.insert(name.clone(), kept);
+            props.insert(name.clone(), kept);
         }
-        for r in part
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for r in list(&part, "required") {
             if !required.contains(r) {
                 required.push(r.clone());
             }
         }
     }
     out.insert("type".into(), json!("object"));
-    if !properties.is_empty() {
-        out.insert("properties".into(), Value::Object(properties));
+    if !props.is_empty() {
+        out.insert("properties".into(), Value::Object(props));
     }
     if !required.is_empty() {
         out.insert("required".into(), Value::Array(required));
@@ -690,10 +655,8 @@ fn includes(outer: &str, inner: &str, root: &Value) -> bool {
             continue;
         }
         for part in component(root, &name)
-            .and_then(|s| s.get("allOf"))
-            .and_then(Value::as_array)
             .into_iter()
-            .flatten()
+            .flat_map(|s| list(s, "allOf"))
         {
             if let Some(r) = ref_name(part.get("$ref")) {
                 if r == inner {
@@ -826,15 +789,13 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
     let discriminators: BTreeSet<(String, String)> = unions
         .iter()
         .flat_map(|u| {
-            let variants = component(&root, &u.name)
-                .and_then(|s| s.get("oneOf"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            variants.into_iter().filter_map(move |v| {
-                let name = ref_name(v.get("$ref"))?.to_string();
-                Some((name, u.property.clone()))
-            })
+            let variants = component(&root, &u.name).into_iter();
+            variants
+                .flat_map(|s| list(s, "oneOf"))
+                .filter_map(move |v| {
+                    let name = ref_name(v.get("$ref"))?.to_string();
+                    Some((name, u.property.clone()))
+                })
         })
         .collect();
     let mut hoisted: Vec<(String, Value)> = Vec::new();
@@ -862,7 +823,13 @@ fn open_enum(
     hoisted: &mut Vec<(String, Value)>,
 ) {
     let known = match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) if follow(&json!({ "$ref": r }), root).get("enum").is_some() => r.to_string(),
+        Some(r)
+            if follow(&Value::Object(schema.clone()), root)
+                .get("enum")
+                .is_some() =>
+        {
+            r.to_string()
+        }
         None if schema.get("enum").is_some()
             && schema.get("type").and_then(Value::as_str) == Some("string") =>
         {

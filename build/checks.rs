@@ -24,26 +24,18 @@ pub struct Types<'a> {
 impl<'a> Types<'a> {
     /// The structs and enums of the generated `types` module.
     pub fn of(file: &'a syn::File) -> Self {
-        let mut items = BTreeMap::new();
-        for item in &file.items {
-            if let syn::Item::Mod(m) = item
-                && m.ident == "types"
-                && let Some((_, content)) = &m.content
-            {
-                for inner in content {
-                    match inner {
-                        syn::Item::Struct(s) => {
-                            items.insert(s.ident.to_string(), inner);
-                        }
-                        syn::Item::Enum(e) => {
-                            items.insert(e.ident.to_string(), inner);
-                        }
-                        _ => {}
-                    }
-                }
-            }
+        let module = file.items.iter().find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
+            _ => None,
+        });
+        let items = module.into_iter().flatten().filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((s.ident.to_string(), item)),
+            syn::Item::Enum(e) => Some((e.ident.to_string(), item)),
+            _ => None,
+        });
+        Types {
+            items: items.collect(),
         }
-        Types { items }
     }
 }
 

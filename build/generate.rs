@@ -563,24 +563,24 @@ struct BuilderEdits {
 impl BuilderEdits {
     fn of(f: &syn::ImplItemFn, empty_body: bool) -> Self {
         // The setter's `where V: TryInto<T>`.
-        let target = f
+        let predicates = f
             .sig
             .generics
             .where_clause
             .iter()
-            .flat_map(|w| &w.predicates)
-            .filter_map(|p| match p {
-                syn::WherePredicate::Type(t) => Some(&t.bounds),
-                _ => None,
-            })
-            .flatten()
-            .find_map(|bound| match bound {
-                syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
-                _ => None,
-            });
+            .flat_map(|w| &w.predicates);
+        let target = predicates.filter_map(|p| match p {
+            syn::WherePredicate::Type(t) => t.bounds.first(),
+            _ => None,
+        });
+        let target = target.filter_map(|bound| match bound {
+            syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
+            _ => None,
+        });
         BuilderEdits {
             refusal: target
-                .and_then(last_ident)
+                .filter_map(last_ident)
+                .next()
                 .map(|t| format!("conversion to `{t}` for {} failed", f.sig.ident)),
             empty_body,
         }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::adjust::rename_refs;
-use crate::spec::{operations_mut, ref_name};
+use crate::spec::{component, components, operations_mut, ref_name};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.
@@ -157,13 +157,7 @@ const ROLE_WORDS: &[&str] = &[
 /// Two components getting the same name first fall back from property names to component
 /// names; if they still collide, it is an error naming both.
 pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, String>, String> {
-    let Some(schemas) = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
-        return Ok(BTreeMap::new());
-    };
-    let names: Vec<String> = schemas.keys().cloned().collect();
+    let names: Vec<String> = components(spec).map(|(name, _)| name.clone()).collect();
     let namespace = shared_namespace(&names);
     let mut uses: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
     collect_uses(spec, None, &mut uses);
@@ -196,7 +190,7 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
         camel(if kept.is_empty() { &all } else { &kept })
     };
     let by_title = |name: &str| -> Option<String> {
-        let title = schemas.get(name)?.get("title")?.as_str()?;
+        let title = component(spec, name)?.get("title")?.as_str()?;
         Some(camel(&words(title))).filter(|t| !t.is_empty())
     };
     let by_property = |name: &str| -> Option<String> {

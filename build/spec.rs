@@ -19,6 +19,14 @@ pub fn component<'a>(root: &'a Value, name: &str) -> Option<&'a Value> {
     root.get("components")?.get("schemas")?.get(name)
 }
 
+/// The components of the document.
+pub fn components(root: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    let schemas = root
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    schemas.into_iter().flatten()
+}
+
 /// The components of the document, to change.
 pub fn components_mut(spec: &mut Value) -> Option<&mut Map<String, Value>> {
     spec.pointer_mut("/components/schemas")?.as_object_mut()
