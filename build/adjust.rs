@@ -375,17 +375,9 @@ fn whole_numbers_as_integers(schema: &mut Map<String, Value>) {
 /// string wrapper for `maxLength`) whose errors name no field. The client checks every bound
 /// itself before sending, with the field path in the error (build/rules.rs, src/validate.rs).
 fn constraints_checked_by_the_client(schema: &mut Map<String, Value>) {
-    for key in [
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "minLength",
-        "maxLength",
-        "minItems",
-        "maxItems",
-        "pattern",
-    ] {
+    let bounds = "minimum maximum exclusiveMinimum exclusiveMaximum minLength maxLength minItems \
+                  maxItems pattern";
+    for key in bounds.split_whitespace() {
         schema.remove(key);
     }
 }
@@ -556,16 +548,8 @@ fn merge_all_of_objects(spec: &mut Value) {
 }
 
 /// The keys of an `allOf` part that is a plain object (besides `x-` extensions).
-const PLAIN_OBJECT: &[&str] = &[
-    "type",
-    "properties",
-    "required",
-    "description",
-    "title",
-    "additionalProperties",
-    "readOnly",
-    "deprecated",
-];
+const PLAIN_OBJECT: &str =
+    "type properties required description title additionalProperties readOnly deprecated";
 
 /// The one object an `allOf` of objects means, or `None` when a part is not a plain object.
 fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map<String, Value>> {
@@ -589,7 +573,7 @@ fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map
         }
         let plain = part
             .keys()
-            .all(|k| PLAIN_OBJECT.contains(&k.as_str()) || k.starts_with("x-"))
+            .all(|k| PLAIN_OBJECT.split(' ').any(|p| p == k) || k.starts_with("x-"))
             && part.get("type").is_none_or(|t| t == "object");
         if !plain {
             return None;
@@ -888,17 +872,9 @@ fn rust_type(name: &str, parameter: Value) -> Value {
 
 /// Calls `f` on every object in the document that is a schema, innermost first.
 fn for_each_schema(node: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
-    const SCHEMA_KEYS: [&str; 7] = [
-        "type",
-        "properties",
-        "allOf",
-        "oneOf",
-        "anyOf",
-        "$ref",
-        "enum",
-    ];
+    let keys = "type properties allOf oneOf anyOf $ref enum";
     each_object(node, &mut |object| {
-        if SCHEMA_KEYS.iter().any(|k| object.contains_key(*k)) {
+        if keys.split(' ').any(|k| object.contains_key(k)) {
             f(object);
         }
     });

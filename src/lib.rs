@@ -30,5 +30,7 @@ pub use generated::{Client, builder, types};
 pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};
 
+// Not part of the API: hooks for the crate's own tests (the generated source, a decode or a send
+// by operationId). Everything users need is re-exported above.
 #[doc(hidden)]
 pub use generated::testing;

@@ -29,7 +29,7 @@ impl<T> Nullable<T> {
     }
 
     /// For an optional nullable field: a present `null` is `Some(Null)`, not `None` (used by
-    /// the generated code; see `explicit_null_survives_deserialization` in build/adjust.rs).
+    /// the generated code; see `explicit_null_survives_deserialization` in build/generate.rs).
     #[doc(hidden)]
     pub fn deserialize_present<'de, D>(deserializer: D) -> Result<Option<Self>, D::Error>
     where

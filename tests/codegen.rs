@@ -127,6 +127,34 @@ fn the_client_does_not_depend_on_how_progenitor_is_printed() {
     );
 }
 
+/// A shape of progenitor's output the generator does not know fails the build, naming the
+/// operation, rather than being guessed at: here the first operation's URL is not a `format!`.
+#[test]
+fn an_unknown_shape_fails_naming_the_operation() {
+    struct UrlNotFormatted(bool);
+    impl syn::visit_mut::VisitMut for UrlNotFormatted {
+        fn visit_local_mut(&mut self, local: &mut syn::Local) {
+            if !self.0
+                && matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "url")
+                && let Some(init) = &mut local.init
+            {
+                *init.expr = syn::parse_quote!(client.baseurl.clone());
+                self.0 = true;
+            }
+            syn::visit_mut::visit_local_mut(self, local);
+        }
+    }
+    let mut file: syn::File = syn::parse_str(PROGENITOR).unwrap();
+    let mut edit = UrlNotFormatted(false);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut edit, &mut file);
+    assert!(edit.0, "progenitor's output has a `let url`");
+    let error = generated_from(quote::ToTokens::into_token_stream(file)).unwrap_err();
+    assert!(
+        error.contains("`account_get`") && error.contains("`let url = format!(…)`"),
+        "{error}"
+    );
+}
+
 /// The checks come from the spec: changing a bound there changes the check, with no hand edit.
 #[test]
 fn changing_a_bound_in_the_spec_changes_the_check() {
