@@ -114,12 +114,9 @@ fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
                 .iter()
                 .find_map(|s| s.get("description")?.as_str())
                 .unwrap_or("deprecated in the API's spec");
-            let note = match description.find("Deprecated") {
-                Some(at) => description[at..]
-                    .trim_start_matches("Deprecated")
-                    .trim_start_matches([':', ' ']),
-                None => description,
-            };
+            let note = description
+                .split_once("Deprecated")
+                .map_or(description, |(_, note)| note.trim_start_matches([':', ' ']));
             out.push(Deprecated {
                 type_name: name.clone(),
                 field: field.clone(),

@@ -229,27 +229,25 @@ fn variant_pattern(fields: &syn::Fields) -> TokenStream {
 
 /// A field's name in JSON: its `#[serde(rename = "…")]`, else its Rust name.
 pub fn json_name(field: &syn::Field) -> String {
-    for attr in &field.attrs {
-        if !attr.path().is_ident("serde") {
-            continue;
-        }
+    let serde = field.attrs.iter().filter(|a| a.path().is_ident("serde"));
+    let mut renamed = serde.filter_map(|attr| {
         let mut renamed = None;
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                renamed = Some(value.value());
+                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
             } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
+                meta.value()?.parse::<syn::Expr>()?;
             }
             Ok(())
         });
-        if let Some(name) = renamed {
-            return name;
-        }
-    }
-    field
-        .ident
-        .as_ref()
-        .map(|i| i.to_string().trim_start_matches("r#").to_string())
-        .unwrap_or_default()
+        renamed
+    });
+    renamed.next().unwrap_or_else(|| {
+        let ident = field
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        ident.trim_start_matches("r#").to_string()
+    })
 }
