@@ -315,6 +315,13 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
     // Never echoed: a password or token pasted into it may hold any character, `/`, `?`, `#` or
     // `@` included, and no reading of a malformed URL can tell where it ends. Messages show the
     // origin of a URL that parsed, nothing of one that did not.
+    if raw.contains('@') {
+        // A user name or password, perhaps with a `/` that makes it read as a host and a path.
+        return Err(Error::Config(
+            "the base URL (not shown) contains `@`: credentials go in `api_token` or `api_key`"
+                .into(),
+        ));
+    }
     let url = reqwest::Url::parse(raw)
         .map_err(|e| Error::Config(format!("the base URL (not shown) is not a URL: {e}")))?;
     let shown = origin(&url).unwrap_or_else(|| "(no host)".into());
