@@ -2,8 +2,8 @@
 //! lazy `Stream` of items across pages.
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasher, RandomState};
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 
 use futures_util::Stream;
 use serde::{Deserialize, Deserializer, Serialize};

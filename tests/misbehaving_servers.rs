@@ -366,7 +366,12 @@ impl Call {
     async fn send(self, client: &Client) -> Result<(), Error> {
         let view = "0123456789abcdef0123456789abcdef";
         match self {
-            Call::Get => client.account_get().account_id(ACCOUNT).send().await.map(drop),
+            Call::Get => client
+                .account_get()
+                .account_id(ACCOUNT)
+                .send()
+                .await
+                .map(drop),
             Call::Delete => client
                 .account_views_delete()
                 .account_id(ACCOUNT)
@@ -478,12 +483,23 @@ fn errors_keep_the_status_follow_it_in_retries_and_say_what_may_have_happened() 
             }
             None => Answer::Full { status: 418, body: b"{}".to_vec() },
         });
-        let (outcome, requests) = run(async {
+        let (outcome, log) = run(async {
             let (url, log) = serve(respond).await;
             let outcome = call.send(&client(&url)).await;
-            let requests = log.lock().unwrap().len();
-            (outcome, requests)
+            let log = log.lock().unwrap().clone();
+            (outcome, log)
         });
+        let requests = log.len();
+        // Every attempt sends the same request, and only what the caller asked for.
+        for request in &log {
+            let (method, body): (&str, &[u8]) = match call {
+                Call::Get => ("GET", b""),
+                Call::Delete => ("DELETE", b""),
+                Call::Create => ("POST", br#"{"name":"v","zones":[]}"#),
+            };
+            prop_assert_eq!(request.method.as_str(), method);
+            prop_assert_eq!(request.body.as_slice(), body);
+        }
         // The attempts the client should have made: until one is not retried, at most three.
         let mut expected = 0;
         for attempt in &plan {
