@@ -679,6 +679,7 @@ fn round_trip_hooks(
                     headers: ::reqwest::header::HeaderMap::new(),
                     body: ::bytes::Bytes::copy_from_slice(body),
                     attempts: 1,
+                    earlier: crate::Applied::No,
                 };
                 Some(match operation {
                     #(#responses)*

@@ -312,12 +312,22 @@ impl ClientBuilder {
 }
 
 fn checked_base_url(raw: &str) -> Result<String, Error> {
-    let shown = without_userinfo(raw);
+    // Never echoed: a password or token pasted into it may hold any character, `/`, `?`, `#` or
+    // `@` included, and no reading of a malformed URL can tell where it ends. Messages show the
+    // origin of a URL that parsed, nothing of one that did not.
+    if raw.contains('@') {
+        // A user name or password, perhaps with a `/` that makes it read as a host and a path.
+        return Err(Error::Config(
+            "the base URL (not shown) contains `@`: credentials go in `api_token` or `api_key`"
+                .into(),
+        ));
+    }
     let url = reqwest::Url::parse(raw)
-        .map_err(|e| Error::Config(format!("base URL `{shown}` is not a URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("the base URL (not shown) is not a URL: {e}")))?;
+    let shown = origin(&url).unwrap_or_else(|| "(no host)".into());
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{shown}` carries a user name or password; credentials go in `api_token` or `api_key`"
+            "the base URL for `{shown}` carries a user name or password (not shown); credentials go in `api_token` or `api_key`"
         )));
     }
     let loopback = match url.host() {
@@ -334,30 +344,27 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
                 "base URL `{shown}` is plain http to a non-loopback host; credentials would travel unencrypted (use https)"
             )));
         }
-        other => {
-            return Err(Error::Config(format!(
-                "base URL scheme `{other}` is not http(s)"
-            )));
+        _ => {
+            return Err(Error::Config(
+                "the base URL (not shown) is not http(s)".into(),
+            ));
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{shown}` must not carry a query or fragment"
+            "the base URL for `{shown}` must not carry a query or fragment (not shown)"
         )));
     }
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-/// `raw` with anything before an `@` in its authority replaced by `***`: a base URL is echoed in
-/// errors, and a user name or password in it must not be.
-fn without_userinfo(raw: &str) -> std::borrow::Cow<'_, str> {
-    let start = raw.find("://").map_or(0, |i| i + 3);
-    let authority = &raw[start..];
-    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
-    match authority[..end].rfind('@') {
-        Some(at) => format!("{}***{}", &raw[..start], &authority[at..]).into(),
-        None => raw.into(),
-    }
+/// A URL's scheme, host and port: all of it that an error message may show.
+pub(crate) fn origin(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
 }
 
 impl Client {

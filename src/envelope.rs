@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, IntoDeserializer};
 
-use crate::error::ApiMessage;
+use crate::error::{ApiMessage, Applied};
 use crate::{Error, Page, ResultInfo};
 
 /// At most this much of a non-JSON body is kept in [`Error::UnexpectedResponse`].
@@ -25,6 +25,8 @@ pub(crate) struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub attempts: u32,
+    /// What the attempts before this one may have done.
+    pub earlier: Applied,
 }
 
 #[derive(Deserialize)]
@@ -88,18 +90,28 @@ fn failure<R>(received: &Received, envelope: &Envelope<R>) -> Option<Error> {
         Some(true) if errors.is_empty() => None,
         // Not an envelope at all (`{}`, or some other object): name what is missing.
         None if envelope.errors.is_none() => Some(decode_path::<EnvelopeShape>(received)),
-        _ => Some(Error::Api {
+        _ => Some(received.settled(Error::Api {
             status: received.status,
             errors: errors.to_vec(),
             messages: envelope.messages.clone().unwrap_or_default(),
             ray_id: ray_id(&received.headers),
             attempts: received.attempts,
-        }),
+            applied: Applied::No,
+        })),
+    }
+}
+
+impl Received {
+    /// `error` with this response's attempts and what the earlier ones may have done.
+    fn settled(&self, mut error: Error) -> Error {
+        error.settle(self.attempts, self.earlier);
+        error
     }
 }
 
 /// The error for a final response that is not a success: the envelope's errors when it carries
-/// one (a 429 becomes [`Error::RateLimited`]), else the start of the body.
+/// one (a 429 becomes [`Error::RateLimited`]), else the start of the body (which may be all that
+/// arrived). The caller settles its attempts and [`Applied`].
 pub(crate) fn failed(
     status: StatusCode,
     headers: &HeaderMap,
@@ -118,6 +130,7 @@ pub(crate) fn failed(
             errors: envelope.and_then(|e| e.errors).unwrap_or_default(),
             ray_id,
             attempts,
+            applied: Applied::No,
         },
         Some(envelope) => Error::Api {
             status,
@@ -125,6 +138,7 @@ pub(crate) fn failed(
             messages: envelope.messages.unwrap_or_default(),
             ray_id,
             attempts,
+            applied: Applied::No,
         },
         None => Error::UnexpectedResponse {
             status,
@@ -136,6 +150,7 @@ pub(crate) fn failed(
                 .into_owned(),
             ray_id,
             attempts,
+            applied: Applied::No,
         },
     }
 }
@@ -177,7 +192,7 @@ fn decode_path<T: DeserializeOwned>(received: &Received) -> Error {
 }
 
 fn decode_error(received: &Received, path: &str, source: serde_json::Error) -> Error {
-    Error::Decode {
+    received.settled(Error::Decode {
         status: received.status,
         path: match path {
             "" | "." => "(root)".to_string(),
@@ -185,6 +200,8 @@ fn decode_error(received: &Received, path: &str, source: serde_json::Error) -> E
         },
         ray_id: ray_id(&received.headers),
         attempts: received.attempts,
+        applied: Applied::Yes,
         source,
-    }
+        body: received.body.clone(),
+    })
 }

@@ -43,6 +43,8 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
     /// Rate limited: a 429 after the retries, a 429 whose `retry-after` asks for longer than the
@@ -67,6 +69,8 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
     /// The server answered with a redirect. Cloudflare's API does not redirect, and following
@@ -86,6 +90,8 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
     /// A response that is not a Cloudflare envelope, such as an HTML 502 from a proxy.
@@ -106,10 +112,17 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
-    /// A successful response whose `result` does not match the spec's schema.
-    #[error("cannot decode the response at `{path}`{}", ray_note(ray_id.as_deref()))]
+    /// A successful response whose `result` does not match the spec's schema. The request was
+    /// applied: `body` keeps what the server sent, so that nothing it said is lost.
+    #[error(
+        "cannot decode the response at `{path}`: {}{}",
+        reason(source),
+        ray_note(ray_id.as_deref())
+    )]
     Decode {
         /// HTTP status of the response.
         status: StatusCode,
@@ -119,9 +132,15 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
         /// What serde found.
         #[source]
         source: serde_json::Error,
+        /// The body as read (bounded by
+        /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+        /// Never printed by `Display`.
+        body: bytes::Bytes,
     },
 
     /// The response body was larger than the configured limit; reading stopped there.
@@ -135,28 +154,76 @@ pub enum Error {
         ray_id: Option<String>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
     /// An attempt did not complete within the timeout, or the call within its deadline.
-    #[error("the request timed out{}", attempts_note(*attempts))]
+    #[error(
+        "the request timed out{}{}",
+        broke_note(*status),
+        attempts_note(*attempts)
+    )]
     Timeout {
         /// The underlying error; `None` when the call's deadline left no time for another wait
         /// or attempt.
         #[source]
         source: Option<reqwest::Error>,
+        /// The status of the response whose body was being read, when one had come.
+        status: Option<StatusCode>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
 
-    /// The connection failed or broke (DNS, TCP, TLS, a reset).
-    #[error("cannot reach the API{}", attempts_note(*attempts))]
+    /// A list whose pages cannot be trusted: the server answered another page than the one asked
+    /// for, repeated items of earlier pages (it ignores `page`, or the list changed while it was
+    /// read), or ended before the end its `result_info` announced. The items before it were
+    /// yielded; the list may hold more.
+    #[error("cannot page through the list at page {page}: {problem}")]
+    Pagination {
+        /// The page asked for (from 1).
+        page: i64,
+        /// What did not add up.
+        problem: String,
+    },
+
+    /// The connection failed or broke (DNS, TCP, TLS, a reset), before a response or while its
+    /// body was read.
+    #[error(
+        "{}{}",
+        status.map_or_else(|| "cannot reach the API".to_string(), |s| format!("the connection broke{}", broke_note(Some(s)))),
+        attempts_note(*attempts)
+    )]
     Transport {
         /// The underlying error.
         #[source]
         source: reqwest::Error,
+        /// The status of the response whose body was being read, when one had come.
+        status: Option<StatusCode>,
         /// How many times the request was sent.
         attempts: u32,
+        /// Whether the request may have reached the server and taken effect, over every attempt.
+        applied: Applied,
     },
+}
+
+/// Whether a failed call's request may have reached the server and taken effect, so that a caller
+/// can decide what to do next (read the state again before repeating a create, say). It counts
+/// every attempt of the call: a DELETE whose connection dropped and whose retry was answered
+/// `404` is [`Applied::Maybe`], since the first attempt may have deleted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Applied {
+    /// Certainly not: nothing was sent, the connection could not be made, or every answer was a
+    /// refusal (a 3xx, a 4xx, a 429, or Cloudflare's `success: false`).
+    No,
+    /// Perhaps: a connection broke or timed out after the request went out, or a 5xx (or a 2xx
+    /// that is not Cloudflare's envelope) came back.
+    Maybe,
+    /// Yes: a 2xx came back, though its body broke off, was too large, or did not decode.
+    Yes,
 }
 
 /// One item of an envelope's `errors` or `messages`.
@@ -200,9 +267,11 @@ impl Error {
             | Error::Decode { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::RateLimited { status, .. } => *status,
-            Error::Timeout { source, .. } => source.as_ref().and_then(reqwest::Error::status),
-            Error::Transport { source, .. } => source.status(),
-            Error::InvalidInput { .. } | Error::Config(_) => None,
+            Error::Timeout { source, status, .. } => {
+                status.or_else(|| source.as_ref().and_then(reqwest::Error::status))
+            }
+            Error::Transport { source, status, .. } => status.or_else(|| source.status()),
+            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => None,
         }
     }
 
@@ -241,7 +310,7 @@ impl Error {
             | Error::ResponseTooLarge { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Transport { attempts, .. } => *attempts,
-            Error::InvalidInput { .. } | Error::Config(_) => 0,
+            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => 0,
         }
     }
 
@@ -258,6 +327,15 @@ impl Error {
     /// another matter: see the README's retry table.)
     pub fn is_retryable(&self) -> bool {
         match self {
+            // A body that broke off: as its status says, unless it was a success.
+            Error::Timeout {
+                status: Some(status),
+                ..
+            }
+            | Error::Transport {
+                status: Some(status),
+                ..
+            } if !status.is_success() => retryable_status(*status),
             Error::Timeout { .. } | Error::Transport { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
                 retryable_status(*status)
@@ -266,17 +344,97 @@ impl Error {
         }
     }
 
-    pub(crate) fn set_attempts(&mut self, n: u32) {
-        if let Error::Api { attempts, .. }
-        | Error::RateLimited { attempts, .. }
-        | Error::Redirected { attempts, .. }
-        | Error::UnexpectedResponse { attempts, .. }
-        | Error::Decode { attempts, .. }
-        | Error::ResponseTooLarge { attempts, .. }
-        | Error::Timeout { attempts, .. }
-        | Error::Transport { attempts, .. } = self
+    /// Whether the request may have reached the server and taken effect, over every attempt of
+    /// the call (see [`Applied`]).
+    pub fn applied(&self) -> Applied {
+        match self {
+            Error::Api { applied, .. }
+            | Error::RateLimited { applied, .. }
+            | Error::Redirected { applied, .. }
+            | Error::UnexpectedResponse { applied, .. }
+            | Error::Decode { applied, .. }
+            | Error::ResponseTooLarge { applied, .. }
+            | Error::Timeout { applied, .. }
+            | Error::Transport { applied, .. } => *applied,
+            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => Applied::No,
+        }
+    }
+
+    /// What this outcome alone says of whether its attempt took effect.
+    pub(crate) fn applied_by_this_attempt(&self) -> Applied {
+        let by_status = |status: StatusCode| {
+            if status.is_success() {
+                Applied::Yes
+            } else if status.is_server_error() {
+                Applied::Maybe
+            } else {
+                Applied::No
+            }
+        };
+        let by_connection = |source: &reqwest::Error| {
+            if source.is_connect() {
+                Applied::No
+            } else {
+                Applied::Maybe
+            }
+        };
+        match self {
+            // Cloudflare said `success: false`: refused, whatever the status (a 5xx may still
+            // have done part of the work).
+            Error::Api { status, .. } if status.is_server_error() => Applied::Maybe,
+            Error::Api { .. } | Error::RateLimited { .. } => Applied::No,
+            Error::Redirected { status, .. } if status.is_redirection() => Applied::No,
+            // A client of the caller's own followed a redirect elsewhere, which answered.
+            Error::Redirected { .. } => Applied::Maybe,
+            Error::UnexpectedResponse { status, .. } if status.is_success() => Applied::Maybe,
+            Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. } => by_status(*status),
+            Error::Timeout {
+                status: Some(status),
+                ..
+            }
+            | Error::Transport {
+                status: Some(status),
+                ..
+            } => by_status(*status),
+            Error::Timeout { source, .. } => source.as_ref().map_or(Applied::No, by_connection),
+            Error::Transport { source, .. } => by_connection(source),
+            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => Applied::No,
+        }
+    }
+
+    /// Records how the call ended: `n` attempts sent, of which those before this outcome may
+    /// have taken effect as `earlier` says.
+    pub(crate) fn settle(&mut self, n: u32, earlier: Applied) {
+        let this = self.applied_by_this_attempt();
+        if let Error::Api {
+            attempts, applied, ..
+        }
+        | Error::RateLimited {
+            attempts, applied, ..
+        }
+        | Error::Redirected {
+            attempts, applied, ..
+        }
+        | Error::UnexpectedResponse {
+            attempts, applied, ..
+        }
+        | Error::Decode {
+            attempts, applied, ..
+        }
+        | Error::ResponseTooLarge {
+            attempts, applied, ..
+        }
+        | Error::Timeout {
+            attempts, applied, ..
+        }
+        | Error::Transport {
+            attempts, applied, ..
+        } = self
         {
             *attempts = n;
+            *applied = this.max(earlier);
         }
     }
 
@@ -294,12 +452,16 @@ impl Error {
         } else if source.is_timeout() {
             Error::Timeout {
                 source: Some(source),
+                status: None,
                 attempts: 1,
+                applied: Applied::Maybe,
             }
         } else {
             Error::Transport {
                 source,
+                status: None,
                 attempts: 1,
+                applied: Applied::Maybe,
             }
         }
     }
@@ -347,8 +509,23 @@ fn attempts_note(attempts: u32) -> String {
     }
 }
 
+fn broke_note(status: Option<StatusCode>) -> String {
+    status
+        .map(|s| format!(" while reading the body of an HTTP {} response", s.as_u16()))
+        .unwrap_or_default()
+}
+
 fn ray_note(ray: Option<&str>) -> String {
     ray.map(|r| format!(" [cf-ray {r}]")).unwrap_or_default()
+}
+
+/// serde's message without serde_json's position suffix (the path says where).
+fn reason(source: &serde_json::Error) -> String {
+    let message = source.to_string();
+    match message.rfind(" at line ") {
+        Some(at) if source.line() > 0 => message[..at].to_string(),
+        _ => message,
+    }
 }
 
 fn seconds(d: &Duration) -> String {

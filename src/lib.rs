@@ -25,7 +25,7 @@ pub use client::{
     DEFAULT_TIMEOUT,
 };
 pub use credentials::Credentials;
-pub use error::{ApiMessage, ApiMessageSource, Error};
+pub use error::{ApiMessage, ApiMessageSource, Applied, Error};
 pub use generated::{Client, builder, types};
 pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};

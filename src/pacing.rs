@@ -100,6 +100,7 @@ impl Pacer {
                     errors: Vec::new(),
                     ray_id: None,
                     attempts: 0,
+                    applied: crate::error::Applied::No,
                 });
             }
             tracing::debug!(

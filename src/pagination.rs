@@ -1,8 +1,9 @@
 //! Lists: a page type for every list operation, and a paginator that turns any of them into a
 //! lazy `Stream` of items across pages.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 
 use futures_util::Stream;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -51,24 +52,34 @@ impl<T> Page<T> {
     /// the last of `total_pages`, the end of `total_count`, or a page shorter than `per_page`.
     /// `this_page` is the page asked for, of the type the generated `page()` takes.
     pub fn next_page(&self, this_page: i64) -> Option<i64> {
+        self.next(this_page).map(|(next, _)| next)
+    }
+
+    /// The next page, and whether `result_info` promised it (a count or number of pages, rather
+    /// than nothing said).
+    fn next(&self, this_page: i64) -> Option<(i64, bool)> {
         if self.result.is_empty() {
             return None;
         }
         let info = self.result_info.as_ref();
         let field = |f: fn(&ResultInfo) -> Option<u64>| info.and_then(f);
         let this = u64::try_from(this_page).ok()?;
-        let more = match (
+        let (more, promised) = match (
             field(|i| i.total_pages),
             field(|i| i.total_count),
             field(|i| i.per_page),
         ) {
-            (Some(pages), _, _) => this < pages,
-            (None, Some(total), Some(per_page)) => this.saturating_mul(per_page) < total,
-            (None, None, Some(per_page)) => self.result.len() as u64 >= per_page,
-            // Nothing said: ask for the next page; an empty or repeated one ends the list.
-            (None, _, None) => true,
+            (Some(pages), _, _) => (this < pages, true),
+            (None, Some(total), Some(per_page)) => (this.saturating_mul(per_page) < total, true),
+            (None, None, Some(per_page)) => (self.result.len() as u64 >= per_page, false),
+            // Nothing said: ask for the next page; an empty one ends the list.
+            (None, _, None) => (true, false),
         };
-        if more { this_page.checked_add(1) } else { None }
+        if more {
+            this_page.checked_add(1).map(|next| (next, promised))
+        } else {
+            None
+        }
     }
 }
 
@@ -76,9 +87,13 @@ impl<T> Page<T> {
 /// request for page `n` (from 1; the integer type of the generated `page()`); the next page is
 /// fetched only when the stream reaches it. An error is yielded once and ends the stream.
 ///
-/// The list ends at an empty page, at `total_pages` (or `total_count`), and also when the server
-/// ignores `page`: a page whose `result_info.page` is not the one asked for, or whose items are
-/// those of the page before, ends it without being yielded again.
+/// The list ends at an empty page, at `total_pages` (or `total_count`), or at a page shorter
+/// than `per_page`. What cannot be trusted ends it with [`Error::Pagination`], after the items
+/// yielded so far: a page whose `result_info.page` is not the one asked for (a server that is
+/// zero-based or ignores `page`), a page that repeats an item already yielded (a server that
+/// ignores `page`, or a list that changed while it was read; no item is ever yielded twice), or
+/// an empty page where `result_info` promised more. So the stream never ends by itself with a
+/// page dropped, and it sends at most one request more than there are pages of new items.
 ///
 /// ```no_run
 /// # async fn demo(client: cloudflare_dns_settings::Client) -> Result<(), cloudflare_dns_settings::Error> {
@@ -94,41 +109,79 @@ impl<T> Page<T> {
 /// ```
 pub fn paginate<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>>
 where
-    T: Clone + PartialEq,
+    T: Serialize,
     F: FnMut(i64) -> Fut,
     Fut: Future<Output = Result<Page<T>, Error>>,
 {
     struct State<F, T> {
         fetch: F,
         next: Option<i64>,
+        /// The page before `next` promised it (a count or a number of pages).
+        promised: bool,
         items: VecDeque<T>,
-        previous: Vec<T>,
+        /// Every item listed so far, as a hash of its JSON (a collision can only stop the list
+        /// with an error, never drop an item).
+        seen: HashSet<u64>,
+        hasher: RandomState,
     }
     let start = State {
         fetch,
         next: Some(1),
+        promised: false,
         items: VecDeque::new(),
-        previous: Vec::new(),
+        seen: HashSet::new(),
+        hasher: RandomState::new(),
     };
+    impl<F, T: Serialize> State<F, T> {
+        /// Checks that `fetched` is page `page` of the list, with items not listed before, and
+        /// records them as listed.
+        fn admit(&mut self, page: i64, fetched: &Page<T>) -> Result<(), String> {
+            let echoed = fetched.result_info.as_ref().and_then(|i| i.page);
+            if let Some(echoed) = echoed.filter(|p| i64::try_from(*p) != Ok(page)) {
+                return Err(format!(
+                    "the server answered page {echoed} (`result_info.page`); it may count from 0 or ignore `page`"
+                ));
+            }
+            if fetched.result.is_empty() && self.promised {
+                return Err(
+                    "the page is empty, though the page before promised more (`result_info`)"
+                        .into(),
+                );
+            }
+            let mut hashes = Vec::with_capacity(fetched.result.len());
+            for (i, item) in fetched.result.iter().enumerate() {
+                let hash = serde_json::to_vec(item).map(|json| self.hasher.hash_one(json));
+                let hash = hash.map_err(|e| format!("item {i} cannot be compared: {e}"))?;
+                if self.seen.contains(&hash) || hashes.contains(&hash) {
+                    return Err(format!(
+                        "item {i} was listed already; the server ignores `page`, or the list changed while it was read"
+                    ));
+                }
+                hashes.push(hash);
+            }
+            self.seen.extend(hashes);
+            Ok(())
+        }
+    }
     futures_util::stream::unfold(start, |mut state| async move {
         loop {
             if let Some(item) = state.items.pop_front() {
                 return Some((Ok(item), state));
             }
             let page = state.next.take()?;
-            match (state.fetch)(page).await {
-                Ok(fetched) => {
-                    let echoed = fetched.result_info.as_ref().and_then(|i| i.page);
-                    let ignored = echoed.is_some_and(|p| i64::try_from(p) != Ok(page));
-                    if ignored || (page > 1 && fetched.result == state.previous) {
-                        return None;
-                    }
-                    state.next = fetched.next_page(page);
-                    state.previous.clone_from(&fetched.result);
-                    state.items.extend(fetched.result);
-                }
+            let fetched = match (state.fetch)(page).await {
+                Ok(fetched) => fetched,
                 Err(error) => return Some((Err(error), state)),
+            };
+            match state.admit(page, &fetched) {
+                Ok(()) => {}
+                Err(problem) => return Some((Err(Error::Pagination { page, problem }), state)),
             }
+            (state.next, state.promised) = match fetched.next(page) {
+                Some((next, promised)) => (Some(next), promised),
+                None => (None, false),
+            };
+            state.items.extend(fetched.result);
         }
     })
 }

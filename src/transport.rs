@@ -14,6 +14,7 @@ use tracing::field::Empty;
 
 use crate::client::ClientState;
 use crate::envelope::{self, Received};
+use crate::error::Applied;
 use crate::pacing::Turn;
 use crate::validate::Operation;
 use crate::{Client, Error, Page, retry};
@@ -73,35 +74,44 @@ async fn send(
     build: Build<'_>,
     op: &'static Operation,
 ) -> Result<Received, Error> {
+    // What the attempts so far may have done, for the final error.
+    let mut earlier = Applied::No;
+    let mut attempt = 0u32;
+    let outcome = attempts(state, http, build, op, &mut attempt, &mut earlier).await;
+    outcome.map_err(|mut error| {
+        error.settle(attempt, earlier);
+        error
+    })
+}
+
+/// The attempts of one call. `attempt` counts those sent (or about to be), `earlier` what the
+/// ones that were retried may have done; the caller settles the final error with both.
+async fn attempts(
+    state: &ClientState,
+    http: &reqwest::Client,
+    build: Build<'_>,
+    op: &'static Operation,
+    attempt: &mut u32,
+    earlier: &mut Applied,
+) -> Result<Received, Error> {
     let deadline = state.deadline.and_then(|d| Instant::now().checked_add(d));
     let policy = &state.retry;
     let idempotent = op.idempotent || policy.retry_non_idempotent;
-    let mut attempt = 0u32;
     loop {
-        attempt += 1;
-        // Whether another attempt may follow this one.
-        let more = attempt <= policy.max_retries;
-        let mut request = build().map_err(|mut e| {
-            e.set_attempts(attempt - 1);
-            e
-        })?;
+        let mut request = build()?;
         let headers = request.headers_mut();
         for (name, value) in &state.auth_headers {
             headers.insert(name.clone(), value.clone());
         }
         let turn = match &state.pacer {
-            Some(pacer) => pacer
-                .wait_turn(deadline, state.max_pacing_wait)
-                .await
-                .map_err(|mut e| {
-                    e.set_attempts(attempt - 1);
-                    e
-                })?,
+            Some(pacer) => pacer.wait_turn(deadline, state.max_pacing_wait).await?,
             None => Turn::untracked(),
         };
         let timeout = attempt_timeout(state.timeout, deadline).ok_or(Error::Timeout {
             source: None,
-            attempts: attempt - 1,
+            status: None,
+            attempts: 0,
+            applied: Applied::No,
         })?;
         // The crate's own HTTP client already has the attempt timeout; a request carries one only
         // when the deadline cuts it shorter, or when the client is the caller's.
@@ -110,7 +120,10 @@ async fn send(
         }
         // A client of the caller's own may follow redirects; ours never does.
         let sent_to = state.custom_http.then(|| request.url().clone());
-        tracing::Span::current().record("attempts", attempt);
+        *attempt += 1;
+        // Whether another attempt may follow this one.
+        let more = *attempt <= policy.max_retries;
+        tracing::Span::current().record("attempts", *attempt);
 
         let failure = match http.execute(request).await {
             Err(error) => {
@@ -121,8 +134,7 @@ async fn send(
                     turn.not_sent();
                 }
                 let retry = more && retry::error_is_retryable(&error, idempotent);
-                let mut error = Error::from_reqwest(error);
-                error.set_attempts(attempt);
+                let error = Error::from_reqwest(error);
                 if !retry {
                     return Err(error);
                 }
@@ -145,10 +157,10 @@ async fn send(
                     span.record("cf_ray", ray);
                 }
                 if status.is_redirection() || sent_to.is_some_and(|url| url != *response.url()) {
-                    return Err(redirected(status, &headers, &response, attempt));
+                    return Err(redirected(status, &headers, &response));
                 }
                 let limit = state.max_response_bytes;
-                let body = read_capped(response, limit, status, &headers, attempt).await;
+                let body = read_capped(response, limit, status, &headers).await;
                 if status.is_success() {
                     match body {
                         Ok(body) => {
@@ -156,7 +168,8 @@ async fn send(
                                 status,
                                 headers,
                                 body,
-                                attempts: attempt,
+                                attempts: *attempt,
+                                earlier: *earlier,
                             });
                         }
                         // The answer broke off: the request was processed, so only an
@@ -176,9 +189,9 @@ async fn send(
                     // An error status whose body broke off or is too large is still that
                     // status: it decides the retry, and a 429 stays a rate limit.
                     let error = match body {
-                        Ok(body) => envelope::failed(status, &headers, &body, attempt, asked),
+                        Ok(body) => envelope::failed(status, &headers, &body, *attempt, asked),
                         Err(_) if status == StatusCode::TOO_MANY_REQUESTS => {
-                            envelope::failed(status, &headers, &[], attempt, asked)
+                            envelope::failed(status, &headers, &[], *attempt, asked)
                         }
                         Err(error) => error,
                     };
@@ -197,14 +210,15 @@ async fn send(
                 }
             }
         };
-        let wait = failure.asked.unwrap_or_else(|| policy.backoff(attempt));
+        let wait = failure.asked.unwrap_or_else(|| policy.backoff(*attempt));
         let fits =
             deadline.is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|t| t <= d));
+        *earlier = (*earlier).max(failure.error.applied_by_this_attempt());
         if !fits {
             return Err(failure.error);
         }
         tracing::debug!(
-            attempt,
+            attempt = *attempt,
             reason = failure.reason,
             error = %failure.error,
             delay_ms = wait.as_millis() as u64,
@@ -239,20 +253,9 @@ fn attempt_timeout(
     }
 }
 
-fn redirected(
-    status: StatusCode,
-    headers: &HeaderMap,
-    response: &Response,
-    attempts: u32,
-) -> Error {
+fn redirected(status: StatusCode, headers: &HeaderMap, response: &Response) -> Error {
     // Only where it pointed, never a path, query or userinfo that could carry a secret.
-    let origin = |url: &reqwest::Url| {
-        let host = url.host_str()?;
-        Some(match url.port() {
-            Some(port) => format!("{}://{host}:{port}", url.scheme()),
-            None => format!("{}://{host}", url.scheme()),
-        })
-    };
+    let origin = crate::client::origin;
     let location = if status.is_redirection() {
         headers
             .get(LOCATION)
@@ -266,28 +269,31 @@ fn redirected(
         status,
         location,
         ray_id: envelope::ray_id(headers),
-        attempts,
+        attempts: 1,
+        applied: Applied::No,
     }
 }
 
 /// Reads the body, stopping at `limit` bytes. A body in one chunk (the usual case) is kept
-/// without a copy.
+/// without a copy. A body that breaks off is an error that keeps the response's `status`.
 async fn read_capped(
     mut response: Response,
     limit: usize,
     status: StatusCode,
     headers: &HeaderMap,
-    attempts: u32,
 ) -> Result<Bytes, Error> {
     let too_large = || Error::ResponseTooLarge {
         status,
         limit,
         ray_id: envelope::ray_id(headers),
-        attempts,
+        attempts: 1,
+        applied: Applied::No,
     };
-    let failed = |e: reqwest::Error| {
+    let broke = |e: reqwest::Error| {
         let mut error = Error::from_reqwest(e);
-        error.set_attempts(attempts);
+        if let Error::Transport { status: s, .. } | Error::Timeout { status: s, .. } = &mut error {
+            *s = Some(status);
+        }
         error
     };
     if response.content_length().is_some_and(|n| n > limit as u64) {
@@ -295,7 +301,7 @@ async fn read_capped(
     }
     let mut first: Option<Bytes> = None;
     let mut rest: Option<BytesMut> = None;
-    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+    while let Some(chunk) = response.chunk().await.map_err(broke)? {
         let so_far = first.as_ref().map_or(0, Bytes::len) + rest.as_ref().map_or(0, BytesMut::len);
         if so_far.saturating_add(chunk.len()) > limit {
             return Err(too_large());

@@ -149,6 +149,11 @@ where
     T: DeserializeOwned,
     E: serde::de::Error,
 {
-    serde_path_to_error::deserialize(serde_json::Value::Object(object))
-        .map_err(|e| E::custom(format_args!("at `{}`: {}", e.path(), e.inner())))
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
+        // A field missing from the variant itself has no path inside it: the message alone.
+        match e.path().to_string().as_str() {
+            "." => E::custom(e.inner()),
+            path => E::custom(format_args!("at `{path}`: {}", e.inner())),
+        }
+    })
 }

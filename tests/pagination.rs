@@ -195,7 +195,7 @@ fn names(all: &[cloudflare_dns_settings::types::DnsView]) -> Vec<&str> {
 }
 
 #[tokio::test]
-async fn a_server_that_ignores_page_ends_the_list_after_one_page() {
+async fn a_server_that_ignores_page_ends_the_list_with_an_error_after_one_page() {
     // The same non-empty page whatever is asked, and nothing said of the totals.
     let server = by_page(|_| {
         serde_json::json!({
@@ -205,17 +205,32 @@ async fn a_server_that_ignores_page_ends_the_list_after_one_page() {
     .await;
     let client = token_client(&server);
     let calls = Arc::new(AtomicUsize::new(0));
-    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    let (all, error) = until_error(views(&client, calls.clone())).await;
     assert_eq!(names(&all), ["view 0", "view 1", "view 2"], "no repetition");
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        2,
-        "the repeated page 2 ends the list"
+    assert!(
+        matches!(&error, Some(Error::Pagination { page: 2, problem }) if problem.contains("listed already")),
+        "the repeated page 2 ends the list with an error, not a silent end: {error:?}"
     );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// The items a stream yields up to its first error, and that error.
+async fn until_error<T>(
+    stream: impl futures_util::Stream<Item = Result<T, Error>>,
+) -> (Vec<T>, Option<Error>) {
+    let results: Vec<_> = stream.collect().await;
+    let mut items = Vec::new();
+    for result in results {
+        match result {
+            Ok(item) => items.push(item),
+            Err(error) => return (items, Some(error)),
+        }
+    }
+    (items, None)
 }
 
 #[tokio::test]
-async fn a_server_that_says_page_1_for_every_page_ends_the_list_after_the_first() {
+async fn a_server_that_says_page_1_for_every_page_ends_the_list_with_an_error_after_the_first() {
     // Different items each time (so only the echoed page number can tell), always "page": 1.
     let server = by_page(|n| {
         let items: Vec<_> = (3 * (n - 1)..3 * n).map(view).collect();
@@ -227,8 +242,12 @@ async fn a_server_that_says_page_1_for_every_page_ends_the_list_after_the_first(
     .await;
     let client = token_client(&server);
     let calls = Arc::new(AtomicUsize::new(0));
-    let all: Vec<_> = views(&client, calls.clone()).try_collect().await.unwrap();
+    let (all, error) = until_error(views(&client, calls.clone())).await;
     assert_eq!(names(&all), ["view 0", "view 1", "view 2"]);
+    assert!(
+        matches!(&error, Some(Error::Pagination { page: 2, .. })),
+        "{error:?}"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 

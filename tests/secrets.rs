@@ -164,3 +164,56 @@ async fn error_messages_of_a_failing_call_never_show_the_secret() {
     }
     assert!(!printed.contains(TOKEN), "{printed}");
 }
+
+/// Whatever characters a token, key or email holds (control bytes, line breaks, non-ASCII,
+/// quotes), no `Debug` of the builder, the client or the credentials, and no error of building
+/// or of a failing call, shows it.
+#[test]
+fn no_message_shows_a_generated_secret() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(async {
+        let server = server().await;
+        Mock::given(method("GET"))
+            .respond_with(json_response(
+                403,
+                &fixture("error_10000_authentication.json"),
+            ))
+            .mount(&server)
+            .await;
+        server
+    });
+    // A marker keeps the generated secret distinct from any fixed text a message may hold.
+    let secret = "(\\PC|[\\x00-\\x1f\\x7f]){0,30}".prop_map(|s| format!("Zq9{s}Xw7"));
+    proptest!(ProptestConfig::with_cases(256), |(token in secret.clone(), key in secret.clone(), user in secret, legacy: bool)| {
+        let email = format!("{user}@example.com");
+        let builder = if legacy {
+            Client::builder().api_key(&email, &key)
+        } else {
+            Client::builder().api_token(&token)
+        };
+        let builder = builder.base_url(server.uri()).max_retries(0);
+        let mut printed = format!("{builder:?}");
+        match builder.build() {
+            Ok(client) => {
+                printed.push_str(&format!("{client:?}"));
+                let error = rt.block_on(get_account(&client)).unwrap_err();
+                printed.push_str(&format!("{error} {error:?}"));
+                let mut source = std::error::Error::source(&error);
+                while let Some(s) = source {
+                    printed.push_str(&format!(" {s} {s:?}"));
+                    source = s.source();
+                }
+            }
+            Err(error) => printed.push_str(&format!("{error} {error:?}")),
+        }
+        printed.push_str(&format!("{:?}{:?}", Credentials::api_token(&token), Credentials::api_key(&email, &key)));
+        for secret in [&token, &key, &user] {
+            prop_assert!(!printed.contains(secret.trim()), "`{}` in {}", secret, printed);
+        }
+        prop_assert!(!printed.contains("Zq9"), "part of a secret in {}", printed);
+    });
+}
