@@ -7,7 +7,7 @@
 mod spec_values;
 
 use cloudflare_dns_settings::Error;
-use cloudflare_dns_settings::raw::decode_response;
+use cloudflare_dns_settings::testing::decode_response;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use spec_values::{Side, operations, spec, value_for};
