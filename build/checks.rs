@@ -22,13 +22,9 @@ pub struct Types<'a> {
 }
 
 impl<'a> Types<'a> {
-    /// The structs and enums of the generated `types` module.
-    pub fn of(file: &'a syn::File) -> Self {
-        let module = file.items.iter().find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
-            _ => None,
-        });
-        let items = module.into_iter().flatten().filter_map(|item| match item {
+    /// The structs and enums of the generated `types` module (its `items`).
+    pub fn of(items: &'a [syn::Item]) -> Self {
+        let items = items.iter().filter_map(|item| match item {
             syn::Item::Struct(s) => Some((s.ident.to_string(), item)),
             syn::Item::Enum(e) => Some((e.ident.to_string(), item)),
             _ => None,

@@ -93,7 +93,8 @@ fn generate(
     let with_default = no_type_builders(&mut file)?;
     unions_decode_by_their_discriminator(&mut file, &adjusted.unions)?;
     deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
-    let functions = checks::functions(operations, &mut ops, &checks::Types::of(&file));
+    let types = checks::Types::of(module(&mut file.items, "types")?);
+    let functions = checks::functions(operations, &mut ops, &types);
     let builders = module(&mut file.items, "builder")?;
     sends_through_the_transport(builders, operations, &ops, &with_default)?;
     file.items.extend(round_trip_hooks(operations, &ops));
@@ -366,7 +367,7 @@ fn rewrite_send(
         .any(|s| header_append(s) == Some(false));
     let mut kept: Vec<syn::Stmt> = Vec::new();
     for mut stmt in stmts.into_iter().take(info_at) {
-        let binding = local_name(&stmt);
+        let binding = local(&stmt).map(|(name, _)| name);
         let binding = binding.as_deref();
         if header_append(&stmt) == Some(true) || (!other_headers && binding == Some("header_map")) {
             continue;
@@ -563,24 +564,22 @@ struct BuilderEdits {
 impl BuilderEdits {
     fn of(f: &syn::ImplItemFn, empty_body: bool) -> Self {
         // The setter's `where V: TryInto<T>`.
-        let predicates = f
+        let mut predicates = f
             .sig
             .generics
             .where_clause
             .iter()
             .flat_map(|w| &w.predicates);
-        let target = predicates.filter_map(|p| match p {
-            syn::WherePredicate::Type(t) => t.bounds.first(),
-            _ => None,
-        });
-        let target = target.filter_map(|bound| match bound {
-            syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
+        let target = predicates.find_map(|p| match p {
+            syn::WherePredicate::Type(t) => match t.bounds.first()? {
+                syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
+                _ => None,
+            },
             _ => None,
         });
         BuilderEdits {
             refusal: target
-                .filter_map(last_ident)
-                .next()
+                .and_then(last_ident)
                 .map(|t| format!("conversion to `{t}` for {} failed", f.sig.ident)),
             empty_body,
         }
@@ -593,16 +592,16 @@ impl VisitMut for BuilderEdits {
         if let syn::Expr::Call(call) = expr
             && is_ident(&call.func, "Err")
             && call.args.len() == 1
-            && literal_to_string(&mut call.args[0]).is_some()
+            && literal_to_string(&call.args[0])
         {
             *expr = syn::parse_quote!(Err(::std::string::String::new()));
             return;
         }
         // The setter's `.map_err(|_| "conversion to … failed".to_string())`.
         if let (syn::Expr::Closure(c), Some(refusal)) = (&mut *expr, &self.refusal)
-            && let Some(message) = literal_to_string(&mut c.body)
+            && literal_to_string(&c.body)
         {
-            *message = syn::LitStr::new(refusal, message.span());
+            *c.body = syn::parse_quote!(#refusal.to_string());
             return;
         }
         visit_mut::visit_expr_mut(self, expr);
@@ -715,28 +714,25 @@ fn unions_decode_by_their_discriminator(
     let types = module(&mut file.items, "types")?;
     for union in unions {
         let name = format_ident!("{}", union.name);
-        let Some(at) = types
-            .iter()
-            .position(|item| matches!(item, syn::Item::Enum(e) if e.ident == name))
-        else {
-            return Err(format!(
-                "union `{name}` is not an enum in the generated types"
-            ));
-        };
         // typify's own enum goes (it may have made struct variants of internally tagged kinds),
         // with its `From` impls; ours has one tuple variant per variant type.
-        let syn::Item::Enum(original) = types.remove(at) else {
-            unreachable!("matched an enum above")
-        };
-        types.retain(|item| {
-            !matches!(item, syn::Item::Impl(i) if i.trait_.is_some()
-                && last_ident(&i.self_ty).is_some_and(|t| name == t))
-        });
-        let docs: Vec<&syn::Attribute> = original
-            .attrs
+        let docs: Vec<syn::Attribute> = types
             .iter()
+            .find_map(|item| match item {
+                syn::Item::Enum(e) if e.ident == name => Some(e.attrs.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| format!("union `{name}` is not an enum in the generated types"))?
+            .into_iter()
             .filter(|a| a.path().is_ident("doc"))
             .collect();
+        types.retain(|item| match item {
+            syn::Item::Enum(e) => e.ident != name,
+            syn::Item::Impl(i) => {
+                i.trait_.is_none() || last_ident(&i.self_ty).is_none_or(|t| name != t)
+            }
+            _ => true,
+        });
         let variants: Vec<syn::Ident> = union
             .variants
             .iter()
@@ -903,21 +899,10 @@ fn call_args<'a>(expr: &'a syn::Expr, name: &str) -> Option<Vec<&'a syn::Expr>> 
     (f.path.segments.last()?.ident == name).then(|| call.args.iter().collect())
 }
 
-/// The literal of `"…".to_string()`.
-fn literal_to_string(expr: &mut syn::Expr) -> Option<&mut syn::LitStr> {
-    let syn::Expr::MethodCall(m) = expr else {
-        return None;
-    };
-    if m.method != "to_string" || !m.args.is_empty() {
-        return None;
-    }
-    match &mut *m.receiver {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s),
-        _ => None,
-    }
+/// Whether `expr` is `"…".to_string()`.
+fn literal_to_string(expr: &syn::Expr) -> bool {
+    matches!(expr, syn::Expr::MethodCall(m)
+        if m.method == "to_string" && m.args.is_empty() && lit_str(&m.receiver).is_some())
 }
 
 /// Whether the attributes derive `name` (`#[derive(Debug, Default)]`).
@@ -935,8 +920,8 @@ fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
         })
 }
 
-/// The name a `let` statement binds, if it binds one name.
-fn local_name(stmt: &syn::Stmt) -> Option<String> {
+/// The name and the value of `let name = value;` (or `let name: T = value;`).
+fn local(stmt: &syn::Stmt) -> Option<(String, &syn::Expr)> {
     let syn::Stmt::Local(local) = stmt else {
         return None;
     };
@@ -944,18 +929,13 @@ fn local_name(stmt: &syn::Stmt) -> Option<String> {
         syn::Pat::Type(t) => &*t.pat,
         pat => pat,
     };
-    match pat {
-        syn::Pat::Ident(p) => Some(p.ident.to_string()),
-        _ => None,
-    }
+    let syn::Pat::Ident(p) = pat else { return None };
+    Some((p.ident.to_string(), &local.init.as_ref()?.expr))
 }
 
 /// The operation of `let info = OperationInfo { operation_id: "…" };`.
 fn operation_info(stmt: &syn::Stmt) -> Option<String> {
-    let syn::Stmt::Local(local) = stmt else {
-        return None;
-    };
-    let syn::Expr::Struct(info) = &*local.init.as_ref()?.expr else {
+    let (_, syn::Expr::Struct(info)) = local(stmt)? else {
         return None;
     };
     (info.path.segments.last()?.ident == "OperationInfo").then_some(())?;
@@ -978,11 +958,8 @@ fn lit_str(expr: &syn::Expr) -> Option<String> {
 
 /// The `format!(…)` of `let url = format!(…);`.
 fn url_format(stmt: &syn::Stmt) -> Option<&syn::Macro> {
-    let syn::Stmt::Local(local) = stmt else {
-        return None;
-    };
-    match &*local.init.as_ref()?.expr {
-        syn::Expr::Macro(m) if local_name(stmt)? == "url" && m.mac.path.is_ident("format") => {
+    match local(stmt)? {
+        (name, syn::Expr::Macro(m)) if name == "url" && m.mac.path.is_ident("format") => {
             Some(&m.mac)
         }
         _ => None,
