@@ -86,7 +86,7 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     nullable_fields_keep_explicit_null(spec);
     optional_lists_keep_absent_apart_from_empty(spec);
     open_enums(spec, &sides.response, &unions);
-    for_each_response_schema(spec, &sides.response, &mut |schema| {
+    visit_schemas(spec, Some(&sides.response), &mut |_, _, schema| {
         open_unions(schema);
         keep_unknown_fields(schema);
     });
@@ -133,7 +133,7 @@ fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
 /// (build/names.rs). A union is named `{owner}_{property path}`, a variant `{union}_{index}`.
 fn unions_and_their_variants_are_components(spec: &mut Value) {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    visit_properties(spec, None, &mut |owner, path, property| {
+    visit_properties(spec, None, &mut |owner, path, property, _| {
         if property.contains_key("oneOf") {
             let union = std::mem::take(property);
             let description = union.get("description").cloned();
@@ -656,7 +656,7 @@ fn includes(outer: &str, inner: &str, root: &Value) -> bool {
 /// (src/wrappers.rs), through typify's `x-rust-type` extension.
 fn nullable_fields_keep_explicit_null(spec: &mut Value) {
     let mut hoisted = Vec::new();
-    visit_properties(spec, None, &mut |owner, path, property| {
+    visit_properties(spec, None, &mut |owner, path, property, _| {
         if property.get("nullable").and_then(Value::as_bool) == Some(true) {
             let mut inner = property.clone();
             inner.remove("nullable");
@@ -677,26 +677,16 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
 /// the key, `Some(vec![])` sends `[]`.
 fn optional_lists_keep_absent_apart_from_empty(spec: &mut Value) {
     let mut hoisted = Vec::new();
-    visit_objects(spec, None, &mut |owner, path, object| {
-        let required = object.get("required").and_then(Value::as_array).cloned();
-        let Some(Value::Object(props)) = object.get_mut("properties") else {
-            return;
-        };
-        for (name, property) in props.iter_mut() {
-            let Some(property) = property.as_object_mut() else {
-                continue;
-            };
-            if required.as_ref().is_some_and(|r| r.contains(&json!(name)))
-                || property.get("type").and_then(Value::as_str) != Some("array")
-            {
-                continue;
-            }
+    visit_properties(spec, None, &mut |owner, path, property, required| {
+        if !required && property.get("type").and_then(Value::as_str) == Some("array") {
             let items = property.get("items").cloned().unwrap_or(json!({}));
             let list = json!({ "x-rust-type": {
                 "crate": "std", "version": "*", "path": "std::vec::Vec", "parameters": [items]
             }});
-            let name = format!("{owner}_{}-list", join(path, "_", name));
-            replace_with_ref(property, hoist(&mut hoisted, &name, list));
+            replace_with_ref(
+                property,
+                hoist(&mut hoisted, &format!("{owner}_{path}-list"), list),
+            );
         }
     });
     add_components(spec, hoisted);
@@ -780,7 +770,7 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
         })
         .collect();
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    visit_properties(spec, Some(received), &mut |owner, path, property| {
+    visit_properties(spec, Some(received), &mut |owner, path, property, _| {
         if discriminators.contains(&(owner.to_string(), path.to_string())) {
             return;
         }
@@ -867,62 +857,31 @@ fn rust_type(name: &str, parameter: Value) -> Value {
     })
 }
 
+/// Whether an object of the document is a schema.
+fn is_schema(object: &Map<String, Value>) -> bool {
+    let keys = "type properties allOf oneOf anyOf $ref enum";
+    keys.split(' ').any(|k| object.contains_key(k))
+}
+
 /// Calls `f` on every object in the document that is a schema, innermost first.
 fn for_each_schema(node: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
-    let keys = "type properties allOf oneOf anyOf $ref enum";
     each_object(node, &mut |object| {
-        if keys.split(' ').any(|k| object.contains_key(k)) {
+        if is_schema(object) {
             f(object);
         }
     });
 }
 
-/// Calls `f` on every schema of the response side: the components in `received` and the
-/// operations' response schemas.
-fn for_each_response_schema(
-    spec: &mut Value,
-    received: &BTreeSet<String>,
-    f: &mut dyn FnMut(&mut Map<String, Value>),
-) {
-    if let Some(schemas) = components_mut(spec) {
-        for (_, schema) in schemas
-            .iter_mut()
-            .filter(|(name, _)| received.contains(*name))
-        {
-            for_each_schema(schema, f);
-        }
-    }
-    for (_, _, op) in operations_mut(spec) {
-        if let Some(responses) = op.get_mut("responses") {
-            for_each_schema(responses, f);
-        }
-    }
-}
+/// `f(owner, property path, schema)`.
+type SchemaVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
 
-/// `f(owner, property path, property schema)`.
-type PropertyVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
-
-/// Calls `f(owner, property path, property schema)` for every property of every schema,
-/// innermost first. `owner` is the nearest component name (or the operation's name); the path
-/// joins the property names from there with `_` (`nameservers_type`). With `only`, just the
-/// response side: those components and the operations' responses.
-fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
-    visit_objects(spec, only, &mut |owner, path, object| {
-        if let Some(Value::Object(props)) = object.get_mut("properties") {
-            for (name, property) in props.iter_mut() {
-                if let Some(property) = property.as_object_mut() {
-                    f(owner, &join(path, "_", name), property);
-                }
-            }
-        }
-    });
-}
-
-/// Calls `f(owner, path, object)` for every schema object with `properties`, innermost first,
-/// where `path` is the property path from `owner` to the object. Without `only`: every component,
-/// and the operations' bodies and responses; with it, those components and the responses.
-fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
-    fn walk(node: &mut Value, owner: &str, path: &str, f: &mut PropertyVisitor) {
+/// Calls `f(owner, path, schema)` for every schema of every component and of the operations'
+/// bodies and responses, innermost first. `owner` is the nearest component name (or
+/// `{operationId}_body`, `{operationId}_result`); `path` joins the property names from there to
+/// the schema with `_` (`nameservers_type`). With `only`, just the response side: those
+/// components and the operations' responses.
+fn visit_schemas(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut SchemaVisitor) {
+    fn walk(node: &mut Value, owner: &str, path: &str, f: &mut SchemaVisitor) {
         match node {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
@@ -935,7 +894,7 @@ fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Prop
                         (_, child) => walk(child, owner, path, f),
                     }
                 }
-                if map.contains_key("properties") {
+                if is_schema(map) {
                     f(owner, path, map);
                 }
             }
@@ -965,4 +924,26 @@ fn visit_objects(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Prop
             walk(responses, &format!("{owner}_result"), "", f);
         }
     }
+}
+
+/// Calls `f(owner, property path, property schema, whether it is required)` for every property
+/// of every schema [`visit_schemas`] visits.
+fn visit_properties(
+    spec: &mut Value,
+    only: Option<&BTreeSet<String>>,
+    f: &mut dyn FnMut(&str, &str, &mut Map<String, Value>, bool),
+) {
+    visit_schemas(spec, only, &mut |owner, path, schema| {
+        let required = schema.get("required").cloned().unwrap_or_default();
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            for (name, property) in props.iter_mut() {
+                if let Some(property) = property.as_object_mut() {
+                    let required = required
+                        .as_array()
+                        .is_some_and(|r| r.contains(&json!(name)));
+                    f(owner, &join(path, "_", name), property, required);
+                }
+            }
+        }
+    });
 }
