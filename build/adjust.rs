@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
-    operations_mut, properties, ref_name, walk,
+    operations_mut, properties, ref_name, type_of, walk,
 };
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
@@ -135,35 +135,21 @@ fn unions_and_their_variants_are_components(spec: &mut Value) {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     visit_properties(spec, None, &mut |owner, path, property, _| {
         if property.contains_key("oneOf") {
-            let union = std::mem::take(property);
-            let description = union.get("description").cloned();
-            let name = format!("{owner}_{path}");
-            hoisted.push((name.clone(), Value::Object(union)));
-            property.insert("$ref".into(), Value::String(format!("{SCHEMAS}{name}")));
-            if let Some(d) = description {
-                property.insert("description".into(), d);
-            }
+            let union = Value::Object(property.clone());
+            replace_with_ref(
+                property,
+                hoist(&mut hoisted, &format!("{owner}_{path}"), union),
+            );
         }
     });
     add_components(spec, hoisted);
     let mut variants: Vec<(String, Value)> = Vec::new();
-    if let Some(schemas) = components_mut(spec) {
-        for (name, schema) in schemas.iter_mut() {
-            for (i, variant) in schema
-                .get_mut("oneOf")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if variant.get("$ref").is_none() && variant.get("properties").is_some() {
-                    let component = format!("{name}_{i}");
-                    let schema = std::mem::replace(
-                        variant,
-                        json!({ "$ref": format!("{SCHEMAS}{component}") }),
-                    );
-                    variants.push((component, schema));
-                }
+    for (name, schema) in components_mut(spec).into_iter().flatten() {
+        let inline = schema.get_mut("oneOf").and_then(Value::as_array_mut);
+        for (i, variant) in inline.into_iter().flatten().enumerate() {
+            if variant.get("$ref").is_none() && variant.get("properties").is_some() {
+                let reference = json!({ "$ref": format!("{SCHEMAS}{name}_{i}") });
+                variants.push((format!("{name}_{i}"), std::mem::replace(variant, reference)));
             }
         }
     }
@@ -175,19 +161,12 @@ fn unions_and_their_variants_are_components(spec: &mut Value) {
 fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union> {
     let mut out = Vec::new();
     for (name, schema) in components(spec) {
-        let Some(variants) = schema.get("oneOf").and_then(Value::as_array) else {
-            continue;
-        };
         // Every variant is a component by now (unions_and_their_variants_are_components).
-        let Some(names) = variants
-            .iter()
+        let names: Option<Vec<String>> = list(schema, "oneOf")
             .map(|v| Some(ref_name(v.get("$ref"))?.to_string()))
-            .collect::<Option<Vec<String>>>()
-        else {
-            continue;
-        };
-        let variants: Vec<&Value> = variants.iter().map(|v| follow(v, spec)).collect();
-        let Some(first) = variants.first() else {
+            .collect();
+        let variants: Vec<&Value> = list(schema, "oneOf").map(|v| follow(v, spec)).collect();
+        let (Some(names), Some(first)) = (names, variants.first()) else {
             continue;
         };
         for (property, _) in properties(first) {
@@ -279,19 +258,17 @@ fn inline_scalar_components(spec: &mut Value) {
     let root = spec.clone();
     let scalar = |s: &Value| {
         matches!(
-            s.get("type").and_then(Value::as_str),
+            type_of(s),
             Some("boolean" | "number" | "integer" | "string")
-        ) && s.get("enum").is_none()
+        )
     };
-    let string_enum = |s: &Value| {
-        s.get("type").and_then(Value::as_str) == Some("string") && s.get("enum").is_some()
-    };
+    // A scalar, or an array of scalars or of string enum values.
     let inlinable = |s: &Value| {
-        scalar(s)
-            || (s.get("type").and_then(Value::as_str) == Some("array")
-                && s.get("items").is_some_and(|i| {
-                    let item = follow(i, &root);
-                    scalar(item) || string_enum(item)
+        let item = s.get("items").map(|i| follow(i, &root));
+        (scalar(s) && s.get("enum").is_none())
+            || (type_of(s) == Some("array")
+                && item.is_some_and(|i| {
+                    scalar(i) && (i.get("enum").is_none() || type_of(i) == Some("string"))
                 }))
     };
     // What an inlined component brings may reference one too (array items): until none is left.
@@ -320,22 +297,18 @@ fn inline_scalar_components(spec: &mut Value) {
 /// would fail to decode. An `anyOf` whose branches are all scalars of one type is that type; of
 /// several scalar types, a `oneOf` of them (an untagged enum).
 fn any_of_scalars_is_one_scalar(schema: &mut Map<String, Value>, root: &Value) {
-    let Some(branches) = schema.get("anyOf").and_then(Value::as_array) else {
+    let scalar = |branch: &Value| {
+        let t = type_of(follow(branch, root))?;
+        matches!(t, "boolean" | "integer" | "number" | "string").then(|| t.to_string())
+    };
+    let Some(Value::Array(branches)) = schema.get("anyOf") else {
         return;
     };
-    let types: Option<Vec<String>> = branches
-        .iter()
-        .map(|b| {
-            let b = follow(b, root);
-            let t = b.get("type")?.as_str()?;
-            matches!(t, "boolean" | "integer" | "number" | "string").then(|| t.to_string())
-        })
-        .collect();
-    let Some(mut types) = types else { return };
-    types.sort();
-    types.dedup();
+    let Some(types) = branches.iter().map(scalar).collect::<Option<BTreeSet<_>>>() else {
+        return;
+    };
     let branches = schema.remove("anyOf").unwrap_or_default();
-    if let [only] = &types[..] {
+    if let (1, Some(only)) = (types.len(), types.first()) {
         schema.insert("type".into(), Value::String(only.clone()));
     } else {
         schema.insert("oneOf".into(), branches);
@@ -617,10 +590,10 @@ fn narrower(a: &Value, b: &Value, root: &Value) -> Value {
     }
     let target = |v: &Value| ref_name(v.get("$ref")).map(String::from);
     if let (Some(x), Some(y)) = (target(a), target(b)) {
-        if includes(&y, &x, root) {
+        if includes(&y, &x, root, 0) {
             return b.clone();
         }
-        if includes(&x, &y, root) {
+        if includes(&x, &y, root, 0) {
             return a.clone();
         }
     }
@@ -628,26 +601,12 @@ fn narrower(a: &Value, b: &Value, root: &Value) -> Value {
 }
 
 /// Whether component `outer`'s `allOf` includes component `inner`, directly or through parts.
-fn includes(outer: &str, inner: &str, root: &Value) -> bool {
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![outer.to_string()];
-    while let Some(name) = todo.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        for part in component(root, &name)
-            .into_iter()
-            .flat_map(|s| list(s, "allOf"))
-        {
-            if let Some(r) = ref_name(part.get("$ref")) {
-                if r == inner {
-                    return true;
-                }
-                todo.push(r.to_string());
-            }
-        }
-    }
-    false
+fn includes(outer: &str, inner: &str, root: &Value, depth: usize) -> bool {
+    let parts = component(root, outer)
+        .into_iter()
+        .flat_map(|s| list(s, "allOf"));
+    let mut names = parts.filter_map(|part| ref_name(part.get("$ref")));
+    depth < MAX_DEPTH && names.any(|r| r == inner || includes(r, inner, root, depth + 1))
 }
 
 /// A nullable optional field has three states in a PATCH: omitted (leave unchanged), `null`
@@ -760,13 +719,9 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
     let discriminators: BTreeSet<(String, String)> = unions
         .iter()
         .flat_map(|u| {
-            let variants = component(&root, &u.name).into_iter();
-            variants
-                .flat_map(|s| list(s, "oneOf"))
-                .filter_map(move |v| {
-                    let name = ref_name(v.get("$ref"))?.to_string();
-                    Some((name, u.property.clone()))
-                })
+            u.variants
+                .iter()
+                .map(|(v, _)| (v.clone(), u.property.clone()))
         })
         .collect();
     let mut hoisted: Vec<(String, Value)> = Vec::new();

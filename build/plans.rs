@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::generate::Operation;
 use crate::rules::OperationRules;
-use crate::spec::walk;
+use crate::spec::{type_of, walk};
 
 /// One GET/PATCH pair.
 pub struct Pair<'a> {
@@ -44,7 +44,7 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
         if let Some(body) = body {
             walk(body, spec, "", &mut |path, _, schema| {
                 let union = schema.get("oneOf").is_some() || schema.get("anyOf").is_some();
-                let array = schema.get("type").and_then(Value::as_str) == Some("array");
+                let array = type_of(schema) == Some("array");
                 let map = schema.get("properties").is_none()
                     && schema.get("additionalProperties").is_some();
                 if !path.is_empty() && (union || map) {

@@ -52,6 +52,11 @@ pub fn follow<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     resolve(schema, root).unwrap_or(schema)
 }
 
+/// The `type` a schema states (`"string"`), as written.
+pub fn type_of(schema: &Value) -> Option<&str> {
+    schema.get("type")?.as_str()
+}
+
 /// The items of the array `key` of `node` (none when it is not an array).
 pub fn list<'a>(node: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     node.get(key)
