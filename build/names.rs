@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::adjust::rename_refs;
-use crate::spec::{component, components, operations_mut, ref_name};
+use crate::spec::{component, components, components_mut, each_object, operations_mut, ref_name};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.
@@ -159,24 +159,31 @@ const ROLE_WORDS: &[&str] = &[
 pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, String>, String> {
     let names: Vec<String> = components(spec).map(|(name, _)| name.clone()).collect();
     let namespace = shared_namespace(&names);
-    let mut uses: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
-    collect_uses(spec, None, &mut uses);
+    // How each component is referenced: by how many `$ref`s in all, and as the value of which
+    // properties.
+    let (mut refs, mut as_property) = (BTreeMap::new(), BTreeMap::new());
+    each_object(spec, &mut |object| {
+        if let Some(name) = ref_name(object.get("$ref")) {
+            *refs.entry(name.to_string()).or_insert(0) += 1;
+        }
+        let props = object.get("properties").and_then(Value::as_object);
+        for (property, schema) in props.into_iter().flatten() {
+            if let Some(name) = ref_name(schema.get("$ref")) {
+                let uses: &mut Vec<String> = as_property.entry(name.to_string()).or_default();
+                uses.push(property.clone());
+            }
+        }
+    });
 
     let suffix = |name: &str| -> &'static str {
-        if sides.response.contains(name) {
-            return "";
-        }
-        match sides.request.get(name) {
-            Some(methods) if methods.len() == 1 => {
-                match methods.iter().next().map(String::as_str) {
-                    Some("patch") => "Patch",
-                    Some("post") => "Create",
-                    Some("put") => "Update",
-                    _ => "Request",
-                }
-            }
-            Some(_) => "Request",
-            None => "",
+        let methods = sides.request.get(name).into_iter().flatten();
+        match methods.map(String::as_str).collect::<Vec<_>>()[..] {
+            _ if sides.response.contains(name) => "",
+            [] => "",
+            ["patch"] => "Patch",
+            ["post"] => "Create",
+            ["put"] => "Update",
+            _ => "Request",
         }
     };
     let by_component = |name: &str| -> String {
@@ -193,11 +200,11 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
         let title = component(spec, name)?.get("title")?.as_str()?;
         Some(camel(&words(title))).filter(|t| !t.is_empty())
     };
+    // Only ever the value of properties of one name.
     let by_property = |name: &str| -> Option<String> {
-        let used = uses.get(name)?;
-        let first = used.first()?.as_ref()?;
-        used.iter()
-            .all(|p| p.as_ref() == Some(first))
+        let used = as_property.get(name)?;
+        let first = used.first()?;
+        (refs.get(name) == Some(&used.len()) && used.iter().all(|p| p == first))
             .then(|| camel(&words(first)))
     };
 
@@ -252,18 +259,11 @@ fn is_identifier(name: &str) -> bool {
 
 /// The prefix every component name shares up to an `_` (upstream's namespace, `dns-settings_`).
 fn shared_namespace(names: &[String]) -> String {
-    let Some(first) = names.first() else {
-        return String::new();
-    };
-    let Some(end) = first.find('_') else {
-        return String::new();
-    };
-    let prefix = &first[..=end];
-    if names.iter().all(|n| n.starts_with(prefix)) {
-        prefix.to_string()
-    } else {
-        String::new()
-    }
+    let prefix = names
+        .first()
+        .and_then(|first| Some(&first[..=first.find('_')?]));
+    let shared = prefix.filter(|p| names.iter().all(|n| n.starts_with(p)));
+    shared.unwrap_or_default().to_string()
 }
 
 fn camel(words: &[String]) -> String {
@@ -278,47 +278,12 @@ fn camel(words: &[String]) -> String {
         .collect()
 }
 
-/// For each component, how it is referenced: `Some(property)` when a `$ref` is the value of a
-/// property, `None` for any other use (an `allOf` part, array items, a body, a result, …).
-fn collect_uses(
-    node: &Value,
-    property: Option<&str>,
-    uses: &mut BTreeMap<String, Vec<Option<String>>>,
-) {
-    match node {
-        Value::Object(map) => {
-            if let Some(name) = ref_name(map.get("$ref")) {
-                uses.entry(name.to_string())
-                    .or_default()
-                    .push(property.map(String::from));
-            }
-            for (key, child) in map {
-                match (key.as_str(), child) {
-                    ("properties", Value::Object(props)) => {
-                        for (name, prop) in props {
-                            collect_uses(prop, Some(name), uses);
-                        }
-                    }
-                    _ => collect_uses(child, None, uses),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_uses(v, None, uses)),
-        _ => {}
-    }
-}
-
 /// Renames components and every `$ref` to them.
 pub fn rename_components(spec: &mut Value, renames: &BTreeMap<String, String>) {
     rename_refs(spec, renames);
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        let old = std::mem::take(schemas);
-        for (name, schema) in old {
-            let new = renames.get(&name).cloned().unwrap_or(name);
-            schemas.insert(new, schema);
+    if let Some(schemas) = components_mut(spec) {
+        for (name, schema) in std::mem::take(schemas) {
+            schemas.insert(renames.get(&name).cloned().unwrap_or(name), schema);
         }
     }
 }
