@@ -12,21 +12,21 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 
-use crate::generate::{Operation, generic, last_ident};
+use crate::generate::{generic, last_ident};
 use crate::rules::{Check, OperationRules, Rule};
 use crate::spec::{MAX_DEPTH, join};
 
 /// The generated types, by name.
-pub struct Types<'a> {
-    items: BTreeMap<String, &'a syn::Item>,
+pub struct Types {
+    items: BTreeMap<String, syn::Item>,
 }
 
-impl<'a> Types<'a> {
+impl Types {
     /// The structs and enums of the generated `types` module (its `items`).
-    pub fn of(items: &'a [syn::Item]) -> Self {
+    pub fn of(items: &[syn::Item]) -> Self {
         let items = items.iter().filter_map(|item| match item {
-            syn::Item::Struct(s) => Some((s.ident.to_string(), item)),
-            syn::Item::Enum(e) => Some((e.ident.to_string(), item)),
+            syn::Item::Struct(s) => Some((s.ident.to_string(), item.clone())),
+            syn::Item::Enum(e) => Some((e.ident.to_string(), item.clone())),
             _ => None,
         });
         Types {
@@ -35,37 +35,26 @@ impl<'a> Types<'a> {
     }
 }
 
-/// A function `check_<operation>(body: &types::Body) -> Result<(), crate::Error>` for each
-/// operation whose body has rules, in the operations' name order; each operation's `check` is set
-/// to its function's name.
-pub fn functions(
-    operations: &[OperationRules],
-    ops: &mut BTreeMap<String, Operation>,
-    types: &Types<'_>,
-) -> Vec<TokenStream> {
-    let mut out = BTreeMap::new();
-    for op in operations.iter().filter(|op| !op.body.is_empty()) {
-        let Some(generated) = ops.get_mut(&op.operation_id) else {
-            continue;
-        };
-        let Some(body) = &generated.body else {
-            continue;
-        };
-        let name = format_ident!("check_{}", op.operation_id);
-        let walk = walk(body, "", quote!(body), &op.body, types, 0);
-        out.insert(
-            op.operation_id.clone(),
-            quote! {
-                #[allow(unused_variables, unused_parens, clippy::all)]
-                pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
-                    #walk
-                    Ok(())
-                }
-            },
-        );
-        generated.check = Some(name);
+/// The function `check_<operation>(body: &types::Body) -> Result<(), crate::Error>` that checks
+/// the rules on an operation's `body`, with its name; `None` when the spec bounds nothing in it.
+pub fn function(
+    op: &OperationRules,
+    body: &syn::Type,
+    types: &Types,
+) -> Option<(syn::Ident, TokenStream)> {
+    if op.body.is_empty() {
+        return None;
     }
-    out.into_values().collect()
+    let name = format_ident!("check_{}", op.operation_id);
+    let walk = walk(body, "", quote!(body), &op.body, types, 0);
+    let function = quote! {
+        #[allow(unused_variables, unused_parens, clippy::all)]
+        pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
+            #walk
+            Ok(())
+        }
+    };
+    Some((name, function))
 }
 
 /// Code that checks `value` (an expression of type `ty`, at JSON path `path`) and what it holds.
@@ -74,7 +63,7 @@ fn walk(
     path: &str,
     value: TokenStream,
     rules: &[Rule],
-    types: &Types<'_>,
+    types: &Types,
     depth: usize,
 ) -> TokenStream {
     let below = |r: &Rule| {
@@ -187,7 +176,7 @@ fn fields(
     path: &str,
     access: &dyn Fn(&syn::Field, usize) -> TokenStream,
     rules: &[Rule],
-    types: &Types<'_>,
+    types: &Types,
     depth: usize,
 ) -> TokenStream {
     let mut out = TokenStream::new();

@@ -53,8 +53,6 @@ pub fn pipeline(
 /// What one operation's generated code is made of, read from progenitor's builder for it.
 #[derive(Default)]
 pub struct Operation {
-    /// The builder's struct (`AccountEdit`).
-    builder: String,
     /// The body type (`types::AccountSettingsPatch`).
     pub body: Option<syn::Type>,
     /// What `send` returns: `T` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
@@ -80,7 +78,13 @@ fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     keep_progenitor_out_of_the_public_api(&mut file)?;
-    let mut ops = read_builders(&mut file)?;
+    let with_default = no_type_builders(&mut file)?;
+    unions_decode_by_their_discriminator(&mut file, &adjusted.unions)?;
+    deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
+    let types = checks::Types::of(module(&mut file.items, "types")?);
+    let builders = module(&mut file.items, "builder")?;
+    let (ops, functions) =
+        sends_through_the_transport(builders, operations, &types, &with_default)?;
     if let Some(op) = operations
         .iter()
         .find(|op| !ops.contains_key(&op.operation_id))
@@ -90,13 +94,6 @@ fn generate(
             op.operation_id
         ));
     }
-    let with_default = no_type_builders(&mut file)?;
-    unions_decode_by_their_discriminator(&mut file, &adjusted.unions)?;
-    deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
-    let types = checks::Types::of(module(&mut file.items, "types")?);
-    let functions = checks::functions(operations, &mut ops, &types);
-    let builders = module(&mut file.items, "builder")?;
-    sends_through_the_transport(builders, operations, &ops, &with_default)?;
     file.items.extend(round_trip_hooks(operations, &ops));
     file.items.extend(plans::generate(pairs, &ops)?);
     file.items.push(syn::parse_quote! {
@@ -121,78 +118,54 @@ fn module<'a>(items: &'a mut [syn::Item], name: &str) -> Result<&'a mut Vec<syn:
         .ok_or_else(|| format!("progenitor's output has no `mod {name}`"))
 }
 
-/// Each builder's `send` with the builder's name.
-fn sends(items: &mut [syn::Item]) -> impl Iterator<Item = (String, &mut syn::ImplItemFn)> {
-    items.iter_mut().flat_map(|item| {
-        let (name, members) = match item {
-            syn::Item::Impl(i) => (last_ident(&i.self_ty), i.items.iter_mut()),
-            _ => (None, [].iter_mut()),
-        };
-        members.filter_map(move |member| match member {
-            syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some((name.clone()?, f)),
-            _ => None,
-        })
-    })
-}
-
-/// Every operation's builder, read from progenitor's `mod builder` and keyed by the operation's
-/// name: the struct's fields (`body: Result<types::builder::X, String>`, optional and `String`
-/// values) and, from its `send`, the operation (`OperationInfo { operation_id: "…" }`), the
-/// result type, the path parameters (`encode_path(&account_id.to_string())` in the URL's
-/// `format!`) and the query parameters (`QueryParam::new("name.contains", &name_contains)`).
-fn read_builders(file: &mut syn::File) -> Result<BTreeMap<String, Operation>, String> {
-    let items = module(&mut file.items, "builder")?;
-    let fields: BTreeMap<String, syn::Fields> = items
+/// What an operation is made of, read from its builder's `send` and the builder's struct
+/// `fields`: the operation (`OperationInfo { operation_id: "…" }`), the result type, the body
+/// (`body: Result<types::X, String>`), the optional and `String` values, the path parameters
+/// (`encode_path(&account_id.to_string())` in the URL's `format!`) and the query parameters
+/// (`QueryParam::new("name.contains", &name_contains)`).
+fn read_builder(
+    send: &syn::ImplItemFn,
+    fields: Option<&syn::Fields>,
+) -> Result<(String, Operation), String> {
+    let stmts = &send.block.stmts;
+    let name = stmts
         .iter()
-        .filter_map(|item| match item {
-            syn::Item::Struct(s) => Some((s.ident.to_string(), s.fields.clone())),
-            _ => None,
-        })
-        .collect();
-    let mut out = BTreeMap::new();
-    for (builder, send) in sends(items) {
-        let stmts = &send.block.stmts;
-        let name = stmts.iter().find_map(operation_info).ok_or_else(|| {
-            format!("the `send` of builder `{builder}` has no `OperationInfo {{ operation_id }}`")
-        })?;
-        let mut op = Operation {
-            result: match &send.sig.output {
-                syn::ReturnType::Type(_, ty) => generic(ty, "Result")
-                    .and_then(|ok| generic(ok, "ResponseValue"))
-                    .cloned(),
-                syn::ReturnType::Default => None,
-            },
-            ..Operation::default()
+        .find_map(operation_info)
+        .ok_or("a builder's `send` has no `OperationInfo { operation_id }`")?;
+    let mut op = Operation {
+        result: match &send.sig.output {
+            syn::ReturnType::Type(_, ty) => generic(ty, "Result")
+                .and_then(|ok| generic(ok, "ResponseValue"))
+                .cloned(),
+            syn::ReturnType::Default => None,
+        },
+        ..Operation::default()
+    };
+    for field in fields.into_iter().flatten() {
+        let (Some(ident), Some(held)) = (&field.ident, generic(&field.ty, "Result")) else {
+            continue;
         };
-        for field in fields.get(&builder).into_iter().flatten() {
-            let (Some(ident), Some(held)) = (&field.ident, generic(&field.ty, "Result")) else {
-                continue;
-            };
-            if ident == "body" {
-                let body = last_ident(held).map(|b| format_ident!("{b}"));
-                op.body = body.map(|b| syn::parse_quote!(types::#b));
-            }
-            if generic(held, "Option").is_some() {
-                op.optional.insert(ident.to_string());
-            }
-            if idents(held) == ["std", "string", "String"] {
-                op.strings.insert(ident.to_string());
-            }
+        if ident == "body" {
+            op.body = Some(held.clone());
         }
-        let url = stmts
-            .iter()
-            .find_map(url_format)
-            .ok_or_else(|| format!("`{name}`: `send` has no `let url = format!(…)`"))?;
-        let arguments = format_arguments(url).map_err(|e| format!("`{name}`: the URL: {e}"))?;
-        op.path = arguments.iter().filter_map(encoded_path).cloned().collect();
-        let mut queries = QueryParams(&mut op.query);
-        stmts
-            .iter()
-            .for_each(|s| syn::visit::Visit::visit_stmt(&mut queries, s));
-        op.builder = builder;
-        out.insert(name, op);
+        if generic(held, "Option").is_some() {
+            op.optional.insert(ident.to_string());
+        }
+        if idents(held) == ["std", "string", "String"] {
+            op.strings.insert(ident.to_string());
+        }
     }
-    Ok(out)
+    let url = stmts
+        .iter()
+        .find_map(url_format)
+        .ok_or_else(|| format!("`{name}`: `send` has no `let url = format!(…)`"))?;
+    let arguments = format_arguments(url).map_err(|e| format!("`{name}`: the URL: {e}"))?;
+    op.path = arguments.iter().filter_map(encoded_path).cloned().collect();
+    let mut queries = QueryParams(&mut op.query);
+    stmts
+        .iter()
+        .for_each(|s| syn::visit::Visit::visit_stmt(&mut queries, s));
+    Ok((name, op))
 }
 
 /// progenitor re-exports its own `Error`, `ResponseValue`, `ByteStream` and `ClientInfo`, has a
@@ -308,43 +281,55 @@ fn no_type_builders(file: &mut syn::File) -> Result<BTreeSet<String>, String> {
 fn sends_through_the_transport(
     builders: &mut [syn::Item],
     operations: &[OperationRules],
-    ops: &BTreeMap<String, Operation>,
+    types: &checks::Types,
     with_default: &BTreeSet<String>,
-) -> Result<(), String> {
-    // The builders whose body starts unset (see `no_type_builders`).
-    let empty_body: BTreeSet<&str> = operations
+) -> Result<(BTreeMap<String, Operation>, Vec<TokenStream>), String> {
+    let fields: BTreeMap<String, syn::Fields> = builders
         .iter()
-        .filter_map(|rules| {
-            let op = ops.get(&rules.operation_id)?;
-            let body = last_ident(op.body.as_ref()?)?;
-            (rules.method == "PATCH" || !with_default.contains(&body)).then_some(&op.builder[..])
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((s.ident.to_string(), s.fields.clone())),
+            _ => None,
         })
         .collect();
+    let (mut ops, mut functions) = (BTreeMap::new(), BTreeMap::new());
     for item in builders.iter_mut() {
         let syn::Item::Impl(i) = item else { continue };
-        let empty = last_ident(&i.self_ty).is_some_and(|b| empty_body.contains(&b[..]));
-        for member in &mut i.items {
-            let syn::ImplItem::Fn(f) = member else {
-                continue;
-            };
-            if f.sig.ident != "send" {
-                BuilderEdits::of(f, empty).visit_block_mut(&mut f.block);
-                continue;
-            }
-            let name = f
-                .block
-                .stmts
-                .iter()
-                .find_map(operation_info)
-                .unwrap_or_default();
-            let rules = operations.iter().find(|op| op.operation_id == name);
-            let (Some(rules), Some(op)) = (rules, ops.get(&name)) else {
-                return Err("a generated `send` is not one of the spec's operations".into());
-            };
-            rewrite_send(f, rules, op).map_err(|e| format!("`{}`: {e}", rules.operation_id))?;
+        let send = i.items.iter().find_map(|member| match member {
+            syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+            _ => None,
+        });
+        let (Some(builder), Some(send)) = (last_ident(&i.self_ty), send) else {
+            continue;
+        };
+        let (name, mut op) = read_builder(send, fields.get(&builder))?;
+        let rules = operations
+            .iter()
+            .find(|op| op.operation_id == name)
+            .ok_or_else(|| format!("`send` of `{name}`, which is not an operation of the spec"))?;
+        if let Some(body) = &op.body
+            && let Some((check, function)) = checks::function(rules, body, types)
+        {
+            op.check = Some(check);
+            functions.insert(name.clone(), function);
         }
+        // The body starts unset (see `no_type_builders`).
+        let empty = op
+            .body
+            .as_ref()
+            .and_then(last_ident)
+            .is_some_and(|body| rules.method == "PATCH" || !with_default.contains(&body));
+        for member in &mut i.items {
+            match member {
+                syn::ImplItem::Fn(f) if f.sig.ident == "send" => {
+                    rewrite_send(f, rules, &op).map_err(|e| format!("`{name}`: {e}"))?
+                }
+                syn::ImplItem::Fn(f) => BuilderEdits::of(f, empty).visit_block_mut(&mut f.block),
+                _ => {}
+            }
+        }
+        ops.insert(name, op);
     }
-    Ok(())
+    Ok((ops, functions.into_values().collect()))
 }
 
 fn rewrite_send(
