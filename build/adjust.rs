@@ -881,13 +881,12 @@ fn visit_schemas(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Sche
     }
 }
 
+/// `f(owner, property path, property schema, whether it is required)`.
+type PropertyVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>, bool) + 'a;
+
 /// Calls `f(owner, property path, property schema, whether it is required)` for every property
 /// of every schema [`visit_schemas`] visits.
-fn visit_properties(
-    spec: &mut Value,
-    only: Option<&BTreeSet<String>>,
-    f: &mut dyn FnMut(&str, &str, &mut Map<String, Value>, bool),
-) {
+fn visit_properties(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut PropertyVisitor) {
     visit_schemas(spec, only, &mut |owner, path, schema| {
         let required = schema.get("required").cloned().unwrap_or_default();
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
