@@ -865,9 +865,8 @@ fn visit_schemas(spec: &mut Value, only: Option<&BTreeSet<String>>, f: &mut Sche
         }
     }
     for (_, _, op) in operations_mut(spec) {
-        let owner = op
-            .get("operationId")
-            .and_then(Value::as_str)
+        let owner = op["operationId"]
+            .as_str()
             .unwrap_or("operation")
             .to_string();
         if only.is_none()

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
+use syn::ext::IdentExt;
 
 use crate::generate::{generic, last_ident};
 use crate::rules::{Check, OperationRules, Rule};
@@ -95,9 +96,9 @@ fn walk(
             &|i| quote! { for v in #value.iter() { #i } },
         ),
         "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64" => {
-            leaf_checks(path, value, rules, "Range")
+            leaf_checks(path, value, rules, |c| matches!(c, Check::Range { .. }))
         }
-        "String" => leaf_checks(path, value, rules, "Length"),
+        "String" => leaf_checks(path, value, rules, |c| matches!(c, Check::Length { .. })),
         other => match types.items.get(other) {
             Some(syn::Item::Struct(s)) => {
                 let access = |field: &syn::Field, i: usize| match &field.ident {
@@ -114,10 +115,6 @@ fn walk(
                 let arms = e.variants.iter().filter_map(|v| {
                     let variant = &v.ident;
                     let pattern = variant_pattern(&v.fields);
-                    let binding = |field: &syn::Field, i: usize| match &field.ident {
-                        Some(ident) => quote!(#ident),
-                        None => format_ident!("f{i}").into_token_stream(),
-                    };
                     let inner = fields(&v.fields, path, &binding, rules, types, depth);
                     (!inner.is_empty())
                         .then(|| quote! { types::#ty::#variant #pattern => { #inner } })
@@ -137,16 +134,16 @@ fn walk(
     }
 }
 
-/// The checks of the rules on exactly `path` of the kind (`Range`, `Length`) that applies to this
-/// leaf type.
-fn leaf_checks(path: &str, value: TokenStream, rules: &[Rule], kind: &str) -> TokenStream {
-    let of_kind = |check: &Check| match check {
-        Check::Range { .. } => kind == "Range",
-        Check::Length { .. } => kind == "Length",
-    };
+/// The checks of the rules on exactly `path` of the kind that applies to this leaf type.
+fn leaf_checks(
+    path: &str,
+    value: TokenStream,
+    rules: &[Rule],
+    kind: fn(&Check) -> bool,
+) -> TokenStream {
     rules
         .iter()
-        .filter(|r| r.field == path && of_kind(&r.check))
+        .filter(|r| r.field == path && kind(&r.check))
         .map(|r| call(&r.check, &r.field, value.clone()))
         .collect()
 }
@@ -198,41 +195,37 @@ fn fields(
     out
 }
 
+/// The name a variant's field is bound to in a pattern: its own, or `f0`, `f1`, … by position.
+fn binding(field: &syn::Field, i: usize) -> TokenStream {
+    match &field.ident {
+        Some(ident) => quote!(#ident),
+        None => format_ident!("f{i}").into_token_stream(),
+    }
+}
+
+/// The pattern that binds every field of a variant (`{ a, b }`, `(f0, f1)`).
 fn variant_pattern(fields: &syn::Fields) -> TokenStream {
+    let names = fields.iter().enumerate().map(|(i, f)| binding(f, i));
     match fields {
-        syn::Fields::Named(named) => {
-            let names = named.named.iter().filter_map(|f| f.ident.as_ref());
-            quote!({ #(#names),* })
-        }
-        syn::Fields::Unnamed(unnamed) => {
-            let names = (0..unnamed.unnamed.len()).map(|i| format_ident!("f{i}"));
-            quote!(( #(#names),* ))
-        }
+        syn::Fields::Named(_) => quote!({ #(#names),* }),
+        syn::Fields::Unnamed(_) => quote!(( #(#names),* )),
         syn::Fields::Unit => TokenStream::new(),
     }
 }
 
 /// A field's name in JSON: its `#[serde(rename = "…")]`, else its Rust name.
 pub fn json_name(field: &syn::Field) -> String {
-    let serde = field.attrs.iter().filter(|a| a.path().is_ident("serde"));
-    let mut renamed = serde.filter_map(|attr| {
-        let mut renamed = None;
+    let mut renamed = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename") {
-                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+                renamed.get_or_insert(meta.value()?.parse::<syn::LitStr>()?.value());
             } else if meta.input.peek(syn::Token![=]) {
                 meta.value()?.parse::<syn::Expr>()?;
             }
             Ok(())
         });
-        renamed
-    });
-    renamed.next().unwrap_or_else(|| {
-        let ident = field
-            .ident
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        ident.trim_start_matches("r#").to_string()
-    })
+    }
+    let unraw = field.ident.as_ref().map(|i| i.unraw().to_string());
+    renamed.or(unraw).unwrap_or_default()
 }

@@ -185,25 +185,23 @@ fn keep_progenitor_out_of_the_public_api(file: &mut syn::File) -> Result<(), Str
             true
         }
         syn::Item::Mod(m) => m.ident != "prelude",
-        syn::Item::Impl(i) => {
-            let trait_name = i
+        syn::Item::Impl(i) if i.trait_.is_some() => {
+            let name = i
                 .trait_
                 .as_ref()
                 .and_then(|(_, path, _)| path.segments.last());
-            if trait_name.is_some_and(|s| s.ident == "ClientInfo" || s.ident == "ClientHooks") {
-                return false;
-            }
-            if i.trait_.is_none() {
-                i.items.retain_mut(|member| match member {
-                    syn::ImplItem::Fn(f) if f.sig.ident == "new" => false,
-                    syn::ImplItem::Fn(f) if f.sig.ident == "new_with_client" => {
-                        f.vis = syn::parse_quote!(pub(crate));
-                        found_constructor = true;
-                        true
-                    }
-                    _ => true,
-                });
-            }
+            !name.is_some_and(|s| s.ident == "ClientInfo" || s.ident == "ClientHooks")
+        }
+        syn::Item::Impl(i) => {
+            i.items.retain_mut(|member| match member {
+                syn::ImplItem::Fn(f) if f.sig.ident == "new" => false,
+                syn::ImplItem::Fn(f) if f.sig.ident == "new_with_client" => {
+                    f.vis = syn::parse_quote!(pub(crate));
+                    found_constructor = true;
+                    true
+                }
+                _ => true,
+            });
             true
         }
         // progenitor's check that `ClientHooks` is implemented: there are no hooks any more.
@@ -631,11 +629,8 @@ fn round_trip_hooks(
     let unset_bodies = operations.iter().filter_map(|op| {
         let generated = ops.get(&op.operation_id)?;
         generated.body.as_ref()?;
-        let (id, method, params) = (
-            &op.upstream_operation_id,
-            format_ident!("{}", op.operation_id),
-            &generated.path,
-        );
+        let (id, params) = (&op.upstream_operation_id, &generated.path);
+        let method = format_ident!("{}", op.operation_id);
         Some(quote!(#id => client.#method()#(.#params("0"))*.send().await.map(|_| ()),))
     });
     vec![
@@ -892,17 +887,12 @@ fn literal_to_string(expr: &syn::Expr) -> bool {
 
 /// Whether the attributes derive `name` (`#[derive(Debug, Default)]`).
 fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .any(|a| {
-            a.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-                .is_ok_and(|paths| {
-                    paths
-                        .iter()
-                        .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
-                })
-        })
+    let mut derive = attrs.iter().filter(|a| a.path().is_ident("derive"));
+    derive.any(|a| {
+        let paths = a.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated);
+        let last = |p: &syn::Path| p.segments.last().is_some_and(|s| s.ident == name);
+        paths.is_ok_and(|paths| paths.iter().any(last))
+    })
 }
 
 /// The name and the value of `let name = value;` (or `let name: T = value;`).

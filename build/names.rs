@@ -30,11 +30,7 @@ pub fn operation_names(spec: &mut Value) -> Result<(), String> {
     let shared = common_prefix(hinted.iter().map(Vec::as_slice));
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     for (path, method, op) in operations_mut(spec) {
-        let upstream = op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let upstream = op["operationId"].as_str().unwrap_or_default().to_string();
         let name = match hints(op) {
             Some((group, method_name)) => {
                 let group = words(&group);

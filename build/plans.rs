@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::generate::Operation;
@@ -76,9 +76,6 @@ pub fn generate(
     pairs: &[Pair<'_>],
     ops: &BTreeMap<String, Operation>,
 ) -> Result<Vec<syn::Item>, String> {
-    let ident = |name: &str| -> Result<syn::Ident, String> {
-        syn::parse_str(name).map_err(|_| format!("`{name}` is not a Rust identifier"))
-    };
     let mut items = Vec::new();
     for pair in pairs {
         let (get, patch) = (&pair.get.operation_id, &pair.patch.operation_id);
@@ -103,8 +100,9 @@ pub fn generate(
                 const WHOLE: &'static [&'static str] = &[#(#whole),*];
             }
         });
-        let name = ident(&apply_name(get, patch))?;
-        let (get_fn, patch_fn) = (ident(get)?, ident(patch)?);
+        // Operation names are identifiers (build/names.rs checks), and so is the shared part.
+        let name = format_ident!("{}", apply_name(get, patch));
+        let (get_fn, patch_fn) = (format_ident!("{get}"), format_ident!("{patch}"));
         // The parameters by the names progenitor gave the builders' setters (`{zone-id}` is
         // `zone_id`, `{type}` is `type_`): the same for the GET and the PATCH of one path.
         if get_op.path != patch_op.path {
@@ -153,16 +151,11 @@ pub fn generate(
 
 /// `account_get` + `account_edit` is `account_apply`: the words the two names share, then `apply`.
 fn apply_name(get: &str, patch: &str) -> String {
-    let shared: Vec<&str> = get
+    let shared = get
         .split('_')
         .zip(patch.split('_'))
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a)
-        .collect();
-    let mut name = shared.join("_");
-    if !name.is_empty() {
-        name.push('_');
-    }
-    name.push_str("apply");
-    name
+        .take_while(|(a, b)| a == b);
+    let mut words: Vec<&str> = shared.map(|(a, _)| a).collect();
+    words.push("apply");
+    words.join("_")
 }

@@ -41,12 +41,10 @@ pub struct OperationRules {
 /// are idempotent by HTTP's definition; PATCH is too here, because every PATCH of this API sets
 /// fields to the values sent (sending it twice leaves the same state). POST creates: not.
 fn idempotent(method: &str, op: &Value) -> bool {
-    op.get("x-idempotent")
-        .and_then(Value::as_bool)
-        .unwrap_or(matches!(
-            method,
-            "get" | "head" | "options" | "put" | "delete" | "patch"
-        ))
+    op["x-idempotent"].as_bool().unwrap_or(matches!(
+        method,
+        "get" | "head" | "options" | "put" | "delete" | "patch"
+    ))
 }
 
 pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
@@ -57,7 +55,7 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
             let Some(id) = op.get("operationId").and_then(Value::as_str) else {
                 continue;
             };
-            let upstream = op.get("x-upstream-operation-id").and_then(Value::as_str);
+            let upstream = op["x-upstream-operation-id"].as_str();
             let mut rules = OperationRules {
                 operation_id: id.to_string(),
                 upstream_operation_id: upstream.unwrap_or(id).to_string(),
@@ -70,7 +68,7 @@ pub fn extract(spec: &Value) -> Result<Vec<OperationRules>, String> {
             };
             for param in list(item, "parameters").chain(list(op, "parameters")) {
                 let param = resolve(param, spec)?;
-                let target = match param.get("in").and_then(Value::as_str) {
+                let target = match param["in"].as_str() {
                     Some("path") => &mut rules.path,
                     Some("query") => &mut rules.query,
                     _ => continue,
@@ -93,24 +91,13 @@ fn bounds(schema: &Value, field: &str, spec: &Value, out: &mut Vec<Rule>) -> Res
     walk(schema, spec, field, &mut |field, _, schema| {
         let num = |k: &str| schema.get(k).and_then(Value::as_f64);
         let int = |k: &str| schema.get(k).and_then(Value::as_u64);
-        let mut checks = Vec::new();
-        if num("minimum").is_some() || num("maximum").is_some() {
-            checks.push(Check::Range {
-                min: num("minimum"),
-                max: num("maximum"),
-            });
-        }
-        if int("minLength").is_some() || int("maxLength").is_some() {
-            checks.push(Check::Length {
-                min: int("minLength"),
-                max: int("maxLength"),
-            });
-        }
-        for check in checks {
-            let rule = Rule {
-                field: field.to_string(),
-                check,
-            };
+        let (min, max) = (num("minimum"), num("maximum"));
+        let range = (min.is_some() || max.is_some()).then_some(Check::Range { min, max });
+        let (min, max) = (int("minLength"), int("maxLength"));
+        let length = (min.is_some() || max.is_some()).then_some(Check::Length { min, max });
+        for check in range.into_iter().chain(length) {
+            let field = field.to_string();
+            let rule = Rule { field, check };
             if !out.contains(&rule) {
                 out.push(rule);
             }
