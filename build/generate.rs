@@ -357,11 +357,11 @@ fn rewrite_send(
         }
         if binding == Some("url") {
             kept.extend(parameter_checks.iter().cloned());
-            path_strings_not_copied(&mut stmt, &op.strings)?;
         }
         let mut edits = SendEdits {
             binding,
             drop_header_map: !other_headers,
+            strings: &op.strings,
         };
         edits.visit_stmt_mut(&mut stmt);
         if binding == Some("request") {
@@ -390,63 +390,22 @@ fn rewrite_send(
     Ok(())
 }
 
-/// progenitor formats the URL with `encode_path(&account_id.to_string())`: for a parameter that
-/// is already a `String`, a copy made only to be borrowed, on every call. It is borrowed as it is.
-fn path_strings_not_copied(stmt: &mut syn::Stmt, strings: &BTreeSet<String>) -> Result<(), String> {
+/// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
+/// ….build()?;`). The transport needs a request per attempt; copying the built one before every
+/// first attempt (`try_clone`) costs on every call, for the rare retry. The statement becomes a
+/// closure that builds the request from the values it borrows (`url` as `url.as_str()`, `body`,
+/// the query), called once per attempt.
+fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
     let syn::Stmt::Local(syn::Local {
         init: Some(init), ..
     }) = stmt
     else {
-        return Err("`url` is not bound by a `let`".into());
-    };
-    let syn::Expr::Macro(url) = &mut *init.expr else {
-        return Err("`url` is not a `format!(…)`".into());
-    };
-    let mut arguments = format_arguments(&url.mac).map_err(|e| format!("the URL: {e}"))?;
-    for argument in arguments.iter_mut() {
-        if encoded_path(argument).is_some_and(|name| strings.contains(&name.to_string()))
-            && let syn::Expr::Call(call) = argument
-            && let Some(syn::Expr::Reference(r)) = call.args.first_mut()
-            && let syn::Expr::MethodCall(copy) = &*r.expr
-        {
-            r.expr = copy.receiver.clone();
-        }
-    }
-    url.mac.tokens = arguments.into_token_stream();
-    Ok(())
-}
-
-/// progenitor builds the `reqwest::Request` once (`let mut request = client.client.patch(url)
-/// ….build()?;`). The transport needs a request per attempt; copying the built one before every
-/// first attempt (`try_clone`) costs on every call, for the rare retry. The statement becomes a
-/// closure that builds the request from the values it borrows (`url`, `body`, the query), called
-/// once per attempt.
-fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
-    let syn::Stmt::Local(mut local) = stmt else {
-        return Err("`request` is not bound by a `let`".into());
-    };
-    let Some(init) = local.init.take() else {
-        return Err("`let request` has no value".into());
+        return Err("`request` is not bound by `let request = …`".into());
     };
     let syn::Expr::Try(built) = *init.expr else {
         return Err("`let request = ….build()?` has no `?`".into());
     };
-    /// `client.client.get(url)` borrows the URL: `.get(url.as_str())`.
-    struct UrlBorrowed;
-    impl VisitMut for UrlBorrowed {
-        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
-            if matches!(&*call.receiver, syn::Expr::Field(f) if is_ident(&f.base, "client")
-                    && matches!(&f.member, syn::Member::Named(m) if m == "client"))
-                && call.args.len() == 1
-                && is_ident(&call.args[0], "url")
-            {
-                call.args = syn::parse_quote!(url.as_str());
-            }
-            visit_mut::visit_expr_method_call_mut(self, call);
-        }
-    }
-    let mut expr = *built.expr;
-    UrlBorrowed.visit_expr_mut(&mut expr);
+    let expr = built.expr;
     Ok(syn::parse_quote! {
         let request = || -> ::std::result::Result<::reqwest::Request, crate::Error> { #expr };
     })
@@ -499,6 +458,8 @@ struct SendEdits<'a> {
     /// The name the statement binds: the field a builder refusal is about.
     binding: Option<&'a str>,
     drop_header_map: bool,
+    /// The builder's fields that hold a `String`.
+    strings: &'a BTreeSet<String>,
 }
 
 impl VisitMut for SendEdits<'_> {
@@ -532,7 +493,40 @@ impl VisitMut for SendEdits<'_> {
             self.visit_expr_mut(expr);
             return;
         }
+        // `client.client.get(url)` borrows the URL: `.get(url.as_str())` (see
+        // [`request_built_per_attempt`]).
+        if self.binding == Some("request")
+            && let syn::Expr::MethodCall(call) = expr
+            && matches!(&*call.receiver, syn::Expr::Field(f) if is_ident(&f.base, "client")
+                && matches!(&f.member, syn::Member::Named(m) if m == "client"))
+            && call.args.len() == 1
+            && is_ident(&call.args[0], "url")
+        {
+            call.args = syn::parse_quote!(url.as_str());
+        }
         visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// progenitor formats the URL with `encode_path(&account_id.to_string())`: for a parameter
+    /// that is already a `String`, a copy made only to be borrowed, on every call. It is borrowed
+    /// as it is. (read_builder has parsed these arguments already.)
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if self.binding == Some("url")
+            && mac.path.is_ident("format")
+            && let Ok(mut arguments) = format_arguments(mac)
+        {
+            for argument in arguments.iter_mut() {
+                if encoded_path(argument)
+                    .is_some_and(|name| self.strings.contains(&name.to_string()))
+                    && let syn::Expr::Call(call) = argument
+                    && let Some(syn::Expr::Reference(r)) = call.args.first_mut()
+                    && let syn::Expr::MethodCall(copy) = &*r.expr
+                {
+                    r.expr = copy.receiver.clone();
+                }
+            }
+            mac.tokens = arguments.into_token_stream();
+        }
     }
 }
 
