@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
-    operations_mut, properties, ref_name, type_of, walk,
+    operations_mut, properties, ref_name, says, type_of, walk,
 };
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
@@ -91,10 +91,8 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
         keep_unknown_fields(schema);
     });
     drop_unreferenced_components(spec);
-    Ok(Adjusted {
-        unions,
-        deprecated: deprecated_properties(spec),
-    })
+    let deprecated = deprecated_properties(spec);
+    Ok(Adjusted { unions, deprecated })
 }
 
 /// The properties of components marked `deprecated: true` (on the property or on the schema it
@@ -103,14 +101,10 @@ fn deprecated_properties(spec: &Value) -> Vec<Deprecated> {
     let mut out = Vec::new();
     for (name, schema) in components(spec) {
         for (field, property) in properties(schema) {
-            let target = follow(property, spec);
-            if ![property, target]
-                .iter()
-                .any(|s| s.get("deprecated") == Some(&json!(true)))
-            {
+            if !says(property, spec, "deprecated") {
                 continue;
             }
-            let description = [property, target]
+            let description = [property, follow(property, spec)]
                 .iter()
                 .find_map(|s| s.get("description")?.as_str())
                 .unwrap_or("deprecated in the API's spec");
@@ -375,11 +369,11 @@ fn drop_examples(schema: &mut Map<String, Value>) {
 fn separate_response_schemas(spec: &mut Value) {
     let root = spec.clone();
     let Sides { response, request } = sides(spec, &["requestBody", "parameters"]);
-    let (response_refs, request_refs) = (response, request.into_keys().collect());
+    let request: BTreeSet<String> = request.into_keys().collect();
     let is_leaf = |name: &String| component(&root, name).is_some_and(|s| s.get("enum").is_some());
     let taken = |candidate: &str| component(&root, candidate).is_some();
-    let renames: BTreeMap<String, String> = response_refs
-        .intersection(&request_refs)
+    let renames: BTreeMap<String, String> = response
+        .intersection(&request)
         .filter(|name| !is_leaf(name))
         .map(|name| {
             let mut new = format!("{name}-response");
@@ -391,25 +385,19 @@ fn separate_response_schemas(spec: &mut Value) {
             (name.clone(), new)
         })
         .collect();
-    let response_only: BTreeSet<String> =
-        response_refs.difference(&request_refs).cloned().collect();
     if let Some(schemas) = components_mut(spec) {
         for (old, new) in &renames {
             if let Some(schema) = schemas.get(old).cloned() {
                 schemas.insert(new.clone(), schema);
             }
         }
-        for (name, schema) in schemas.iter_mut() {
-            if response_only.contains(name) || renames.values().any(|n| n == name) {
-                rename_refs(schema, &renames);
-            }
-        }
     }
-    for (_, _, op) in operations_mut(spec) {
-        if let Some(responses) = op.get_mut("responses") {
-            rename_refs(responses, &renames);
-        }
-    }
+    // The response side: the components only responses reach, the copies, the responses.
+    let only = response.difference(&request).chain(renames.values());
+    let response_side: BTreeSet<String> = only.cloned().collect();
+    visit_schemas(spec, Some(&response_side), &mut |_, _, schema| {
+        rename_ref(schema, &renames);
+    });
 }
 
 /// Which components the responses and the requests (their parts `request`: the body, the
@@ -459,9 +447,7 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
         each_object(schema, &mut |object| {
             if let Some(Value::Object(props)) = object.get_mut("properties") {
                 props.retain(|name, prop| {
-                    let flagged = [&*prop, follow(prop, &root)]
-                        .iter()
-                        .any(|p| p.get(flag) == Some(&Value::Bool(true)));
+                    let flagged = says(prop, &root, flag);
                     if flagged {
                         removed.insert(name.clone());
                     }
@@ -548,15 +534,10 @@ fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map
         if !plain {
             return None;
         }
-        if let Some(d) = part
-            .get("description")
-            .filter(|_| !out.contains_key("description"))
-        {
-            out.insert("description".into(), d.clone());
-        }
-        if let Some(extra) = part.get("additionalProperties") {
-            out.entry("additionalProperties")
-                .or_insert_with(|| extra.clone());
+        for key in ["description", "additionalProperties"] {
+            if let Some(value) = part.get(key) {
+                out.entry(key).or_insert_with(|| value.clone());
+            }
         }
         let part = Value::Object(part);
         for (name, definition) in properties(&part) {
@@ -700,11 +681,14 @@ fn closure(node: &Value, root: &Value, seen: &mut BTreeSet<String>) {
 
 /// Points every `$ref` to a renamed component at its new name.
 pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
-    each_object(node, &mut |object| {
-        if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
-            object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
-        }
-    });
+    each_object(node, &mut |object| rename_ref(object, renames));
+}
+
+/// Points `object`, if it is a `$ref` to a renamed component, at its new name.
+fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String>) {
+    if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
+        object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
+    }
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed

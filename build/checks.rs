@@ -101,12 +101,9 @@ fn walk(
         "String" => leaf_checks(path, value, rules, |c| matches!(c, Check::Length { .. })),
         other => match types.items.get(other) {
             Some(syn::Item::Struct(s)) => {
-                let access = |field: &syn::Field, i: usize| match &field.ident {
-                    Some(ident) => quote!((&#value.#ident)),
-                    None => {
-                        let index = syn::Index::from(i);
-                        quote!((&#value.#index))
-                    }
+                let access = |field: &syn::Field, i: usize| {
+                    let member = field.ident.clone().map_or(syn::Member::from(i), Into::into);
+                    quote!((&#value.#member))
                 };
                 fields(&s.fields, path, &access, rules, types, depth)
             }

@@ -719,29 +719,22 @@ fn unions_decode_by_their_discriminator(
             }
         });
         let property = &union.property;
-        let arms = union
-            .variants
-            .iter()
-            .zip(&variants)
-            .flat_map(|((_, values), ident)| {
-                values.iter().map(move |v| {
-                    let pattern = match v {
-                        Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
-                        Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
-                        _ => quote!(None if false),
-                    };
-                    quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), }
-                })
-            });
+        // One arm per value of the property, to its variant.
+        let (mut arms, mut allowed) = (Vec::new(), Vec::new());
+        for ((_, values), ident) in union.variants.iter().zip(&variants) {
+            for value in values {
+                let pattern = match value {
+                    Value::Bool(b) => quote!(Some(::serde_json::Value::Bool(#b))),
+                    Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
+                    _ => quote!(None if false),
+                };
+                arms.push(quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), });
+                allowed.push(value.to_string());
+            }
+        }
         let other = if union.open {
             quote! { _ => Ok(Self::UnknownKind(object)), }
         } else {
-            let allowed: Vec<String> = union
-                .variants
-                .iter()
-                .flat_map(|(_, v)| v)
-                .map(Value::to_string)
-                .collect();
             let message = format!("`{property}` must be one of {}", allowed.join(", "));
             quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
         };

@@ -37,10 +37,8 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
             continue;
         };
         let (mut sets, mut whole) = (Vec::new(), Vec::new());
-        let body = spec
-            .get("paths")
-            .and_then(|paths| paths.get(&patch.path_template)?.get("patch"))
-            .and_then(|op| op.pointer("/requestBody/content/application~1json/schema"));
+        let op = &spec["paths"][&patch.path_template]["patch"];
+        let body = op.pointer("/requestBody/content/application~1json/schema");
         if let Some(body) = body {
             walk(body, spec, "", &mut |path, _, schema| {
                 let union = schema.get("oneOf").is_some() || schema.get("anyOf").is_some();

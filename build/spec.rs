@@ -52,6 +52,13 @@ pub fn follow<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     resolve(schema, root).unwrap_or(schema)
 }
 
+/// Whether `schema`, or what its `$ref` leads to, says `key: true` (`deprecated`, `readOnly`).
+pub fn says(schema: &Value, root: &Value, key: &str) -> bool {
+    [schema, follow(schema, root)]
+        .iter()
+        .any(|s| s.get(key) == Some(&Value::Bool(true)))
+}
+
 /// The `type` a schema states (`"string"`), as written.
 pub fn type_of(schema: &Value) -> Option<&str> {
     schema.get("type")?.as_str()
