@@ -17,7 +17,7 @@ use syn::punctuated::Punctuated;
 use syn::visit_mut::{self, VisitMut};
 
 use crate::adjust::{CRATE, Deprecated, Union};
-use crate::rules::{self, OperationRules};
+use crate::rules::{self, OperationRules, Rule};
 use crate::{adjust, checks, names, plans};
 
 /// What build.rs writes to `OUT_DIR`.
@@ -85,13 +85,10 @@ fn generate(
     let builders = module(&mut file.items, "builder")?;
     let (ops, functions) =
         sends_through_the_transport(builders, operations, &types, &with_default)?;
-    if let Some(op) = operations
-        .iter()
-        .find(|op| !ops.contains_key(&op.operation_id))
-    {
+    let mut names = operations.iter().map(|op| &op.operation_id);
+    if let Some(name) = names.find(|name| !ops.contains_key(*name)) {
         return Err(format!(
-            "operation `{}` has no builder with a `send` in progenitor's output",
-            op.operation_id
+            "operation `{name}` has no builder with a `send` in progenitor's output"
         ));
     }
     file.items.extend(round_trip_hooks(operations, &ops));
@@ -161,10 +158,7 @@ fn read_builder(
         .ok_or_else(|| format!("`{name}`: `send` has no `let url = format!(…)`"))?;
     let arguments = format_arguments(url).map_err(|e| format!("`{name}`: the URL: {e}"))?;
     op.path = arguments.iter().filter_map(encoded_path).cloned().collect();
-    let mut queries = QueryParams(&mut op.query);
-    stmts
-        .iter()
-        .for_each(|s| syn::visit::Visit::visit_stmt(&mut queries, s));
+    syn::visit::Visit::visit_block(&mut QueryParams(&mut op.query), &send.block);
     Ok((name, op))
 }
 
@@ -436,14 +430,12 @@ fn parameter_checks(rules: &OperationRules, op: &Operation) -> Result<Vec<syn::S
             out.push(syn::parse_quote! { { let v = &#ident; #check } });
         }
     }
-    for rule in &rules.query {
-        let ident = op.query.get(&rule.field).ok_or_else(|| {
-            format!(
-                "query parameter `{}` is not in progenitor's request",
-                rule.field
-            )
-        })?;
-        let check = checks::call(&rule.check, &rule.field, quote!(v));
+    for Rule { field, check } in &rules.query {
+        let ident = op
+            .query
+            .get(field)
+            .ok_or_else(|| format!("query parameter `{field}` is not in progenitor's request"))?;
+        let check = checks::call(check, field, quote!(v));
         out.push(if op.optional.contains(&ident.to_string()) {
             syn::parse_quote! { if let Some(v) = &#ident { #check } }
         } else {
@@ -541,12 +533,8 @@ struct BuilderEdits {
 impl BuilderEdits {
     fn of(f: &syn::ImplItemFn, empty_body: bool) -> Self {
         // The setter's `where V: TryInto<T>`.
-        let mut predicates = f
-            .sig
-            .generics
-            .where_clause
-            .iter()
-            .flat_map(|w| &w.predicates);
+        let generics = &f.sig.generics;
+        let mut predicates = generics.where_clause.iter().flat_map(|w| &w.predicates);
         let target = predicates.find_map(|p| match p {
             syn::WherePredicate::Type(t) => match t.bounds.first()? {
                 syn::TypeParamBound::Trait(t) => generic_argument(t.path.segments.last()?),
@@ -605,28 +593,27 @@ fn round_trip_hooks(
     operations: &[OperationRules],
     ops: &BTreeMap<String, Operation>,
 ) -> Vec<syn::Item> {
-    let responses = operations.iter().filter_map(|op| {
-        let ty = ops.get(&op.operation_id)?.result.as_ref()?;
+    let (mut responses, mut requests, mut unset_bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for op in operations {
+        let Some(generated) = ops.get(&op.operation_id) else {
+            continue;
+        };
         let id = &op.upstream_operation_id;
-        Some(match generic(ty, "Page") {
-            Some(item) => quote!(#id => json(crate::envelope::page::<#item>(&received)),),
-            None => quote!(#id => json(crate::envelope::result::<#ty>(&received)),),
-        })
-    });
-    let requests = operations.iter().filter_map(|op| {
-        let ty = ops.get(&op.operation_id)?.body.as_ref()?;
-        let id = &op.upstream_operation_id;
-        Some(quote! {
-            #id => ::serde_json::from_slice::<#ty>(body).and_then(::serde_json::to_value).map_err(|e| e.to_string()),
-        })
-    });
-    let unset_bodies = operations.iter().filter_map(|op| {
-        let generated = ops.get(&op.operation_id)?;
-        generated.body.as_ref()?;
-        let (id, params) = (&op.upstream_operation_id, &generated.path);
-        let method = format_ident!("{}", op.operation_id);
-        Some(quote!(#id => client.#method()#(.#params("0"))*.send().await.map(|_| ()),))
-    });
+        if let Some(ty) = &generated.result {
+            responses.push(match generic(ty, "Page") {
+                Some(item) => quote!(#id => json(crate::envelope::page::<#item>(&received)),),
+                None => quote!(#id => json(crate::envelope::result::<#ty>(&received)),),
+            });
+        }
+        if let Some(ty) = &generated.body {
+            requests.push(quote! {
+                #id => ::serde_json::from_slice::<#ty>(body).and_then(::serde_json::to_value).map_err(|e| e.to_string()),
+            });
+            let (method, params) = (format_ident!("{}", op.operation_id), &generated.path);
+            unset_bodies
+                .push(quote!(#id => client.#method()#(.#params("0"))*.send().await.map(|_| ()),));
+        }
+    }
     vec![
         syn::parse_quote! {
             /// Sends operation `operation` (upstream's operationId) with every path parameter set
