@@ -414,25 +414,19 @@ fn sides(spec: &mut Value, request: &[&str]) -> Sides {
             closure(part, &root, &mut body);
         }
         for name in body {
-            sides
-                .request
-                .entry(name)
-                .or_default()
-                .insert(method.clone());
+            let methods: &mut BTreeSet<String> = sides.request.entry(name).or_default();
+            methods.insert(method.clone());
         }
     }
     sides
 }
 
 fn sides_after(sides: &Sides, renames: &BTreeMap<String, String>) -> Sides {
-    let rename = |n: &String| renames.get(n).cloned().unwrap_or_else(|| n.clone());
+    let rename = |n: &String| renames.get(n).unwrap_or(n).clone();
+    let request = sides.request.iter().map(|(n, m)| (rename(n), m.clone()));
     Sides {
         response: sides.response.iter().map(rename).collect(),
-        request: sides
-            .request
-            .iter()
-            .map(|(n, m)| (rename(n), m.clone()))
-            .collect(),
+        request: request.collect(),
     }
 }
 
@@ -463,10 +457,11 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
     };
     if let Some(schemas) = components_mut(spec) {
         for (name, schema) in schemas.iter_mut() {
-            match (
+            let side = (
                 sides.response.contains(name),
                 sides.request.contains_key(name),
-            ) {
+            );
+            match side {
                 (false, true) => strip(schema, "readOnly"),
                 (true, false) => strip(schema, "writeOnly"),
                 _ => {}
@@ -700,17 +695,13 @@ fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String
 fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
     let root = spec.clone();
     // The property that picks a union's variant stays closed: its value chose the variant.
-    let discriminators: BTreeSet<(String, String)> = unions
-        .iter()
-        .flat_map(|u| {
-            u.variants
-                .iter()
-                .map(|(v, _)| (v.clone(), u.property.clone()))
-        })
-        .collect();
+    let discriminator = |owner: &str, path: &str| {
+        let of = |u: &Union| u.property == path && u.variants.iter().any(|(v, _)| v == owner);
+        unions.iter().any(of)
+    };
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     visit_properties(spec, Some(received), &mut |owner, path, property, _| {
-        if discriminators.contains(&(owner.to_string(), path.to_string())) {
+        if discriminator(owner, path) {
             return;
         }
         // An array of enum values (a nameserver's `ipv4_groups`) is opened item by item.
@@ -732,22 +723,18 @@ fn open_enum(
     root: &Value,
     hoisted: &mut Vec<(String, Value)>,
 ) {
+    let value = Value::Object(schema.clone());
+    if follow(&value, root).get("enum").is_none() {
+        return;
+    }
     let known = match schema.get("$ref").and_then(Value::as_str) {
-        Some(r)
-            if follow(&Value::Object(schema.clone()), root)
-                .get("enum")
-                .is_some() =>
-        {
-            r.to_string()
-        }
-        None if schema.get("enum").is_some()
-            && schema.get("type").and_then(Value::as_str) == Some("string") =>
-        {
+        Some(r) => r.to_string(),
+        None if type_of(&value) == Some("string") => {
             let mut known = schema.clone();
             known.remove("description");
             hoist(hoisted, name, Value::Object(known))
         }
-        _ => return,
+        None => return,
     };
     let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
     replace_with_ref(schema, hoist(hoisted, &format!("{name}-open"), wrapper));
