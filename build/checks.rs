@@ -67,11 +67,10 @@ fn walk(
     types: &Types,
     depth: usize,
 ) -> TokenStream {
+    // A rule on `path` or below it (`path.field`, `path[]`).
     let below = |r: &Rule| {
-        r.field == path
-            || path.is_empty()
-            || r.field.starts_with(&format!("{path}."))
-            || r.field.starts_with(&format!("{path}[]"))
+        let rest = r.field.strip_prefix(path);
+        path.is_empty() || rest.is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
     };
     let Some(name) = last_ident(ty).filter(|_| depth <= MAX_DEPTH && rules.iter().any(below))
     else {

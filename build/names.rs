@@ -21,12 +21,10 @@ use crate::spec::{component, components, components_mut, each_object, operations
 ///
 /// Two operations getting the same name is an error naming both.
 pub fn operation_names(spec: &mut Value) -> Result<(), String> {
-    let mut hinted: Vec<Vec<String>> = Vec::new();
-    for (_, _, op) in operations_mut(spec) {
-        if let Some((group, _)) = hints(op) {
-            hinted.push(words(&group));
-        }
-    }
+    let hinted: Vec<Vec<String>> = operations_mut(spec)
+        .into_iter()
+        .filter_map(|(_, _, op)| Some(words(&hints(op)?.0)))
+        .collect();
     let shared = common_prefix(hinted.iter().map(Vec::as_slice));
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     for (path, method, op) in operations_mut(spec) {
@@ -53,10 +51,9 @@ pub fn operation_names(spec: &mut Value) -> Result<(), String> {
                  of them x-fern-sdk-group-name/x-fern-sdk-method-name in spec/overlay.json"
             ));
         }
-        if let Some(obj) = op.as_object_mut() {
-            obj.insert("operationId".into(), Value::String(name));
-            obj.insert("x-upstream-operation-id".into(), Value::String(upstream));
-        }
+        // An operation is an object (`operations_mut`): indexing inserts.
+        op["operationId"] = Value::String(name);
+        op["x-upstream-operation-id"] = Value::String(upstream);
     }
     Ok(())
 }
@@ -216,10 +213,8 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
     for pass in 0..2 {
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (component, rust) in &chosen {
-            owners
-                .entry(rust.clone())
-                .or_default()
-                .push(component.clone());
+            let owned: &mut Vec<String> = owners.entry(rust.clone()).or_default();
+            owned.push(component.clone());
         }
         let clashes: Vec<Vec<String>> = owners.into_values().filter(|c| c.len() > 1).collect();
         if clashes.is_empty() {
