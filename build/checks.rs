@@ -179,14 +179,8 @@ fn fields(
             Some(_) => join(path, ".", &json_name(field)),
             None => path.to_string(),
         };
-        out.extend(walk(
-            &field.ty,
-            &child,
-            access(field, i),
-            rules,
-            types,
-            depth + 1,
-        ));
+        let value = access(field, i);
+        out.extend(walk(&field.ty, &child, value, rules, types, depth + 1));
     }
     out
 }

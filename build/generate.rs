@@ -329,10 +329,8 @@ fn rewrite_send(
     rules: &OperationRules,
     op: &Operation,
 ) -> Result<(), String> {
-    let result = op
-        .result
-        .clone()
-        .ok_or("`send` does not return `Result<ResponseValue<T>, Error<E>>`")?;
+    let unknown = "`send` does not return `Result<ResponseValue<T>, Error<E>>`";
+    let result = op.result.clone().ok_or(unknown)?;
     let stmts = std::mem::take(&mut f.block.stmts);
     let info_at = stmts
         .iter()

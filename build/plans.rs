@@ -38,8 +38,7 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
         };
         let (mut sets, mut whole) = (Vec::new(), Vec::new());
         let op = &spec["paths"][&patch.path_template]["patch"];
-        let body = op.pointer("/requestBody/content/application~1json/schema");
-        if let Some(body) = body {
+        if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
             walk(body, spec, "", &mut |path, _, schema| {
                 let union = schema.get("oneOf").is_some() || schema.get("anyOf").is_some();
                 let array = type_of(schema) == Some("array");
@@ -48,11 +47,8 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
                 if !path.is_empty() && (union || map) {
                     whole.push(path.to_string());
                 }
-                let set = schema
-                    .get("x-stainless-collection-type")
-                    .and_then(Value::as_str)
-                    == Some("set")
-                    || schema.get("uniqueItems") == Some(&Value::Bool(true));
+                let set =
+                    schema["x-stainless-collection-type"] == "set" || schema["uniqueItems"] == true;
                 if array && set {
                     sets.push(path.to_string());
                 }
