@@ -406,9 +406,7 @@ fn sides(spec: &mut Value, request: &[&str]) -> Sides {
     let root = spec.clone();
     let mut sides = Sides::default();
     for (_, method, op) in operations_mut(spec) {
-        if let Some(responses) = op.get("responses") {
-            closure(responses, &root, &mut sides.response);
-        }
+        closure(&op["responses"], &root, &mut sides.response);
         let mut body = BTreeSet::new();
         for part in request.iter().filter_map(|key| op.get(*key)) {
             closure(part, &root, &mut body);
@@ -766,9 +764,7 @@ fn keep_unknown_fields(schema: &mut Map<String, Value>) {
 fn drop_unreferenced_components(spec: &mut Value) {
     let root = spec.clone();
     let mut used = BTreeSet::new();
-    if let Some(paths) = spec.get("paths") {
-        closure(paths, &root, &mut used);
-    }
+    closure(&root["paths"], &root, &mut used);
     if let Some(schemas) = components_mut(spec) {
         schemas.retain(|name, _| used.contains(name));
     }

@@ -270,6 +270,10 @@ fn no_type_builders(file: &mut syn::File) -> Result<BTreeSet<String>, String> {
 /// crate's error says "is required and was not set" for an empty message); a setter's refusal
 /// names the type by its path's last segment (`String`), not by its printed tokens
 /// (`:: std :: string :: String`).
+///
+/// One pass over progenitor's `mod builder`, once the types are final: each builder is read
+/// ([`read_builder`]), its body check made (build/checks.rs) and its functions edited. Returns
+/// the operations by name and the check functions, in the operations' name order.
 fn sends_through_the_transport(
     builders: &mut [syn::Item],
     operations: &[OperationRules],

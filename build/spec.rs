@@ -21,9 +21,7 @@ pub fn component<'a>(root: &'a Value, name: &str) -> Option<&'a Value> {
 
 /// The components of the document.
 pub fn components(root: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    let schemas = root
-        .pointer("/components/schemas")
-        .and_then(Value::as_object);
+    let schemas = root["components"]["schemas"].as_object();
     schemas.into_iter().flatten()
 }
 
