@@ -455,11 +455,10 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
     };
     if let Some(schemas) = components_mut(spec) {
         for (name, schema) in schemas.iter_mut() {
-            let side = (
+            match (
                 sides.response.contains(name),
                 sides.request.contains_key(name),
-            );
-            match side {
+            ) {
                 (false, true) => strip(schema, "readOnly"),
                 (true, false) => strip(schema, "writeOnly"),
                 _ => {}
