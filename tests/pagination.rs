@@ -291,3 +291,18 @@ async fn a_server_that_honours_page_is_read_until_its_empty_page() {
         "pages 1-4, then the empty page 5"
     );
 }
+
+/// A `Page` a caller decodes itself: `result: null` or absent is an empty page, items are kept.
+#[test]
+fn a_page_decodes_on_its_own_with_null_as_empty() {
+    use cloudflare_dns_settings::Page;
+    let page: Page<u8> = serde_json::from_str(r#"{"result": [1, 2]}"#).unwrap();
+    assert_eq!(page.result, [1, 2]);
+    for body in [r#"{"result": null}"#, "{}"] {
+        let page: Page<u8> = serde_json::from_str(body).unwrap();
+        assert!(
+            page.result.is_empty() && page.result_info.is_none(),
+            "{body}"
+        );
+    }
+}
