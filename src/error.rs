@@ -219,8 +219,8 @@ pub enum Applied {
     /// Certainly not: nothing was sent, the connection could not be made, or every answer was a
     /// refusal (a 3xx, a 4xx, a 429, or Cloudflare's `success: false`).
     No,
-    /// Perhaps: a connection broke or timed out after the request went out, or a 5xx (or a 2xx
-    /// that is not Cloudflare's envelope) came back.
+    /// Perhaps: a connection broke or timed out after the request went out, a 5xx came back, or
+    /// another origin answered (a redirect that a caller's own HTTP client followed).
     Maybe,
     /// Yes: a 2xx came back, though its body broke off, was too large, or did not decode.
     Yes,
@@ -386,7 +386,6 @@ impl Error {
             Error::Redirected { status, .. } if status.is_redirection() => Applied::No,
             // A client of the caller's own followed a redirect elsewhere, which answered.
             Error::Redirected { .. } => Applied::Maybe,
-            Error::UnexpectedResponse { status, .. } if status.is_success() => Applied::Maybe,
             Error::UnexpectedResponse { status, .. }
             | Error::Decode { status, .. }
             | Error::ResponseTooLarge { status, .. } => by_status(*status),
@@ -522,9 +521,10 @@ fn ray_note(ray: Option<&str>) -> String {
 /// serde's message without serde_json's position suffix (the path says where).
 fn reason(source: &serde_json::Error) -> String {
     let message = source.to_string();
-    match message.rfind(" at line ") {
-        Some(at) if source.line() > 0 => message[..at].to_string(),
-        _ => message,
+    let suffix = format!(" at line {} column {}", source.line(), source.column());
+    match message.strip_suffix(&suffix) {
+        Some(reason) => reason.to_string(),
+        None => message,
     }
 }
 

@@ -439,6 +439,8 @@ fn error_body(status: u16) -> Vec<u8> {
 fn attempt_strategy() -> impl Strategy<Value = Attempt> {
     let status = prop_oneof![
         Just(200u16),
+        Just(301),
+        Just(307),
         Just(400),
         Just(401),
         Just(403),
@@ -463,6 +465,7 @@ fn applied_by(attempt: &Attempt) -> Applied {
         Attempt::Dropped => Applied::Maybe,
         Attempt::Status { status, .. } if *status < 300 => Applied::Yes,
         Attempt::Status { status, .. } if *status >= 500 => Applied::Maybe,
+        // A redirect is never followed: refused where it was sent.
         Attempt::Status { .. } => Applied::No,
     }
 }
@@ -544,11 +547,22 @@ fn errors_keep_the_status_follow_it_in_retries_and_say_what_may_have_happened() 
         };
         prop_assert_eq!(error.attempts() as usize, expected);
         match last {
-            Attempt::Status { status, .. } => {
+            Attempt::Status { status, cut } => {
                 prop_assert_eq!(error.status().map(|s| s.as_u16()), Some(*status), "{:?}", error);
+                if (300..400).contains(status) {
+                    prop_assert!(matches!(error, Error::Redirected { .. }), "{:?}", error);
+                }
                 if *status >= 300 {
                     let retryable = matches!(status, 408 | 409 | 429 | 500..=599);
                     prop_assert_eq!(error.is_retryable(), retryable, "{:?}", error);
+                } else if cut.is_some() {
+                    // A success cut short: sending again could succeed.
+                    prop_assert!(error.is_retryable(), "{:?}", error);
+                }
+                // A body that broke off says which response it was.
+                if matches!(error, Error::Transport { .. } | Error::Timeout { .. }) {
+                    let shown = error.to_string();
+                    prop_assert!(shown.contains(&format!("HTTP {status} response")), "{}", shown);
                 }
             }
             Attempt::Dropped => prop_assert_eq!(error.status(), None),

@@ -245,6 +245,8 @@ async fn a_callers_client_that_follows_is_reported_as_redirected_and_never_forwa
             "{status}: {error:?}"
         );
         assert_no_credential(&error);
+        // The other origin answered the request it was sent: it may have acted on it.
+        assert_eq!(error.applied(), cloudflare_dns_settings::Applied::Maybe);
         let seen = received(&target).await;
         assert_eq!(seen.len(), 1, "{status}: reqwest followed once");
         assert!(
