@@ -392,7 +392,10 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
 fn lost_names_a_value_the_decode_dropped_or_changed() {
     let sent = json!({"a": {"b": 1, "c": null}, "d": [true]});
     assert_eq!(lost(&sent, &sent, "result"), None);
-    assert_eq!(lost(&sent, &json!({"a": {"b": 1}, "d": [true]}), "result"), None);
+    assert_eq!(
+        lost(&sent, &json!({"a": {"b": 1}, "d": [true]}), "result"),
+        None
+    );
     assert_eq!(
         lost(&sent, &json!({"a": {}, "d": [true]}), "result").as_deref(),
         Some("result.a.b is gone")
