@@ -231,7 +231,7 @@ fn normalize(spec: &Value, schema: &Value, side: Side) -> Result<Value, String> 
                                "schema": normalize(spec, property, side)?}),
                     );
                 }
-                if properties.is_some() || !fields.is_empty() {
+                if properties.is_some() {
                     out.insert("fields".into(), Value::Object(fields));
                 }
             }
@@ -844,6 +844,55 @@ mod tests {
         assert_eq!(found[2].sdk, r#"one of "x", "z" (not in spec: "z")"#);
         assert_eq!(found[4].spec, "1 variants");
         assert_eq!(found[7].sdk, "optional, string (date-time)");
+    }
+
+    #[test]
+    fn bodies_arrays_free_objects_and_one_sided_enums() {
+        let spec = spec_with(
+            json!({"type": "object", "required": ["a", "b", "c", "d", "e"], "properties": {
+                "a": {"type": "array", "items": {"type": "string"}},
+                "b": {"type": "object"},
+                "c": {"type": "object", "properties": {}},
+                "d": {"type": "string", "enum": ["x", "y"]},
+                "e": {"type": "object"}
+            }}),
+            Some(json!({"type": "object", "properties": {}})),
+        );
+        let field = |schema: Value| json!({"required": true, "schema": schema});
+        let sdk = sdk_with(
+            json!({"type": "object", "fields": {
+                "a": field(json!({"type": "array", "items": {"type": "integer"}})),
+                "b": field(json!({"type": "object"})),
+                "c": field(json!({"type": "object", "fields": {}})),
+                "d": field(json!({"enum": ["x"]})),
+                "e": field(json!({"type": "object", "fields": {}}))
+            }}),
+            Value::Null,
+        );
+        let found = compare(&spec, &sdk).unwrap();
+        let op = "GET /zones/{zone_id}/x";
+        assert_eq!(
+            ids(&found),
+            [
+                format!("{op} body: field"),
+                format!("{op} result.a[]: type"),
+                format!("{op} result.d: enum"),
+                format!("{op} result.e: type"),
+            ]
+        );
+        assert_eq!(
+            (found[0].spec.as_str(), found[0].sdk.as_str()),
+            ("a JSON body", "no body")
+        );
+        assert_eq!(found[2].sdk, r#"one of "x" (not in spec: none)"#);
+        assert_eq!(
+            (found[3].spec.as_str(), found[3].sdk.as_str()),
+            ("any object", "an object of ")
+        );
+        // Neither side with a body: nothing to say.
+        let spec = spec_with(json!({"type": "string"}), None);
+        let sdk = sdk_with(json!({"type": "string"}), Value::Null);
+        assert_eq!(compare(&spec, &sdk).unwrap(), []);
     }
 
     #[test]
