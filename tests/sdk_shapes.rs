@@ -3,7 +3,8 @@
 //! by `.ci/sdk-audit/extract.py`; see spec/README.md, "The SDK audit"), not written by hand.
 //!
 //! For every operation of the SDK, from its response model: the minimal instance (only the
-//! fields the SDK requires, empty arrays), the full one (every field), every nullable field
+//! fields the SDK requires; arrays with one minimal item, and once empty), the full one (every
+//! field), every nullable field
 //! `null` (Stainless's Python models accept `null` in every optional field), and, for every
 //! union and every enum anywhere in the model, one full and one minimal instance per variant or
 //! value. Each is served in Cloudflare's envelope over loopback to the real generated operation
@@ -59,8 +60,10 @@ fn snapshot() -> (String, Value) {
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Mode {
-    /// Only the fields the SDK requires; arrays empty.
+    /// Only the fields the SDK requires; an array holds one such minimal item.
     Minimal,
+    /// Only the fields the SDK requires; arrays empty.
+    Empty,
     /// Every field, with a value.
     Full,
     /// Every field; every nullable one `null`.
@@ -99,7 +102,7 @@ fn instance(schema: &Value, at: &str, mode: Mode, choices: &Choices) -> Value {
         Some("object") => {
             let mut out = Map::new();
             for (name, field) in schema["fields"].as_object().into_iter().flatten() {
-                if mode == Mode::Minimal && field["required"] != json!(true) {
+                if matches!(mode, Mode::Minimal | Mode::Empty) && field["required"] != json!(true) {
                     continue;
                 }
                 let value = instance(&field["schema"], &member(at, name), mode, choices);
@@ -107,7 +110,7 @@ fn instance(schema: &Value, at: &str, mode: Mode, choices: &Choices) -> Value {
             }
             Value::Object(out)
         }
-        Some("array") if mode == Mode::Minimal => json!([]),
+        Some("array") if mode == Mode::Empty => json!([]),
         Some("array") => json!([instance(
             &schema["items"],
             &format!("{at}[]"),
@@ -166,6 +169,7 @@ fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
     choice_points(&model, "", &Choices::new(), &mut points);
     let mut wanted = vec![
         ("minimal".to_string(), Mode::Minimal, Choices::new()),
+        ("empty arrays".to_string(), Mode::Empty, Choices::new()),
         ("full".to_string(), Mode::Full, Choices::new()),
         ("nulls".to_string(), Mode::Nulls, Choices::new()),
     ];
