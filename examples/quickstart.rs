@@ -17,7 +17,7 @@ mod support;
 
 use std::process::ExitCode;
 
-use cloudflare_dns_settings::types::{AccountSettingsPatch, SoaPatch, ZoneDefaultsPatch};
+use cloudflare_dns_settings::types::{AccountSettingsPatch, Soa, SoaPatch, ZoneDefaultsPatch};
 use cloudflare_dns_settings::{Client, Error};
 use support::{DEMO_ACCOUNT, has_credentials, mock_cloudflare, print_json, report};
 
@@ -113,12 +113,17 @@ async fn demo() -> Result<(), Error> {
 
     let after = client.account_get().account_id(account_id).send().await?;
     print_json("3. Read them back", &after);
+    // Every SOA field is optional in a response (upstream's SDKs type them so).
+    let refresh = |soa: &Soa| {
+        soa.refresh
+            .map_or_else(|| "unset".to_string(), |r| r.to_string())
+    };
     println!(
         "ns_ttl {} -> {}, SOA refresh {} -> {}",
         before.zone_defaults.ns_ttl,
         after.zone_defaults.ns_ttl,
-        before.zone_defaults.soa.refresh,
-        after.zone_defaults.soa.refresh
+        refresh(&before.zone_defaults.soa),
+        refresh(&after.zone_defaults.soa)
     );
     Ok(())
 }

@@ -249,8 +249,8 @@ fn the_plan_is_the_smallest_patch_with_an_explicit_null() {
             ns_ttl: Some(current.zone_defaults.ns_ttl),
             soa: Some(SoaPatch {
                 mname: Some(Nullable::Null),
-                refresh: Some(current.zone_defaults.soa.refresh + 1),
-                ttl: Some(current.zone_defaults.soa.ttl),
+                refresh: Some(current.zone_defaults.soa.refresh.unwrap() + 1),
+                ttl: current.zone_defaults.soa.ttl,
                 ..Default::default()
             }),
             ..Default::default()
@@ -259,9 +259,8 @@ fn the_plan_is_the_smallest_patch_with_an_explicit_null() {
     };
     let plan = plan(&current, &desired).unwrap();
     let sent = serde_json::to_value(plan.patch.unwrap()).unwrap();
-    let mut expected =
-        json!({"zone_defaults": {"soa": {"refresh": current.zone_defaults.soa.refresh + 1}}});
-    if current.zone_defaults.soa.mname != Nullable::Null {
+    let mut expected = json!({"zone_defaults": {"soa": {"refresh": current.zone_defaults.soa.refresh.unwrap() + 1}}});
+    if current.zone_defaults.soa.mname != Some(Nullable::Null) {
         expected["zone_defaults"]["soa"]["mname"] = Value::Null;
     }
     assert_eq!(sent, expected);

@@ -38,13 +38,19 @@ async fn seed_sample_result_decodes_every_field() {
             z.soa.retry,
             z.soa.ttl
         ),
-        (604800, 1800, 10000, 2400, 3600)
+        (
+            Some(604800),
+            Some(1800),
+            Some(10000),
+            Some(2400),
+            Some(3600)
+        )
     );
     assert_eq!(
         z.soa.mname,
-        Nullable::Value("kristina.ns.cloudflare.com".to_string())
+        Some(Nullable::Value("kristina.ns.cloudflare.com".to_string()))
     );
-    assert_eq!(z.soa.rname, "admin.example.com");
+    assert_eq!(z.soa.rname.as_deref(), Some("admin.example.com"));
     assert_eq!(z.zone_mode, OpenEnum::Known(ZoneMode::DnsOnly));
     assert_eq!(settings.enforce_dns_only, None);
 }
@@ -83,7 +89,7 @@ async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() 
 async fn null_mname_decodes_as_explicit_null() {
     let server = serve_get(200, &fixture("account_settings.json")).await;
     let settings = get_account(&token_client(&server)).await.unwrap();
-    assert_eq!(settings.zone_defaults.soa.mname, Nullable::Null);
+    assert_eq!(settings.zone_defaults.soa.mname, Some(Nullable::Null));
     assert_eq!(settings.enforce_dns_only, Some(false));
 }
 

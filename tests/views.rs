@@ -92,7 +92,7 @@ async fn get_edit_and_delete_address_one_view() {
         .send()
         .await
         .unwrap();
-    assert_eq!(gone.map(|d| d.id).as_deref(), Some(VIEW));
+    assert_eq!(gone.and_then(|d| d.id).as_deref(), Some(VIEW));
 
     let requests = received(&server).await;
     assert_eq!(requests.len(), 3);

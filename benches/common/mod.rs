@@ -496,13 +496,14 @@ pub struct PlainNameservers {
 
 #[derive(Debug, Deserialize)]
 pub struct PlainSoa {
-    pub expire: i64,
-    pub min_ttl: i64,
+    // Every SOA field is optional in a response, as upstream's SDKs type it (spec/README.md).
+    pub expire: Option<i64>,
+    pub min_ttl: Option<i64>,
     pub mname: Option<String>,
-    pub refresh: i64,
-    pub retry: i64,
-    pub rname: String,
-    pub ttl: i64,
+    pub refresh: Option<i64>,
+    pub retry: Option<i64>,
+    pub rname: Option<String>,
+    pub ttl: Option<i64>,
 }
 
 /// Decodes the envelope into plain structs and checks it, as a hand-written client would.

@@ -6,9 +6,15 @@
 //! `spec/reconcile.json`), then the crate's own additions from `spec/overlay.json` (see
 //! `spec/README.md`).
 //!
-//! Exit codes: 0 done (or, with `--check`, up to date); 1 `--check` found a difference; 2 an
-//! error, reported on stderr with the file it concerns.
+//! `audit-sdk` compares `spec/dns_settings.json` with a snapshot of the official Python SDK's
+//! models (`spec/sdk/`, written by `.ci/sdk-audit/extract.py`) field by field, and fails on any
+//! difference that `spec/sdk-audit.json` does not explain (see `spec/README.md`).
+//!
+//! Exit codes: 0 done (or, with `--check`, up to date; for `audit-sdk`, every difference
+//! explained); 1 `--check` found a difference, or the audit an unexplained one; 2 an error,
+//! reported on stderr with the file it concerns.
 
+mod audit;
 mod json;
 mod refresh;
 
@@ -37,7 +43,18 @@ example:
       --upstream spec/upstream/dns_settings_fragment.json \\
       --upstream spec/upstream/nameserver_sets_fragment.json \\
       --operations spec/operations.txt --reconcile spec/reconcile.json \\
-      --overlay spec/overlay.json --out spec/dns_settings.json";
+      --overlay spec/overlay.json --out spec/dns_settings.json
+
+usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.json>
+                                       --explained <sdk-audit.json>
+
+  --spec         the spec to audit (spec/dns_settings.json)
+  --sdk          the SDK's models, normalized by .ci/sdk-audit/extract.py
+                 (spec/sdk/cloudflare-python-<version>.json)
+  --explained    the differences this crate makes on purpose, and why (spec/sdk-audit.json)
+
+  Prints every difference, explained or not; exits 1 if one is not explained or if a pattern
+  of --explained matches nothing.";
 
 fn main() -> ExitCode {
     match run(std::env::args_os().skip(1).collect()) {
@@ -68,6 +85,7 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Some("audit-sdk") => audit_sdk(args),
         Some("-h" | "--help" | "help") => {
             say(USAGE);
             Ok(ExitCode::SUCCESS)
@@ -187,6 +205,73 @@ fn refresh_spec(task: RefreshSpec) -> Result<ExitCode, String> {
     std::fs::write(&task.out, &text).map_err(|e| format!("cannot write {out}: {e}"))?;
     say(&format!("wrote {out}"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `audit-sdk --spec <file> --sdk <file> --explained <file>`.
+fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
+    let mut args = args.peekable();
+    let (mut spec, mut sdk, mut explained) = (None, None, None);
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let (flag, inline) = match text.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(PathBuf::from(value)))
+            }
+            _ => (text.clone(), None),
+        };
+        let slot = match flag.as_str() {
+            "--spec" => &mut spec,
+            "--sdk" => &mut sdk,
+            "--explained" => &mut explained,
+            "-h" | "--help" => {
+                say(USAGE);
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => return Err(format!("unexpected argument `{text}`\n\n{USAGE}")),
+        };
+        let value = value_of(&flag, inline, &mut args)?;
+        if slot.replace(value).is_some() {
+            return Err(format!("`{flag}` is given twice"));
+        }
+    }
+    let required = |value: Option<PathBuf>, flag: &str| {
+        value.ok_or_else(|| format!("`{flag} <file>` is required\n\n{USAGE}"))
+    };
+    let (spec, sdk, explained) = (
+        required(spec, "--spec")?,
+        required(sdk, "--sdk")?,
+        required(explained, "--explained")?,
+    );
+    let read = |path: &PathBuf| -> Result<serde_json::Value, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
+    };
+    let snapshot = read(&sdk)?;
+    let differences =
+        audit::compare(&read(&spec)?, &snapshot).map_err(|e| format!("{}: {e}", sdk.display()))?;
+    let explanations = audit::read_explanations(&read(&explained)?)
+        .map_err(|e| format!("{}: {e}", explained.display()))?;
+    let found = audit::audit(differences, &explanations);
+    let version = |key: &str| {
+        snapshot
+            .pointer(&format!("/provenance/{key}"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    let name = format!(
+        "{} {} ({})",
+        version("package"),
+        version("version"),
+        sdk.display()
+    );
+    say(audit::report(&found, &explanations, &name).trim_end());
+    Ok(if found.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Prints a line; a closed stdout (`| head`) is not worth a panic.

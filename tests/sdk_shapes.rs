@@ -1,0 +1,412 @@
+//! Everything the official SDK accepts, the crate decodes: response shapes generated from the
+//! SDK's own models (the committed snapshot `spec/sdk/cloudflare-python-<version>.json`, made
+//! by `.ci/sdk-audit/extract.py`; see spec/README.md, "The SDK audit"), not written by hand.
+//!
+//! For every operation of the SDK, from its response model: the minimal instance (only the
+//! fields the SDK requires; arrays with one minimal item, and once empty), the full one (every
+//! field), every nullable field
+//! `null` (Stainless's Python models accept `null` in every optional field), and, for every
+//! union and every enum anywhere in the model, one full and one minimal instance per variant or
+//! value. Each is served in Cloudflare's envelope over loopback to the real generated operation
+//! (`.send().await`), must decode, and must keep every non-null value it carried.
+//!
+//! Values: strings are 32 lowercase hex characters (a valid identifier, name and zone id alike),
+//! dates RFC 3339, integers 1, and the SDK's `number`s a whole 3600: the crate types TTLs and SOA
+//! timers as integers on purpose (spec/sdk-audit.json says why), so a fraction is a shape it
+//! refuses by design. The envelope's `result` is not part of a model: Stainless wraps every
+//! operation's result as `Optional` (`ResultWrapper[Optional[T]]`), which the audit explains.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use cloudflare_dns_settings::types::{
+    AccountSettingsPatch, DnsSettingsZonePatch, DnsViewCreate, DnsViewPatch,
+};
+use cloudflare_dns_settings::{Client, Error};
+use common::{ACCOUNT, ZONE, json_response, server, token_client};
+use serde_json::{Map, Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+const VIEW: &str = "f174e90afafe4643bbbc4a0ed4fc8415";
+const TEXT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// The single snapshot in spec/sdk/: upgrading the pin replaces it, and this test follows.
+fn snapshot() -> (String, Value) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/sdk");
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("cloudflare-python-") && n.ends_with(".json"))
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one SDK snapshot in {dir}: {found:?}"
+    );
+    let path = found.pop().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    (
+        path.file_name().unwrap().to_string_lossy().into_owned(),
+        serde_json::from_str(&text).unwrap(),
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    /// Only the fields the SDK requires; an array holds one such minimal item.
+    Minimal,
+    /// Only the fields the SDK requires; arrays empty.
+    Empty,
+    /// Every field, with a value.
+    Full,
+    /// Every field; every nullable one `null`.
+    Nulls,
+}
+
+/// Which variant (of a union) or value (of an enum) to take at a path; the first otherwise.
+type Choices = BTreeMap<String, usize>;
+
+/// `at.name`, or `name` at the top.
+fn member(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_string()
+    } else {
+        format!("{at}.{name}")
+    }
+}
+
+fn instance(schema: &Value, at: &str, mode: Mode, choices: &Choices) -> Value {
+    if mode == Mode::Nulls && schema.get("nullable") == Some(&json!(true)) {
+        return Value::Null;
+    }
+    if let Some(Value::Array(variants)) = schema.get("oneOf") {
+        let pick = choices.get(at).copied().unwrap_or(0);
+        return instance(
+            &variants[pick],
+            &format!("{at}#{}", pick + 1),
+            mode,
+            choices,
+        );
+    }
+    if let Some(Value::Array(values)) = schema.get("enum") {
+        return values[choices.get(at).copied().unwrap_or(0)].clone();
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let mut out = Map::new();
+            for (name, field) in schema["fields"].as_object().into_iter().flatten() {
+                if matches!(mode, Mode::Minimal | Mode::Empty) && field["required"] != json!(true) {
+                    continue;
+                }
+                let value = instance(&field["schema"], &member(at, name), mode, choices);
+                out.insert(name.clone(), value);
+            }
+            Value::Object(out)
+        }
+        Some("array") if mode == Mode::Empty => json!([]),
+        Some("array") => json!([instance(
+            &schema["items"],
+            &format!("{at}[]"),
+            mode,
+            choices
+        )]),
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("date-time") => json!("2024-05-01T12:34:56.123456Z"),
+            Some("date") => json!("2024-05-01"),
+            _ => json!(TEXT),
+        },
+        Some("integer") => json!(1),
+        Some("number") => json!(3600),
+        Some("boolean") => json!(true),
+        _ => json!(TEXT),
+    }
+}
+
+/// Every union and enum in `schema`: (path, number of options, the choices that reach it).
+fn choice_points(
+    schema: &Value,
+    at: &str,
+    reach: &Choices,
+    out: &mut Vec<(String, usize, Choices)>,
+) {
+    if let Some(Value::Array(variants)) = schema.get("oneOf") {
+        out.push((at.to_string(), variants.len(), reach.clone()));
+        for (index, variant) in variants.iter().enumerate() {
+            let mut reach = reach.clone();
+            reach.insert(at.to_string(), index);
+            choice_points(variant, &format!("{at}#{}", index + 1), &reach, out);
+        }
+    } else if let Some(Value::Array(values)) = schema.get("enum") {
+        out.push((at.to_string(), values.len(), reach.clone()));
+    } else if let Some(fields) = schema.get("fields").and_then(Value::as_object) {
+        for (name, field) in fields {
+            choice_points(&field["schema"], &member(at, name), reach, out);
+        }
+    } else if let Some(items) = schema.get("items") {
+        choice_points(items, &format!("{at}[]"), reach, out);
+    }
+}
+
+/// The response shapes of one SDK operation, named, without duplicates: each is the envelope's
+/// members besides `success`, `errors` and `messages` (`result`, and `result_info` for a page).
+fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
+    // The page model (result + result_info) is a model; a single result's wrapper is not (its
+    // `Optional` is Stainless's, for every operation): the model is what `result` holds.
+    let mut model = json!({"type": "object", "fields": response.clone()});
+    if let Some(result) = model.pointer_mut("/fields/result/schema")
+        && result["type"] != json!("array")
+    {
+        result.as_object_mut().unwrap().remove("nullable");
+    }
+    let mut points = Vec::new();
+    choice_points(&model, "", &Choices::new(), &mut points);
+    let mut wanted = vec![
+        ("minimal".to_string(), Mode::Minimal, Choices::new()),
+        ("empty arrays".to_string(), Mode::Empty, Choices::new()),
+        ("full".to_string(), Mode::Full, Choices::new()),
+        ("nulls".to_string(), Mode::Nulls, Choices::new()),
+    ];
+    for (at, options, reach) in points {
+        for option in 0..options {
+            let mut choices = reach.clone();
+            choices.insert(at.clone(), option);
+            for (name, mode) in [("full", Mode::Full), ("minimal", Mode::Minimal)] {
+                wanted.push((
+                    format!("{name}, {at} option {}", option + 1),
+                    mode,
+                    choices.clone(),
+                ));
+            }
+        }
+    }
+    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    for (name, mode, choices) in wanted {
+        let Value::Object(members) = instance(&model, "", mode, &choices) else {
+            unreachable!("the envelope is an object")
+        };
+        if !out.iter().any(|(_, seen)| *seen == members) {
+            out.push((name, members));
+        }
+    }
+    out
+}
+
+/// A responder that serves whatever body the test last put in.
+struct Serve(Arc<Mutex<String>>);
+
+impl Respond for Serve {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        json_response(200, &self.0.lock().unwrap())
+    }
+}
+
+/// The real generated operation for an SDK operation, its output as JSON. A new SDK operation
+/// fails here until it is given a line.
+async fn call(client: &Client, operation: &str) -> Result<Value, Error> {
+    Ok(match operation {
+        "GET /accounts/{account_id}/dns_settings" => {
+            to_json(&client.account_get().account_id(ACCOUNT).send().await?)
+        }
+        "PATCH /accounts/{account_id}/dns_settings" => to_json(
+            &client
+                .account_edit()
+                .account_id(ACCOUNT)
+                .body(AccountSettingsPatch::default())
+                .send()
+                .await?,
+        ),
+        "GET /zones/{zone_id}/dns_settings" => {
+            to_json(&client.zone_get().zone_id(ZONE).send().await?)
+        }
+        "PATCH /zones/{zone_id}/dns_settings" => to_json(
+            &client
+                .zone_edit()
+                .zone_id(ZONE)
+                .body(DnsSettingsZonePatch::default())
+                .send()
+                .await?,
+        ),
+        "GET /accounts/{account_id}/dns_settings/views" => to_json(
+            &client
+                .account_views_list()
+                .account_id(ACCOUNT)
+                .send()
+                .await?,
+        ),
+        "POST /accounts/{account_id}/dns_settings/views" => to_json(
+            &client
+                .account_views_create()
+                .account_id(ACCOUNT)
+                .body(DnsViewCreate {
+                    name: "view".into(),
+                    zones: vec![ZONE.into()],
+                })
+                .send()
+                .await?,
+        ),
+        "GET /accounts/{account_id}/dns_settings/views/{view_id}" => to_json(
+            &client
+                .account_views_get()
+                .account_id(ACCOUNT)
+                .view_id(VIEW)
+                .send()
+                .await?,
+        ),
+        "PATCH /accounts/{account_id}/dns_settings/views/{view_id}" => to_json(
+            &client
+                .account_views_edit()
+                .account_id(ACCOUNT)
+                .view_id(VIEW)
+                .body(DnsViewPatch::default())
+                .send()
+                .await?,
+        ),
+        "DELETE /accounts/{account_id}/dns_settings/views/{view_id}" => to_json(
+            &client
+                .account_views_delete()
+                .account_id(ACCOUNT)
+                .view_id(VIEW)
+                .send()
+                .await?,
+        ),
+        other => panic!("no call for the SDK's operation `{other}`: add one to call()"),
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("a decoded value serializes")
+}
+
+/// Where `decoded` lost or changed a non-null value of `sent`, if anywhere.
+fn lost(sent: &Value, decoded: &Value, at: &str) -> Option<String> {
+    match (sent, decoded) {
+        (Value::Null, _) => None,
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| match b.get(k) {
+            Some(w) => lost(v, w, &format!("{at}.{k}")),
+            None if v.is_null() => None,
+            None => Some(format!("{at}.{k} is gone")),
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (v, w))| lost(v, w, &format!("{at}[{i}]"))),
+        (a, b) if a == b => None,
+        (a, b) => Some(format!("{at}: sent {a}, decoded {b}")),
+    }
+}
+
+#[tokio::test]
+async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
+    let (file, snapshot) = snapshot();
+    let server = server().await;
+    let body = Arc::new(Mutex::new(String::new()));
+    let client = token_client(&server);
+    let (mut total, mut failures) = (0, Vec::new());
+    let mut per_operation = Vec::new();
+    for op in snapshot["operations"].as_array().unwrap() {
+        let (verb, template) = (op["method"].as_str().unwrap(), op["path"].as_str().unwrap());
+        let operation = format!("{verb} {template}");
+        let url = template
+            .replace("{account_id}", ACCOUNT)
+            .replace("{zone_id}", ZONE)
+            .replace("{view_id}", VIEW);
+        Mock::given(method(verb))
+            .and(path(url.as_str()))
+            .respond_with(Serve(body.clone()))
+            .mount(&server)
+            .await;
+        let shapes = shapes(&op["response"]);
+        per_operation.push(format!("{operation}: {}", shapes.len()));
+        for (name, members) in shapes {
+            total += 1;
+            let mut envelope = json!({"success": true, "errors": [], "messages": []});
+            envelope.as_object_mut().unwrap().extend(members.clone());
+            *body.lock().unwrap() = envelope.to_string();
+            let paged = op["paged"] == json!(true);
+            let sent = if paged {
+                Value::Object(members)
+            } else {
+                members["result"].clone()
+            };
+            match call(&client, &operation).await {
+                Ok(decoded) => {
+                    if let Some(problem) = lost(&sent, &decoded, "result") {
+                        failures.push(format!("{operation} [{name}]: {problem}\n    sent {sent}"));
+                    }
+                }
+                Err(e) => failures.push(format!("{operation} [{name}]: {e}\n    sent {sent}")),
+            }
+        }
+    }
+    println!(
+        "{total} SDK shapes from {file} ({} operations):\n  {}",
+        per_operation.len(),
+        per_operation.join("\n  ")
+    );
+    assert!(
+        per_operation.len() >= 9 && total >= 60,
+        "too few shapes: {total} from {} operations",
+        per_operation.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} shapes the SDK accepts do not decode:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The generator itself: the shapes of a small model, by hand.
+#[test]
+fn shapes_cover_minimal_full_nulls_and_every_variant() {
+    let response = json!({"result": {"required": true, "schema": {"type": "object", "fields": {
+        "a": {"required": true, "schema": {"oneOf": [
+            {"type": "object", "fields": {"t": {"required": true, "schema": {"enum": ["x", "y"]}}}},
+            {"type": "object", "fields": {"n": {"required": false, "schema": {"type": "integer"}}}}
+        ]}},
+        "b": {"required": false, "schema": {"type": "string", "nullable": true}}
+    }}}});
+    let got: Vec<Value> = shapes(&response)
+        .into_iter()
+        .map(|(_, m)| m["result"].clone())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            json!({"a": {"t": "x"}}),
+            json!({"a": {"t": "x"}, "b": TEXT}),
+            json!({"a": {"t": "x"}, "b": null}),
+            json!({"a": {"n": 1}, "b": TEXT}),
+            json!({"a": {}}),
+            json!({"a": {"t": "y"}, "b": TEXT}),
+            json!({"a": {"t": "y"}}),
+        ]
+    );
+}
+
+#[test]
+fn lost_names_a_value_the_decode_dropped_or_changed() {
+    let sent = json!({"a": {"b": 1, "c": null}, "d": [true]});
+    assert_eq!(lost(&sent, &sent, "result"), None);
+    assert_eq!(
+        lost(&sent, &json!({"a": {"b": 1}, "d": [true]}), "result"),
+        None
+    );
+    assert_eq!(
+        lost(&sent, &json!({"a": {}, "d": [true]}), "result").as_deref(),
+        Some("result.a.b is gone")
+    );
+    assert_eq!(
+        lost(&sent, &json!({"a": {"b": 2}, "d": [true]}), "result").as_deref(),
+        Some("result.a.b: sent 1, decoded 2")
+    );
+    assert!(lost(&sent, &json!({"a": {"b": 1}, "d": []}), "result").is_some());
+}

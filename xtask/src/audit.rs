@@ -1,0 +1,977 @@
+//! `audit-sdk`: compares `spec/dns_settings.json` with a normalized snapshot of the official
+//! Python SDK's models (`spec/sdk/cloudflare-python-<version>.json`, written by
+//! `.ci/sdk-audit/extract.py`), every operation's request and response field by field, and
+//! says which differences `spec/sdk-audit.json` explains.
+//!
+//! Both sides are brought into the snapshot's small schema language (see extract.py): objects
+//! with fields (`required`, `schema`), arrays, scalars with a `format`, `enum`s, `oneOf` unions,
+//! and `nullable`. The spec side resolves `$ref`s, merges `allOf`, and leaves out `readOnly`
+//! fields from requests and `writeOnly` fields from responses.
+//!
+//! A difference is named `<METHOD> <path> <where>: <kind>`, e.g.
+//! `GET /zones/{zone_id}/dns_settings result.soa.mname: required`, where `<where>` is
+//! `body.…`, `query.<name>`, `path`, `result…` or `result_info…` (`[]` for an array's items,
+//! `#2` for a union's second variant) and `<kind>` one of `operation`, `parameter`, `field`,
+//! `required`, `nullable`, `optional-null`, `type`, `enum`, `union`, `format`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Map, Value, json};
+
+/// One difference between spec/ and the SDK.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Difference {
+    /// `<METHOD> <path>`.
+    pub operation: String,
+    /// Where in the operation: `body.soa.mname`, `result[]`, `query.page`, ….
+    pub at: String,
+    pub kind: &'static str,
+    /// What the spec says there.
+    pub spec: String,
+    /// What the SDK says there.
+    pub sdk: String,
+}
+
+impl Difference {
+    /// The name explanations match: `<METHOD> <path> <where>: <kind>`.
+    pub fn id(&self) -> String {
+        format!("{} {}: {}", self.operation, self.at, self.kind)
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}\n      spec: {}\n      SDK:  {}",
+            self.id(),
+            self.spec,
+            self.sdk
+        )
+    }
+}
+
+/// Which way a schema is read: requests leave out `readOnly` fields, responses `writeOnly` ones.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Side {
+    Request,
+    Response,
+}
+
+/// The spec's operations in the snapshot's language: `"<METHOD> <path>"` → the same object as a
+/// snapshot operation (`path_parameters`, `query`, `body`, `response`).
+pub fn spec_operations(spec: &Value) -> Result<BTreeMap<String, Value>, String> {
+    let mut out = BTreeMap::new();
+    let paths = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or("the spec has no `paths`")?;
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for method in crate::refresh::METHODS {
+            let Some(op) = item.get(method) else {
+                continue;
+            };
+            let key = format!("{} {path}", method.to_uppercase());
+            let mut path_parameters = BTreeSet::new();
+            let mut query = Map::new();
+            let shared = item.get("parameters").and_then(Value::as_array);
+            let own = op.get("parameters").and_then(Value::as_array);
+            for parameter in shared.into_iter().chain(own).flatten() {
+                let parameter = resolve(spec, parameter)?;
+                let name = parameter.get("name").and_then(Value::as_str).unwrap_or("");
+                match parameter.get("in").and_then(Value::as_str) {
+                    Some("path") => {
+                        path_parameters.insert(name.to_string());
+                    }
+                    Some("query") => {
+                        let schema = parameter.get("schema").cloned().unwrap_or(json!({}));
+                        let required = parameter.get("required") == Some(&json!(true));
+                        query.insert(
+                            name.to_string(),
+                            json!({"required": required,
+                                   "schema": normalize(spec, &schema, Side::Request)?}),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            let body = match op.pointer("/requestBody/content/application~1json/schema") {
+                Some(schema) => normalize(spec, schema, Side::Request)?,
+                None => Value::Null,
+            };
+            let mut response = Map::new();
+            if let Some(schema) = op.pointer("/responses/200/content/application~1json/schema") {
+                let envelope = normalize(spec, schema, Side::Response)?;
+                for member in ["result", "result_info"] {
+                    if let Some(field) = envelope.pointer(&format!("/fields/{member}")) {
+                        response.insert(member.to_string(), field.clone());
+                    }
+                }
+            }
+            out.insert(
+                key,
+                json!({
+                    "path_parameters": path_parameters.into_iter().collect::<Vec<_>>(),
+                    "query": if query.is_empty() { Value::Null } else { Value::Object(query) },
+                    "body": body,
+                    "response": response,
+                }),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Follows `$ref`s (local ones only).
+fn resolve<'a>(spec: &'a Value, mut node: &'a Value) -> Result<&'a Value, String> {
+    for _ in 0..64 {
+        let Some(target) = node.get("$ref").and_then(Value::as_str) else {
+            return Ok(node);
+        };
+        node = target
+            .strip_prefix('#')
+            .and_then(|pointer| spec.pointer(pointer))
+            .ok_or_else(|| format!("`$ref: {target}` does not resolve in the spec"))?;
+    }
+    Err("a `$ref` chain longer than 64 (a cycle?)".into())
+}
+
+/// A schema with its `$ref`s resolved and its `allOf` merged into one object: properties
+/// united (a later part's property wins), `required` united, other keywords from the last part
+/// that has them, the schema's own keywords last.
+fn flatten(spec: &Value, schema: &Value) -> Result<Map<String, Value>, String> {
+    let schema = resolve(spec, schema)?;
+    let Some(object) = schema.as_object() else {
+        return Err(format!("a schema is not an object: {schema}"));
+    };
+    let mut merged = Map::new();
+    if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
+        for part in parts {
+            merge_into(&mut merged, flatten(spec, part)?);
+        }
+    }
+    let mut own = object.clone();
+    own.remove("allOf");
+    merge_into(&mut merged, own);
+    Ok(merged)
+}
+
+fn merge_into(merged: &mut Map<String, Value>, part: Map<String, Value>) {
+    for (key, value) in part {
+        match (key.as_str(), merged.get_mut(&key), value) {
+            ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
+                mine.extend(theirs);
+            }
+            ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
+                for name in theirs {
+                    if !mine.contains(&name) {
+                        mine.push(name);
+                    }
+                }
+            }
+            (_, _, value) => {
+                merged.insert(key, value);
+            }
+        }
+    }
+}
+
+/// An OpenAPI schema in the snapshot's language.
+fn normalize(spec: &Value, schema: &Value, side: Side) -> Result<Value, String> {
+    let schema = flatten(spec, schema)?;
+    let mut out = Map::new();
+    if let Some(variants) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
+        let variants = variants
+            .iter()
+            .map(|v| normalize(spec, v, side))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert("oneOf".into(), Value::Array(variants));
+    } else if let Some(values) = schema.get("enum") {
+        out.insert("enum".into(), values.clone());
+    } else {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let kind = schema
+            .get("type")
+            .and_then(Value::as_str)
+            .or(match properties {
+                Some(_) => Some("object"),
+                None => None,
+            });
+        match kind {
+            Some("object") => {
+                out.insert("type".into(), json!("object"));
+                let required: BTreeSet<&str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let hidden = match side {
+                    Side::Request => "readOnly",
+                    Side::Response => "writeOnly",
+                };
+                let mut fields = Map::new();
+                for (name, property) in properties.into_iter().flatten() {
+                    let flat = flatten(spec, property)?;
+                    if flat.get(hidden) == Some(&json!(true)) {
+                        continue;
+                    }
+                    fields.insert(
+                        name.clone(),
+                        json!({"required": required.contains(name.as_str()),
+                               "schema": normalize(spec, property, side)?}),
+                    );
+                }
+                if properties.is_some() {
+                    out.insert("fields".into(), Value::Object(fields));
+                }
+            }
+            Some("array") => {
+                out.insert("type".into(), json!("array"));
+                let items = schema.get("items").cloned().unwrap_or(json!({}));
+                out.insert("items".into(), normalize(spec, &items, side)?);
+            }
+            Some(scalar) => {
+                out.insert("type".into(), json!(scalar));
+                if let Some(format @ ("date-time" | "date")) =
+                    schema.get("format").and_then(Value::as_str)
+                {
+                    out.insert("format".into(), json!(format));
+                }
+            }
+            None => {}
+        }
+    }
+    if schema.get("nullable") == Some(&json!(true)) {
+        out.insert("nullable".into(), json!(true));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Every difference between the spec's operations and the snapshot's, in a stable order.
+pub fn compare(spec: &Value, snapshot: &Value) -> Result<Vec<Difference>, String> {
+    let ours = spec_operations(spec)?;
+    let mut theirs = BTreeMap::new();
+    for op in snapshot
+        .get("operations")
+        .and_then(Value::as_array)
+        .ok_or("the SDK snapshot has no `operations`")?
+    {
+        let method = op.get("method").and_then(Value::as_str).unwrap_or("");
+        let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+        theirs.insert(format!("{method} {path}"), op);
+    }
+    let mut out = Vec::new();
+    let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
+    for key in keys {
+        let mut d = Diff {
+            operation: key,
+            out: &mut out,
+        };
+        match (ours.get(key), theirs.get(key)) {
+            (Some(_), None) => d.push("", "operation", "has it", "has no such operation"),
+            (None, Some(op)) => {
+                let sdk = op.get("sdk").and_then(Value::as_str).unwrap_or("?");
+                d.push(
+                    "",
+                    "operation",
+                    "has no such operation",
+                    &format!("has it ({sdk})"),
+                );
+            }
+            (Some(mine), Some(sdk)) => d.operation(mine, sdk),
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}
+
+struct Diff<'a> {
+    operation: &'a str,
+    out: &'a mut Vec<Difference>,
+}
+
+impl Diff<'_> {
+    fn push(&mut self, at: &str, kind: &'static str, spec: &str, sdk: &str) {
+        self.out.push(Difference {
+            operation: self.operation.to_string(),
+            at: at.to_string(),
+            kind,
+            spec: spec.to_string(),
+            sdk: sdk.to_string(),
+        });
+    }
+
+    fn operation(&mut self, spec: &Value, sdk: &Value) {
+        let names = |op: &Value| -> Vec<String> {
+            op.get("path_parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        };
+        let (mine, theirs) = (names(spec), names(sdk));
+        if mine != theirs {
+            self.push(
+                "path",
+                "parameter",
+                &format!("path parameters {}", mine.join(", ")),
+                &format!("path parameters {}", theirs.join(", ")),
+            );
+        }
+        let empty = Map::new();
+        let query = |op: &Value| op.get("query").and_then(Value::as_object).cloned();
+        let (mine, theirs) = (query(spec), query(sdk));
+        self.fields(
+            "query.",
+            mine.as_ref().unwrap_or(&empty),
+            theirs.as_ref().unwrap_or(&empty),
+            Side::Request,
+            "parameter",
+        );
+        match (spec.get("body"), sdk.get("body")) {
+            (Some(mine), Some(theirs)) if !mine.is_null() && !theirs.is_null() => {
+                self.schema("body", mine, theirs, Side::Request, true)
+            }
+            (mine, theirs) => {
+                let has = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+                if has(mine) != has(theirs) {
+                    let say = |h: bool| if h { "a JSON body" } else { "no body" };
+                    self.push("body", "field", say(has(mine)), say(has(theirs)));
+                }
+            }
+        }
+        let envelope = |op: &Value| op.get("response").and_then(Value::as_object).cloned();
+        let (mine, theirs) = (envelope(spec), envelope(sdk));
+        self.fields(
+            "",
+            mine.as_ref().unwrap_or(&empty),
+            theirs.as_ref().unwrap_or(&empty),
+            Side::Response,
+            "field",
+        );
+    }
+
+    /// Compares two field maps (`name` → `{required, schema}`), prefixing names with `prefix`.
+    fn fields(
+        &mut self,
+        prefix: &str,
+        mine: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        side: Side,
+        missing: &'static str,
+    ) {
+        let names: BTreeSet<&String> = mine.keys().chain(theirs.keys()).collect();
+        for name in names {
+            let at = format!("{prefix}{name}");
+            match (mine.get(name), theirs.get(name)) {
+                (Some(m), None) => self.push(&at, missing, &field_summary(m), "has no such field"),
+                (None, Some(t)) => self.push(&at, missing, "has no such field", &field_summary(t)),
+                (Some(m), Some(t)) => {
+                    let required = |f: &Value| f.get("required") == Some(&json!(true));
+                    let (m_req, t_req) = (required(m), required(t));
+                    if m_req != t_req {
+                        let say = |r: bool| if r { "required" } else { "optional" };
+                        self.push(&at, "required", say(m_req), say(t_req));
+                    }
+                    let schema = |f: &Value| f.get("schema").cloned().unwrap_or(json!({}));
+                    // Stainless's Python models type every optional response field
+                    // `Optional[T] = None`: the SDK cannot say "may be absent, never null".
+                    let optional = side == Side::Response && !m_req && !t_req;
+                    self.schema(&at, &schema(m), &schema(t), side, !optional);
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// Compares two schemas at `at`. `strict_null`: a nullability difference is `nullable`;
+    /// otherwise (an optional response field) an SDK-only null is `optional-null`.
+    fn schema(&mut self, at: &str, mine: &Value, theirs: &Value, side: Side, strict_null: bool) {
+        let nullable = |s: &Value| s.get("nullable") == Some(&json!(true));
+        let (m_null, t_null) = (nullable(mine), nullable(theirs));
+        if m_null != t_null {
+            let say = |n: bool| if n { "nullable" } else { "not nullable" };
+            let kind = if strict_null || m_null {
+                "nullable"
+            } else {
+                "optional-null"
+            };
+            self.push(at, kind, say(m_null), say(t_null));
+        }
+        match (mine.get("oneOf"), theirs.get("oneOf")) {
+            (Some(Value::Array(m)), Some(Value::Array(t))) => {
+                if m.len() != t.len() {
+                    self.push(
+                        at,
+                        "union",
+                        &format!("{} variants", m.len()),
+                        &format!("{} variants", t.len()),
+                    );
+                }
+                for (index, (m, t)) in m.iter().zip(t).enumerate() {
+                    self.schema(&format!("{at}#{}", index + 1), m, t, side, true);
+                }
+                return;
+            }
+            (None, None) => {}
+            _ => {
+                self.push(at, "union", &describe_kind(mine), &describe_kind(theirs));
+                return;
+            }
+        }
+        match (mine.get("enum"), theirs.get("enum")) {
+            (Some(Value::Array(m)), Some(Value::Array(t))) => {
+                let only = |a: &[Value], b: &[Value]| -> Vec<String> {
+                    a.iter()
+                        .filter(|v| !b.contains(v))
+                        .map(Value::to_string)
+                        .collect()
+                };
+                let (extra, lacking) = (only(m, t), only(t, m));
+                if !extra.is_empty() || !lacking.is_empty() {
+                    self.push(
+                        at,
+                        "enum",
+                        &format!(
+                            "{} (not in the SDK: {})",
+                            describe_kind(mine),
+                            none_if_empty(&extra)
+                        ),
+                        &format!(
+                            "{} (not in spec: {})",
+                            describe_kind(theirs),
+                            none_if_empty(&lacking)
+                        ),
+                    );
+                }
+                return;
+            }
+            (None, None) => {}
+            _ => {
+                self.push(at, "enum", &describe_kind(mine), &describe_kind(theirs));
+                return;
+            }
+        }
+        let kind = |s: &Value| s.get("type").and_then(Value::as_str).map(String::from);
+        let (m_kind, t_kind) = (kind(mine), kind(theirs));
+        if m_kind != t_kind {
+            self.push(at, "type", &describe_kind(mine), &describe_kind(theirs));
+            return;
+        }
+        if mine.get("format") != theirs.get("format") {
+            self.push(at, "format", &describe_kind(mine), &describe_kind(theirs));
+        }
+        match m_kind.as_deref() {
+            Some("array") => {
+                let items = |s: &Value| s.get("items").cloned().unwrap_or(json!({}));
+                self.schema(&format!("{at}[]"), &items(mine), &items(theirs), side, true);
+            }
+            Some("object") => {
+                let fields = |s: &Value| s.get("fields").and_then(Value::as_object).cloned();
+                match (fields(mine), fields(theirs)) {
+                    (Some(m), Some(t)) => self.fields(&format!("{at}."), &m, &t, side, "field"),
+                    (None, None) => {}
+                    _ => self.push(at, "type", &describe_kind(mine), &describe_kind(theirs)),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn none_if_empty(values: &[String]) -> String {
+    if values.is_empty() {
+        "none".into()
+    } else {
+        values.join(", ")
+    }
+}
+
+/// A short description of a schema of the snapshot's language.
+fn describe(schema: &Value) -> String {
+    let mut text = describe_kind(schema);
+    if schema.get("nullable") == Some(&json!(true)) {
+        text.push_str(", nullable");
+    }
+    text
+}
+
+/// [`describe`] without nullability (reported on its own).
+fn describe_kind(schema: &Value) -> String {
+    if let Some(Value::Array(variants)) = schema.get("oneOf") {
+        format!("a union of {} variants", variants.len())
+    } else if let Some(Value::Array(values)) = schema.get("enum") {
+        let values: Vec<String> = values.iter().map(Value::to_string).collect();
+        format!("one of {}", values.join(", "))
+    } else {
+        match schema.get("type").and_then(Value::as_str) {
+            Some("object") => match schema.get("fields").and_then(Value::as_object) {
+                Some(fields) => format!(
+                    "an object of {}",
+                    fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                None => "any object".into(),
+            },
+            Some("array") => format!(
+                "an array of {}",
+                describe(schema.get("items").unwrap_or(&json!({})))
+            ),
+            Some(scalar) => match schema.get("format").and_then(Value::as_str) {
+                Some(format) => format!("{scalar} ({format})"),
+                None => scalar.to_string(),
+            },
+            None => "anything".into(),
+        }
+    }
+}
+
+fn field_summary(field: &Value) -> String {
+    let required = if field.get("required") == Some(&json!(true)) {
+        "required"
+    } else {
+        "optional"
+    };
+    format!(
+        "{required}, {}",
+        describe(field.get("schema").unwrap_or(&json!({})))
+    )
+}
+
+/// One entry of the explanations file.
+#[derive(Debug)]
+pub struct Explanation {
+    /// Patterns over [`Difference::id`]; `*` matches any run of characters.
+    pub differences: Vec<String>,
+    /// When given, the difference's `spec` / `SDK` text must be exactly this.
+    pub spec: Option<String>,
+    pub sdk: Option<String>,
+    pub why: String,
+}
+
+/// Reads the explanations file: `{"explained": [{"differences": [...], "spec"?, "sdk"?, "why"}]}`.
+pub fn read_explanations(doc: &Value) -> Result<Vec<Explanation>, String> {
+    let entries = doc
+        .get("explained")
+        .and_then(Value::as_array)
+        .ok_or("has no `explained` array")?;
+    let mut out = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let known = ["differences", "spec", "sdk", "why", "source"];
+        if let Some(key) = entry
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .find(|k| !known.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "`explained[{index}]` has an unknown member `{key}` (known: {})",
+                known.join(", ")
+            ));
+        }
+        let string = |key: &str| entry.get(key).and_then(Value::as_str).map(String::from);
+        let differences: Vec<String> = entry
+            .get("differences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        let why = string("why").unwrap_or_default();
+        if differences.is_empty() || why.trim().is_empty() {
+            return Err(format!(
+                "`explained[{index}]` needs a non-empty `differences` array of strings and a `why`"
+            ));
+        }
+        out.push(Explanation {
+            differences,
+            spec: string("spec"),
+            sdk: string("sdk"),
+            why,
+        });
+    }
+    Ok(out)
+}
+
+/// `*` matches any run of characters (none included); everything else matches itself.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == text;
+    };
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// The outcome of an audit.
+pub struct Audit {
+    /// Each difference with the index of the explanation that covers it.
+    pub explained: Vec<(Difference, usize)>,
+    pub unexplained: Vec<Difference>,
+    /// Patterns that match no difference, as `(explanation index, pattern)`.
+    pub unused: Vec<(usize, String)>,
+}
+
+impl Audit {
+    pub fn passed(&self) -> bool {
+        self.unexplained.is_empty() && self.unused.is_empty()
+    }
+}
+
+/// Sorts the differences into explained and not, and finds the patterns that explain nothing.
+pub fn audit(differences: Vec<Difference>, explanations: &[Explanation]) -> Audit {
+    let mut used: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut result = Audit {
+        explained: Vec::new(),
+        unexplained: Vec::new(),
+        unused: Vec::new(),
+    };
+    for difference in differences {
+        let id = difference.id();
+        let found = explanations
+            .iter()
+            .enumerate()
+            .find_map(|(e, explanation)| {
+                let values_match = explanation
+                    .spec
+                    .as_ref()
+                    .is_none_or(|s| *s == difference.spec)
+                    && explanation
+                        .sdk
+                        .as_ref()
+                        .is_none_or(|s| *s == difference.sdk);
+                if !values_match {
+                    return None;
+                }
+                let p = explanation.differences.iter().position(|p| glob(p, &id))?;
+                Some((e, p))
+            });
+        match found {
+            Some((e, p)) => {
+                used.insert((e, p));
+                result.explained.push((difference, e));
+            }
+            None => result.unexplained.push(difference),
+        }
+    }
+    for (e, explanation) in explanations.iter().enumerate() {
+        for (p, pattern) in explanation.differences.iter().enumerate() {
+            if !used.contains(&(e, p)) {
+                result.unused.push((e, pattern.clone()));
+            }
+        }
+    }
+    result
+}
+
+/// The report printed by `audit-sdk`.
+pub fn report(audit: &Audit, explanations: &[Explanation], sdk: &str) -> String {
+    let mut out = String::new();
+    let first_line = |text: &str| text.lines().next().unwrap_or("").to_string();
+    out.push_str(&format!(
+        "spec/ against {sdk}: {} differences, {} explained, {} not\n",
+        audit.explained.len() + audit.unexplained.len(),
+        audit.explained.len(),
+        audit.unexplained.len()
+    ));
+    for (e, explanation) in explanations.iter().enumerate() {
+        let covered: Vec<&Difference> = audit
+            .explained
+            .iter()
+            .filter(|(_, i)| *i == e)
+            .map(|(d, _)| d)
+            .collect();
+        if covered.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\nexplained ({}): {}\n",
+            covered.len(),
+            first_line(&explanation.why)
+        ));
+        for difference in covered {
+            out.push_str(&format!("  {}\n", difference.id()));
+        }
+    }
+    if !audit.unexplained.is_empty() {
+        out.push_str(&format!(
+            "\nNOT EXPLAINED ({}): change spec/ (overlay.json or reconcile.json) to agree with \
+             the SDK, or explain the difference in spec/sdk-audit.json\n",
+            audit.unexplained.len()
+        ));
+        for difference in &audit.unexplained {
+            out.push_str(&format!("  {difference}\n"));
+        }
+    }
+    if !audit.unused.is_empty() {
+        out.push_str(&format!(
+            "\nEXPLAIN NOTHING ({}): these patterns of spec/sdk-audit.json match no difference \
+             any more; delete them\n",
+            audit.unused.len()
+        ));
+        for (e, pattern) in &audit.unused {
+            out.push_str(&format!("  explained[{e}]: {pattern}\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_with(result: Value, body: Option<Value>) -> Value {
+        let mut op = json!({
+            "parameters": [{"name": "zone_id", "in": "path", "required": true,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"content": {"application/json": {"schema": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/envelope"},
+                    {"properties": {"result": result}, "required": ["result"]}
+                ]
+            }}}}}
+        });
+        if let Some(body) = body {
+            op["requestBody"] = json!({"content": {"application/json": {"schema": body}}});
+        }
+        json!({
+            "paths": {"/zones/{zone_id}/x": {"get": op}},
+            "components": {"schemas": {
+                "envelope": {"type": "object", "required": ["success"],
+                             "properties": {"success": {"type": "boolean"}}},
+                "soa": {"type": "object", "properties": {
+                    "mname": {"type": "string", "nullable": true},
+                    "ttl": {"type": "integer", "readOnly": true}
+                }}
+            }}
+        })
+    }
+
+    fn sdk_with(result: Value, body: Value) -> Value {
+        json!({"operations": [{
+            "method": "GET", "path": "/zones/{zone_id}/x", "sdk": "x.get",
+            "path_parameters": ["zone_id"], "query": null, "body": body,
+            "response": {"result": {"required": true, "schema": result}}
+        }]})
+    }
+
+    fn ids(differences: &[Difference]) -> Vec<String> {
+        differences.iter().map(Difference::id).collect()
+    }
+
+    #[test]
+    fn identical_models_have_no_difference() {
+        let spec = spec_with(
+            json!({"type": "object", "required": ["soa"], "properties": {
+                "soa": {"$ref": "#/components/schemas/soa"}}}),
+            None,
+        );
+        let sdk = sdk_with(
+            json!({"type": "object", "fields": {"soa": {"required": true, "schema": {
+                "type": "object", "fields": {
+                    "mname": {"required": false, "schema": {"type": "string", "nullable": true}},
+                    "ttl": {"required": false, "schema": {"type": "integer"}}}}}}}),
+            Value::Null,
+        );
+        assert_eq!(compare(&spec, &sdk).unwrap(), []);
+    }
+
+    #[test]
+    fn each_kind_of_difference_is_found_and_named() {
+        let spec = spec_with(
+            json!({"type": "object", "required": ["a", "e"], "properties": {
+                "a": {"type": "integer"},
+                "b": {"type": "string", "enum": ["x", "y"]},
+                "c": {"type": "array", "items": {"type": "string"}},
+                "d": {"oneOf": [{"type": "string"}]},
+                "e": {"type": "string"},
+                "only_spec": {"type": "boolean"},
+                "f": {"type": "boolean"}
+            }}),
+            Some(json!({"type": "object", "properties": {
+                "ttl": {"type": "integer", "readOnly": true},
+                "n": {"type": "string"}}})),
+        );
+        let sdk = sdk_with(
+            json!({"type": "object", "fields": {
+                "a": {"required": true, "schema": {"type": "number"}},
+                "b": {"required": false, "schema": {"enum": ["x", "z"]}},
+                "c": {"required": false, "schema": {"type": "object", "fields": {}}},
+                "d": {"required": false, "schema": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+                "e": {"required": true, "schema": {"type": "string", "nullable": true}},
+                "f": {"required": false, "schema": {"type": "boolean", "nullable": true}},
+                "only_sdk": {"required": false, "schema": {"type": "string", "format": "date-time"}}
+            }}),
+            json!({"type": "object", "fields": {"n": {"required": true, "schema": {"type": "string"}}}}),
+        );
+        let found = compare(&spec, &sdk).unwrap();
+        let op = "GET /zones/{zone_id}/x";
+        assert_eq!(
+            ids(&found),
+            [
+                format!("{op} body.n: required"),
+                format!("{op} result.a: type"),
+                format!("{op} result.b: enum"),
+                format!("{op} result.c: type"),
+                format!("{op} result.d: union"),
+                format!("{op} result.e: nullable"),
+                format!("{op} result.f: optional-null"),
+                format!("{op} result.only_sdk: field"),
+                format!("{op} result.only_spec: field"),
+            ]
+        );
+        assert_eq!(found[1].spec, "integer");
+        assert_eq!(found[1].sdk, "number");
+        assert_eq!(found[2].spec, r#"one of "x", "y" (not in the SDK: "y")"#);
+        assert_eq!(found[2].sdk, r#"one of "x", "z" (not in spec: "z")"#);
+        assert_eq!(found[4].spec, "1 variants");
+        assert_eq!(found[7].sdk, "optional, string (date-time)");
+    }
+
+    #[test]
+    fn bodies_arrays_free_objects_and_one_sided_enums() {
+        let spec = spec_with(
+            json!({"type": "object", "required": ["a", "b", "c", "d", "e"], "properties": {
+                "a": {"type": "array", "items": {"type": "string"}},
+                "b": {"type": "object"},
+                "c": {"type": "object", "properties": {}},
+                "d": {"type": "string", "enum": ["x", "y"]},
+                "e": {"type": "object"}
+            }}),
+            Some(json!({"type": "object", "properties": {}})),
+        );
+        let field = |schema: Value| json!({"required": true, "schema": schema});
+        let sdk = sdk_with(
+            json!({"type": "object", "fields": {
+                "a": field(json!({"type": "array", "items": {"type": "integer"}})),
+                "b": field(json!({"type": "object"})),
+                "c": field(json!({"type": "object", "fields": {}})),
+                "d": field(json!({"enum": ["x"]})),
+                "e": field(json!({"type": "object", "fields": {}}))
+            }}),
+            Value::Null,
+        );
+        let found = compare(&spec, &sdk).unwrap();
+        let op = "GET /zones/{zone_id}/x";
+        assert_eq!(
+            ids(&found),
+            [
+                format!("{op} body: field"),
+                format!("{op} result.a[]: type"),
+                format!("{op} result.d: enum"),
+                format!("{op} result.e: type"),
+            ]
+        );
+        assert_eq!(
+            (found[0].spec.as_str(), found[0].sdk.as_str()),
+            ("a JSON body", "no body")
+        );
+        assert_eq!(found[2].sdk, r#"one of "x" (not in spec: none)"#);
+        assert_eq!(
+            (found[3].spec.as_str(), found[3].sdk.as_str()),
+            ("any object", "an object of ")
+        );
+        // Neither side with a body: nothing to say.
+        let spec = spec_with(json!({"type": "string"}), None);
+        let sdk = sdk_with(json!({"type": "string"}), Value::Null);
+        assert_eq!(compare(&spec, &sdk).unwrap(), []);
+    }
+
+    #[test]
+    fn operations_and_parameters_on_one_side_only_are_differences() {
+        let spec = spec_with(json!({"type": "string"}), None);
+        let mut sdk = sdk_with(json!({"type": "string"}), Value::Null);
+        sdk["operations"][0]["path_parameters"] = json!(["account_id"]);
+        sdk["operations"][0]["query"] =
+            json!({"page": {"required": false, "schema": {"type": "integer"}}});
+        let mut other = sdk["operations"][0].clone();
+        other["method"] = json!("DELETE");
+        sdk["operations"].as_array_mut().unwrap().push(other);
+        let found = compare(&spec, &sdk).unwrap();
+        assert_eq!(
+            ids(&found),
+            [
+                "DELETE /zones/{zone_id}/x : operation",
+                "GET /zones/{zone_id}/x path: parameter",
+                "GET /zones/{zone_id}/x query.page: parameter",
+            ]
+        );
+    }
+
+    #[test]
+    fn glob_matches_runs_of_characters() {
+        assert!(glob("a*c", "abbbc"));
+        assert!(glob("a*c", "ac"));
+        assert!(glob("*", ""));
+        assert!(glob(
+            "* result.*soa.ttl: type",
+            "GET /x result.zone_defaults.soa.ttl: type"
+        ));
+        assert!(!glob("a*c", "abcd"));
+        assert!(!glob("abc", "abcd"));
+        assert!(glob("a*b*a", "aba"));
+        assert!(!glob("a*b*a", "ab"));
+        assert!(!glob("a*a", "a"));
+    }
+
+    #[test]
+    fn explanations_cover_matching_differences_and_unused_patterns_fail() {
+        let difference = |at: &str, spec: &str| Difference {
+            operation: "GET /x".into(),
+            at: at.into(),
+            kind: "type",
+            spec: spec.into(),
+            sdk: "number".into(),
+        };
+        let explanations = read_explanations(&json!({"explained": [
+            {"differences": ["GET /x result.*: type", "PUT *"], "spec": "integer",
+             "sdk": "number", "why": "whole seconds"}
+        ]}))
+        .unwrap();
+        let found = audit(
+            vec![
+                difference("result.ttl", "integer"),
+                difference("result.s", "string"),
+            ],
+            &explanations,
+        );
+        assert_eq!(found.explained.len(), 1);
+        assert_eq!(found.unexplained, [difference("result.s", "string")]);
+        assert_eq!(found.unused, [(0, "PUT *".to_string())]);
+        assert!(!found.passed());
+        let text = report(&found, &explanations, "cloudflare 5.9.0");
+        assert!(text.contains("explained (1): whole seconds\n  GET /x result.ttl: type\n"));
+        assert!(text.contains("NOT EXPLAINED (1)"));
+        assert!(text.contains("GET /x result.s: type\n      spec: string\n      SDK:  number"));
+        assert!(text.contains("explained[0]: PUT *"));
+        assert!(
+            read_explanations(&json!({"explained": [{"differences": [], "why": "x"}]})).is_err()
+        );
+        assert!(read_explanations(&json!({"explained": [{"differences": ["a"]}]})).is_err());
+        assert!(
+            read_explanations(
+                &json!({"explained": [{"differences": ["a"], "why": "w", "sdkk": "x"}]})
+            )
+            .unwrap_err()
+            .contains("unknown member `sdkk`")
+        );
+    }
+}
