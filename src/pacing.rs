@@ -111,6 +111,17 @@ impl Pacer {
     }
 }
 
+impl Pacer {
+    /// How long the budget is still held by a lockout (a 429, or `Ratelimit: r=0;t=…`), if it is.
+    pub fn held(&self) -> Option<Duration> {
+        let budget = self.0.lock().ok()?;
+        let left = budget
+            .blocked_until?
+            .saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+}
+
 /// A request's place in the budget, from when it is sent. Dropped without [`Turn::answered`]
 /// or [`Turn::not_sent`] (a timeout, a broken connection), it counts as having reached the server.
 pub(crate) struct Turn<'a>(Option<&'a Pacer>);
@@ -224,12 +235,36 @@ impl Budget {
         status: StatusCode,
         retry_after: Option<Duration>,
     ) {
-        if status == StatusCode::TOO_MANY_REQUESTS
-            && let Some(wait) = retry_after.filter(|w| w.as_secs() <= PLAUSIBLE_WINDOW)
-        {
-            self.block_for(now, wait);
+        let reading = Reading::of(headers, &self.policy);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            match retry_after {
+                Some(wait) if wait.as_secs() <= PLAUSIBLE_WINDOW => self.block_for(now, wait),
+                Some(_) => {}
+                // No `retry-after`: the budget is spent and the server locks the credential out.
+                // For as long as its rate-limit headers say, else for a window (Cloudflare's
+                // lockout: five minutes, the window of its limit).
+                None => {
+                    let told = match reading.as_ref().and_then(|r| r.reset.as_ref()) {
+                        Some(Reset::After(secs)) => Some(*secs),
+                        Some(Reset::At(date)) => date
+                            .duration_since(SystemTime::now())
+                            .ok()
+                            .map(|d| d.as_secs()),
+                        _ => None,
+                    };
+                    let policy_window = reading
+                        .as_ref()
+                        .and_then(|r| r.window)
+                        .filter(|w| (1..=PLAUSIBLE_WINDOW).contains(w));
+                    let secs = told
+                        .filter(|secs| (1..=PLAUSIBLE_WINDOW).contains(secs))
+                        .or(policy_window)
+                        .unwrap_or(self.window);
+                    self.block_for(now, Duration::from_secs(secs));
+                }
+            }
         }
-        let Some(reading) = Reading::of(headers, &self.policy) else {
+        let Some(reading) = reading else {
             return;
         };
         if let Some(policy) = headers.get(&POLICY).filter(|p| p.as_bytes() != self.policy) {
@@ -261,7 +296,9 @@ impl Budget {
             Some(Reset::Unreadable) => return,
             None => None,
         };
-        if reset.is_some_and(|secs| secs > self.window) {
+        // A 429's own `Ratelimit` describes the lockout, already held above: its `r=0` is not a
+        // count of requests to keep in the window after the lockout ends.
+        if reset.is_some_and(|secs| secs > self.window) || status == StatusCode::TOO_MANY_REQUESTS {
             return;
         }
         if let Some(remaining) = reading.remaining {
@@ -511,6 +548,44 @@ mod tests {
             .unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         assert_eq!(refused.retry_after(), Some(Duration::from_secs(300)));
+    }
+
+    /// A 429 without `retry-after` locks the budget for what `Ratelimit` says, else for the
+    /// window (Cloudflare's five minutes); a later request waits for the end within the cap and
+    /// the deadline, or is refused at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_429_without_retry_after_holds_the_budget_for_the_lockout() {
+        let cap = Duration::from_secs(600);
+        for (headers, lockout) in [
+            (HeaderMap::new(), 300),
+            (headers(&[("ratelimit", r#""default";r=0;t=42"#)]), 42),
+            (
+                headers(&[("ratelimit-policy", r#""default";q=60;w=15"#)]),
+                15,
+            ),
+        ] {
+            let pacer = Pacer::new(1200, Duration::from_secs(300));
+            let turn = pacer.wait_turn(None, cap).await.unwrap();
+            turn.answered(&headers, StatusCode::TOO_MANY_REQUESTS, None);
+            let lockout = Duration::from_secs(lockout);
+            assert_eq!(pacer.held(), Some(lockout));
+            let start = Instant::now();
+            let short = pacer
+                .wait_turn(None, lockout - Duration::from_secs(1))
+                .await;
+            assert_eq!(short.err().unwrap().retry_after(), Some(lockout));
+            let deadline = start + lockout - Duration::from_secs(1);
+            let late = pacer.wait_turn(Some(deadline), cap).await;
+            assert_eq!(late.err().unwrap().retry_after(), Some(lockout));
+            assert_eq!(start.elapsed(), Duration::ZERO, "refused at once");
+            pacer
+                .wait_turn(Some(start + lockout), cap)
+                .await
+                .unwrap()
+                .not_sent();
+            assert_eq!(start.elapsed(), lockout);
+            assert_eq!(pacer.held(), None);
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -197,11 +197,27 @@ async fn send(
                 }
             }
         };
-        let wait = failure.asked.unwrap_or_else(|| policy.backoff(attempt));
+        let mut wait = failure.asked.unwrap_or_else(|| policy.backoff(attempt));
+        // A retry into the lockout a 429 started (one without `retry-after`) is pointless: it
+        // waits for the lockout's end as every other request of the client does, or, when that
+        // is beyond the pacing cap or the deadline, the call ends now with the server's 429.
+        let held = match (&failure.error, &state.pacer) {
+            (Error::RateLimited { .. }, Some(pacer)) => pacer.held(),
+            _ => None,
+        };
+        if let Some(held) = held {
+            if held > state.max_pacing_wait {
+                return Err(locked_out(failure.error, held));
+            }
+            wait = wait.max(held);
+        }
         let fits =
             deadline.is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|t| t <= d));
         if !fits {
-            return Err(failure.error);
+            return Err(match held {
+                Some(held) => locked_out(failure.error, held),
+                None => failure.error,
+            });
         }
         tracing::debug!(
             attempt,
@@ -212,6 +228,14 @@ async fn send(
         );
         tokio::time::sleep(wait).await;
     }
+}
+
+/// A 429 that asked for no wait says how long the lockout it started holds the budget.
+fn locked_out(mut error: Error, held: Duration) -> Error {
+    if let Error::RateLimited { retry_after, .. } = &mut error {
+        retry_after.get_or_insert(held);
+    }
+    error
 }
 
 /// An attempt that failed in a way worth retrying.
