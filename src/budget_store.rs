@@ -73,6 +73,7 @@ if used < limit then
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ttl)
   local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
+  redis.call('PEXPIRE', KEYS[2], 2 * window)
   return {0, sharers, n, used}
 end
 local nth = redis.call('ZRANGE', KEYS[1], used - limit, used - limit, 'WITHSCORES')
