@@ -107,6 +107,10 @@ struct Budget {
     blocked_until: Option<Instant>,
     /// The last `Ratelimit-Policy` applied, as received: the same one again is not re-read.
     policy: Vec<u8>,
+    /// While the store of a shared budget is away, and for a window after, this client keeps
+    /// to `1/share` of the limit.
+    share: u64,
+    share_until: Option<Instant>,
 }
 
 impl Pacer {
@@ -122,6 +126,8 @@ impl Pacer {
                 in_flight: 0,
                 blocked_until: None,
                 policy: Vec::new(),
+                share: 1,
+                share_until: None,
             }),
             shared: None,
         }
@@ -163,6 +169,11 @@ impl Pacer {
                 Ok(mut budget) => match budget.next_free(Instant::now(), share) {
                     None => {
                         budget.in_flight += 1;
+                        if share > 1 {
+                            budget.share = share;
+                            budget.share_until =
+                                Instant::now().checked_add(Duration::from_secs(budget.window));
+                        }
                         return Ok(Turn {
                             pacer: Some(self),
                             ticket: None,
@@ -185,24 +196,45 @@ impl Pacer {
         started: &mut Option<Instant>,
     ) -> Result<Option<Turn<'_>>, Error> {
         loop {
-            let Ok((limit, window, blocked)) = self
-                .budget
-                .lock()
-                .map(|b| (b.limit, b.window, b.blocked_until))
-            else {
-                return Ok(Some(Turn::untracked()));
-            };
+            let now = Instant::now();
             // A lockout this client saw is held here at once, whether or not the store has it.
-            let at = match blocked.filter(|until| *until > Instant::now()) {
-                Some(until) => until,
-                None => {
+            // For a window after the store was away, the requests this client sent meanwhile
+            // are unknown to it: a request then also keeps to this client's share (and takes
+            // its place there before asking the store).
+            let local = match self.budget.lock() {
+                Err(_) => return Ok(Some(Turn::untracked())),
+                Ok(mut b) => match b.blocked_until.filter(|until| *until > now) {
+                    Some(until) => Err(until),
+                    None if b.share_until.is_some_and(|until| until > now) => {
+                        let share = b.share;
+                        match b.next_free(now, share) {
+                            Some(at) => Err(at),
+                            None => {
+                                b.in_flight += 1;
+                                Ok((b.limit, b.window, true))
+                            }
+                        }
+                    }
+                    None => Ok((b.limit, b.window, false)),
+                },
+            };
+            let at = match local {
+                Err(at) => at,
+                Ok((limit, window, placed)) => {
                     let ticket = store.ticket();
-                    match store.take(ticket, limit, window).await {
+                    let taken = store.take(ticket, limit, window).await;
+                    if let (false, Ok(None)) | (true, Err(_) | Ok(Some(_))) = (placed, &taken)
+                        && let Ok(mut budget) = self.budget.lock()
+                    {
+                        budget.in_flight = if placed {
+                            budget.in_flight.saturating_sub(1)
+                        } else {
+                            budget.in_flight + 1
+                        };
+                    }
+                    match taken {
                         Err(StoreAway) => return Ok(None),
                         Ok(None) => {
-                            if let Ok(mut budget) = self.budget.lock() {
-                                budget.in_flight += 1;
-                            }
                             return Ok(Some(Turn {
                                 pacer: Some(self),
                                 ticket: Some(ticket),

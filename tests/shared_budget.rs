@@ -354,9 +354,14 @@ impl Run {
     }
 
     fn print(&self, what: &str, ideal: Duration) {
+        let away: usize = self
+            .reports
+            .iter()
+            .map(|r| r.log.matches("rate-limit store unreachable").count())
+            .sum();
         println!(
             "{what}: {:.2} s (first to last request {:.2} s), ideal {} s, ratio {:.3}; calls ok \
-             {}, failed {}; served {}, 429s {}, lockouts {}",
+             {}, failed {}; served {}, 429s {}, lockouts {}; store found away {away} times",
             self.took.as_secs_f64(),
             self.span.as_secs_f64(),
             ideal.as_secs(),
