@@ -111,7 +111,9 @@ if ARGV[8] ~= '' and ARGV[9] ~= '' then
   for i = 1, math.min(missing, limit) do
     redis.call('ZADD', KEYS[1], now + window, ARGV[1] .. ':' .. i)
   end
-  if missing > 0 then redis.call('PEXPIRE', KEYS[1], window) end
+  if missing > 0 and redis.call('PTTL', KEYS[1]) < window then
+    redis.call('PEXPIRE', KEYS[1], window)
+  end
 end
 redis.call('PEXPIRE', KEYS[2], math.max(locked - now, 0) + 2 * window)
 return 0
@@ -435,6 +437,145 @@ mod tests {
             shown.contains(&name) && !shown.contains("secret"),
             "{shown}"
         );
+    }
+
+    /// The store's rule, as a property over generated fleets against a real `redis-server`
+    /// (started here on a free port; run by `.ci/run`): clients (each its own `RedisBudget`,
+    /// the same key) take and settle requests in a generated order with generated pauses; in
+    /// no window of the budget does the store admit more than its limit (a sliding window: a
+    /// fixed one would let twice through around a boundary), every request settled as not
+    /// sent gives its room back, and a wait the store asks for is never longer than a window
+    /// plus the in-flight hold.
+    #[test]
+    #[ignore = "needs redis-server (run by .ci/run)"]
+    fn the_store_never_admits_more_than_the_limit_in_any_window() {
+        use proptest::prelude::*;
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut redis = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let url = format!("redis://127.0.0.1:{port}/");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        #[derive(Debug, Clone)]
+        enum Step {
+            Take(usize),
+            Settle(usize, u8),
+            Pause(u64),
+        }
+        let steps = prop::collection::vec(
+            prop_oneof![
+                4 => (0usize..3).prop_map(Step::Take),
+                3 => (0usize..3, 0u8..3).prop_map(|(c, k)| Step::Settle(c, k)),
+                1 => (0u64..400).prop_map(Step::Pause),
+            ],
+            1..60,
+        );
+        let case = AtomicU64::new(0);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 12,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let result = runner.run(&(1u64..6, steps), |(limit, steps)| {
+            let case = case.fetch_add(1, Ordering::Relaxed);
+            let window = 1u64;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                // A budget of its own per case (its own base URL in the key).
+                let token = Credentials::api_token("t");
+                let base = format!("https://case-{case}.example");
+                let clients: Vec<RedisBudget> = (0..3)
+                    .map(|_| RedisBudget::open(&url, &token, &base).unwrap())
+                    .collect();
+                let mut open: Vec<Vec<u64>> = vec![Vec::new(); 3];
+                // When each request that still counts was admitted, and when it left.
+                let mut admitted: Vec<(std::time::Instant, Option<std::time::Instant>)> =
+                    Vec::new();
+                let mut tickets: Vec<Vec<usize>> = vec![Vec::new(); 3];
+                for step in steps {
+                    match step {
+                        Step::Take(c) => {
+                            let ticket = clients[c].ticket();
+                            match clients[c].take(ticket, limit, window).await {
+                                Ok(None) => {
+                                    open[c].push(ticket);
+                                    tickets[c].push(admitted.len());
+                                    admitted.push((std::time::Instant::now(), None));
+                                }
+                                Ok(Some(wait)) => prop_assert!(
+                                    wait <= Duration::from_secs(window + HELD_IN_FLIGHT),
+                                    "{wait:?}"
+                                ),
+                                Err(StoreAway) => prop_assert!(false, "the store is up"),
+                            }
+                        }
+                        Step::Settle(c, kind) if !open[c].is_empty() => {
+                            let ticket = open[c].remove(0);
+                            let index = tickets[c].remove(0);
+                            let end = match kind {
+                                0 => End::Answered(Default::default()),
+                                1 => End::Unknown,
+                                _ => {
+                                    // Never sent: it no longer counts.
+                                    admitted[index].1 = Some(std::time::Instant::now());
+                                    End::NotSent
+                                }
+                            };
+                            clients[c].settle(ticket, end, limit, window);
+                            // Settling runs in the background: let it land.
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        Step::Settle(..) => {}
+                        Step::Pause(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                    }
+                }
+                // In any window (less a margin for the two clocks), at most `limit` requests
+                // that still counted were admitted.
+                let margin = Duration::from_millis(50);
+                for (i, (at, _)) in admitted.iter().enumerate() {
+                    let within = admitted[..=i]
+                        .iter()
+                        .filter(|(t, gone)| {
+                            *at - *t + margin < Duration::from_secs(window)
+                                && gone.is_none_or(|g| g > *at)
+                        })
+                        .count() as u64;
+                    prop_assert!(
+                        within <= limit,
+                        "{within} admitted within a window of {limit}"
+                    );
+                }
+                Ok(())
+            })
+        });
+        let _ = redis.kill();
+        let _ = redis.wait();
+        if let Err(e) = result {
+            panic!("{e}");
+        }
     }
 
     #[test]
