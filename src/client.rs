@@ -418,7 +418,8 @@ impl Client {
     }
 
     /// A client configured from the environment: `CLOUDFLARE_API_TOKEN`, or `CLOUDFLARE_EMAIL`
-    /// with `CLOUDFLARE_API_KEY` (the token wins when both are set), and `CLOUDFLARE_BASE_URL`.
+    /// with `CLOUDFLARE_API_KEY` (the token wins when both are set), `CLOUDFLARE_BASE_URL`, and
+    /// [`RATE_LIMIT_STORE_ENV`] (a shared rate-limit budget: the `redis` feature).
     pub fn from_env() -> Result<Client, Error> {
         Client::builder()
             .env_with(|name| std::env::var(name).ok())?
