@@ -5,7 +5,9 @@
 //! whose members are requests and whose scores are when each leaves the window. One Lua script,
 //! atomic on the server and on Redis's own clock (`TIME`), drops what has left, and admits a
 //! request (adding it, held until it ends) or says when the oldest request that must leave will
-//! have left. A second script settles a request: its answer counts from then until a window
+//! have left. A second script settles a request (sent in the same pipeline as the client's next
+//! admission, or by a task of its own when none follows at once): its answer counts from then
+//! until a window
 //! later (so the store never counts less than the API did), a 429's lockout holds every client,
 //! a `Ratelimit-Policy` sets the budget for all, and a `Ratelimit` that counts more than the
 //! store (requests sent by a client outside it) adds what is missing. Every key expires on its
@@ -139,6 +141,10 @@ struct Inner {
     /// Per request admitted and not yet settled: the store's admission count and what its
     /// window held then.
     admissions: Mutex<std::collections::HashMap<u64, (u64, u64)>>,
+    /// Settlements not yet sent (the settle script's arguments), and whether a task is about to
+    /// send them.
+    pending: Mutex<Vec<[String; 10]>>,
+    flushing: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -187,6 +193,8 @@ impl RedisBudget {
             health: Mutex::new(Health::default()),
             sharers: AtomicU64::new(0),
             admissions: Mutex::new(std::collections::HashMap::new()),
+            pending: Mutex::new(Vec::new()),
+            flushing: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 }
@@ -305,20 +313,47 @@ impl Inner {
         }
     }
 
-    /// Runs script `which` (0 take, 1 settle) with the arguments `args` adds, bounded in time.
-    async fn run<T: redis::FromRedisValue>(
+    /// Sends the settlements waiting and, with `take`'s arguments, the admission script, in one
+    /// pipeline (one round trip), bounded in time; the admission's answer. Settlements that
+    /// cannot be sent are dropped: their requests leave the store by the in-flight hold.
+    async fn run(
         &self,
-        which: usize,
-        args: impl FnOnce(&mut redis::Cmd),
-    ) -> Result<T, StoreAway> {
+        take: Option<&(dyn Fn(&mut redis::Pipeline) + Sync)>,
+    ) -> Result<Option<Vec<u64>>, StoreAway> {
+        let pending = std::mem::take(&mut *self.pending.lock().map_err(|_| StoreAway)?);
+        if pending.is_empty() && take.is_none() {
+            return Ok(None);
+        }
         let (mut conn, shas) = self.connection().await?;
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(&shas[which]).arg(self.keys.len()).arg(&self.keys);
-        args(&mut cmd);
-        match tokio::time::timeout(ROUND_TRIP, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(value)) => {
+        let mut pipe = redis::pipe();
+        for args in &pending {
+            pipe.cmd("EVALSHA")
+                .arg(&shas[1])
+                .arg(self.keys.len())
+                .arg(&self.keys)
+                .arg(args.as_slice())
+                .ignore();
+        }
+        if let Some(take) = take {
+            pipe.cmd("EVALSHA")
+                .arg(&shas[0])
+                .arg(self.keys.len())
+                .arg(&self.keys);
+            take(&mut pipe);
+        }
+        let answer = async {
+            if take.is_some() {
+                pipe.query_async::<(Vec<u64>,)>(&mut conn)
+                    .await
+                    .map(|(answer,)| Some(answer))
+            } else {
+                pipe.query_async::<()>(&mut conn).await.map(|()| None)
+            }
+        };
+        match tokio::time::timeout(ROUND_TRIP, answer).await {
+            Ok(Ok(answer)) => {
                 self.back();
-                Ok(value)
+                Ok(answer)
             }
             Ok(Err(e)) => Err(self.away(&e.to_string())),
             Err(_) => Err(self.away("no answer in time")),
@@ -338,16 +373,14 @@ impl SharedBudget for RedisBudget {
     fn take(&self, ticket: u64, limit: u64, window: u64) -> StoreFuture<'_> {
         Box::pin(async move {
             let member = self.0.member(ticket);
-            let answer: Vec<u64> = self
-                .0
-                .run(0, |cmd| {
-                    cmd.arg(&member)
-                        .arg(limit)
-                        .arg(window)
-                        .arg(HELD_IN_FLIGHT)
-                        .arg(&self.0.me);
-                })
-                .await?;
+            let take = |pipe: &mut redis::Pipeline| {
+                pipe.arg(&member)
+                    .arg(limit)
+                    .arg(window)
+                    .arg(HELD_IN_FLIGHT)
+                    .arg(&self.0.me);
+            };
+            let answer = self.0.run(Some(&take)).await?.unwrap_or_default();
             match answer[..] {
                 [0, sharers, n, used] => {
                     self.0.sharers.store(sharers, Ordering::Relaxed);
@@ -372,36 +405,45 @@ impl SharedBudget for RedisBudget {
             .lock()
             .ok()
             .and_then(|mut a| a.remove(&ticket));
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let text = |n: Option<u64>| n.map_or_else(String::new, |n| n.to_string());
+        let (kind, news) = match end {
+            End::Answered(news) => ("a", news),
+            End::NotSent => ("n", Default::default()),
+            End::Unknown => ("u", Default::default()),
+        };
+        let lockout = news
+            .lockout
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let args = [
+            self.0.member(ticket),
+            kind.to_string(),
+            limit.to_string(),
+            window.to_string(),
+            text(news.limit),
+            text(news.window),
+            text(lockout),
+            text(news.remaining),
+            text(admission.map(|a| a.0)),
+            text(admission.map(|a| a.1)),
+        ];
+        let Ok(mut pending) = self.0.pending.lock() else {
             return;
         };
-        let inner = self.0.clone();
-        runtime.spawn(async move {
-            let member = inner.member(ticket);
-            let text = |n: Option<u64>| n.map_or_else(String::new, |n| n.to_string());
-            let (kind, news) = match end {
-                End::Answered(news) => ("a", news),
-                End::NotSent => ("n", Default::default()),
-                End::Unknown => ("u", Default::default()),
+        pending.push(args);
+        drop(pending);
+        // Sent with this client's next admission, or by a task of its own if none comes first.
+        if !self.0.flushing.swap(true, Ordering::AcqRel) {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                self.0.flushing.store(false, Ordering::Release);
+                return;
             };
-            let lockout = news
-                .lockout
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-            let _: Result<u64, _> = inner
-                .run(1, |cmd| {
-                    cmd.arg(&member)
-                        .arg(kind)
-                        .arg(limit)
-                        .arg(window)
-                        .arg(text(news.limit))
-                        .arg(text(news.window))
-                        .arg(text(lockout))
-                        .arg(text(news.remaining))
-                        .arg(text(admission.map(|a| a.0)))
-                        .arg(text(admission.map(|a| a.1)));
-                })
-                .await;
-        });
+            let inner = self.0.clone();
+            runtime.spawn(async move {
+                tokio::task::yield_now().await;
+                inner.flushing.store(false, Ordering::Release);
+                let _ = inner.run(None).await;
+            });
+        }
     }
 
     fn sharers(&self) -> u64 {
