@@ -7,12 +7,12 @@
 //! request (adding it, held until it ends) or says when the oldest request that must leave will
 //! have left. A second script settles a request (sent in the same pipeline as the client's next
 //! admission, or by a task of its own when none follows at once): its answer counts from then
-//! until a window
-//! later (so the store never counts less than the API did), a 429's lockout holds every client,
-//! a `Ratelimit-Policy` sets the budget for all, and a `Ratelimit` that counts more than the
-//! store (requests sent by a client outside it) adds what is missing. Every key expires on its
-//! own. A fixed window (a counter per period) is not used: it lets twice the limit through
-//! around a period's boundary, which at Cloudflare means a 5-minute lockout.
+//! until a window later (so the store never counts less than the API did), a 429's lockout
+//! holds every client, a `Ratelimit-Policy` sets the budget for all, and a `Ratelimit` that
+//! counts more than the store (requests sent by a client outside it) adds what is missing.
+//! Every key expires on its own. A fixed window (a counter per period) is not used: it lets
+//! twice the limit through around a period's boundary, which at Cloudflare means a 5-minute
+//! lockout.
 //!
 //! Keys are `cloudflare-dns-settings:{<hash>}:…`, the hash an HMAC-SHA256 of the base URL and
 //! the credential: Redis never sees the credential, and neither do logs.
