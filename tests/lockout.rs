@@ -6,8 +6,8 @@
 //!
 //! Checked as a property over generated servers and clients, against the server's own log: the
 //! server (a model of the lockout on loopback, on the test's paused tokio clock) answers each
-//! request it gets while not locked out as drawn (200, or a 429 without `retry-after` that starts
-//! a lockout), and every request it gets while locked out with a 429. Sequential calls spread
+//! request it gets while not locked out as drawn (200, a 503, or a 429 without `retry-after` that
+//! starts a lockout), and every request it gets while locked out with a 429. Sequential calls spread
 //! over clones of one client.
 
 mod common;
@@ -32,9 +32,9 @@ const CLOUDFLARE_LOCKOUT: Duration = Duration::from_secs(300);
 
 /// The server's rule and its log.
 struct Model {
-    /// What each request that arrives while not locked out gets, in order (`true`: a 429 that
-    /// starts a lockout); `false` once they run out.
-    draws: Vec<bool>,
+    /// What each request that arrives while not locked out gets, in order; 200 once they run
+    /// out.
+    draws: Vec<Draw>,
     /// Send `Ratelimit` / `Ratelimit-Policy` headers (the lockout then lasts `lockout`; without
     /// them, Cloudflare's five minutes).
     headers: bool,
@@ -44,9 +44,20 @@ struct Model {
     log: Vec<(Instant, Answer)>,
 }
 
+/// A status the server may draw for a request while not locked out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Draw {
+    Ok,
+    /// A 429 without `retry-after`: a lockout starts.
+    Lock,
+    /// A 503 (retried after a backoff; no lockout).
+    Unavailable,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Answer {
     Ok,
+    Unavailable,
     /// A 429 that started a lockout.
     Locks,
     /// A 429 sent into a lockout already running: what the client must never cause.
@@ -63,11 +74,14 @@ impl Model {
     fn answer(&mut self, now: Instant) -> Response<Full<Bytes>> {
         let (answer, left) = match self.locked_for(now) {
             Some(left) => (Answer::IntoLockout, left),
-            None if !self.draws.is_empty() && self.draws.remove(0) => {
-                self.locked_until = Some(now + self.lockout);
-                (Answer::Locks, self.lockout)
-            }
-            None => (Answer::Ok, Duration::ZERO),
+            None => match (!self.draws.is_empty()).then(|| self.draws.remove(0)) {
+                Some(Draw::Lock) => {
+                    self.locked_until = Some(now + self.lockout);
+                    (Answer::Locks, self.lockout)
+                }
+                Some(Draw::Unavailable) => (Answer::Unavailable, Duration::ZERO),
+                Some(Draw::Ok) | None => (Answer::Ok, Duration::ZERO),
+            },
         };
         self.log.push((now, answer));
         let mut response = Response::builder()
@@ -75,7 +89,7 @@ impl Model {
             .header("cf-ray", "8c3f0a1b2c3d4e5f-SJC");
         if self.headers {
             let (remaining, reset) = match answer {
-                Answer::Ok => (100, 300),
+                Answer::Ok | Answer::Unavailable => (100, 300),
                 _ => (0, left.as_secs() + u64::from(left.subsec_nanos() > 0)),
             };
             response = response
@@ -84,6 +98,11 @@ impl Model {
         }
         let (status, body) = match answer {
             Answer::Ok => (StatusCode::OK, fixture("account_settings.json")),
+            Answer::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"success":false,"errors":[{"code":10013,"message":"unavailable"}],"messages":[],"result":null}"#
+                    .to_string(),
+            ),
             _ => (
                 StatusCode::TOO_MANY_REQUESTS,
                 r#"{"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null}"#
@@ -142,7 +161,7 @@ struct Case {
     clones: usize,
     headers: bool,
     lockout_secs: u64,
-    draws: Vec<bool>,
+    draws: Vec<Draw>,
     max_retries: u32,
     max_pacing_wait: Duration,
     /// Virtual time between one call's end and the next one's start.
@@ -155,7 +174,14 @@ fn cases() -> impl Strategy<Value = Case> {
         1usize..=4,
         any::<bool>(),
         1u64..=400,
-        prop::collection::vec(prop::bool::weighted(0.35), 0..8),
+        prop::collection::vec(
+            prop_oneof![
+                3 => Just(Draw::Ok),
+                2 => Just(Draw::Lock),
+                1 => Just(Draw::Unavailable)
+            ],
+            0..8,
+        ),
         0u32..=3,
         prop_oneof![Just(0u64), 0u64..=700, Just(299), Just(300), Just(330)],
         prop_oneof![Just(0u64), 0u64..=200],
@@ -222,6 +248,9 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
                         );
                     }
                 }
+                Err(error @ Error::Api { status, .. }) if status.as_u16() == 503 => {
+                    prop_assert!(error.attempts() > 0, "call {call}: {error:?}");
+                }
                 Err(other) => prop_assert!(false, "call {call}: {other:?}"),
             }
             // A lockout the cap allows waiting for is waited for, not refused.
@@ -268,7 +297,7 @@ fn eight_calls_into_a_lockout_send_only_the_first_calls_attempt() {
         .unwrap();
     runtime.block_on(async {
         let model = Arc::new(Mutex::new(Model {
-            draws: vec![true; 100],
+            draws: vec![Draw::Lock; 100],
             headers: false,
             lockout: CLOUDFLARE_LOCKOUT,
             locked_until: None,
@@ -306,7 +335,7 @@ fn with_the_default_cap_the_retry_waits_for_the_lockouts_end() {
         .unwrap();
     runtime.block_on(async {
         let model = Arc::new(Mutex::new(Model {
-            draws: vec![true],
+            draws: vec![Draw::Lock],
             headers: false,
             lockout: CLOUDFLARE_LOCKOUT,
             locked_until: None,
