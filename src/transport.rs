@@ -187,7 +187,11 @@ async fn send(
                     // is not retried into: the call fails now, saying how long was asked for.
                     let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
                     if !(retry && within_cap) {
-                        return Err(error);
+                        // A lockout's 429 (no `retry-after`) still says how long it holds.
+                        return Err(match state.pacer.as_ref().and_then(|p| p.held()) {
+                            Some(held) if asked.is_none() => locked_out(error, held),
+                            _ => error,
+                        });
                     }
                     Retry {
                         error,

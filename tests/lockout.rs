@@ -235,6 +235,8 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
             match &outcome {
                 Ok(_) => {}
                 Err(error @ Error::RateLimited { .. }) => {
+                    // Every rate-limit error says how long to wait, a lockout's 429 included.
+                    prop_assert!(error.retry_after().is_some(), "call {}: {:?}", call, error);
                     if error.attempts() == 0 {
                         // Refused by the pacer: at once, nothing sent, and only because the
                         // lockout outlasts the cap.
