@@ -76,7 +76,23 @@ pub struct ClientBuilder {
     max_pacing_wait: Duration,
     deadline: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    rate_limit_store: Option<StoreUrl>,
 }
+
+/// The URL of a shared rate-limit store; it may carry a password, which `Debug` does not show.
+#[derive(Clone)]
+struct StoreUrl(String);
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Its origin only, as for the base URL: a password may hold any character.
+        let origin = url::Url::parse(&self.0).ok().and_then(|url| origin(&url));
+        f.write_str(origin.as_deref().unwrap_or("(not shown)"))
+    }
+}
+
+/// The environment variable naming a shared rate-limit store (the `redis` feature).
+pub const RATE_LIMIT_STORE_ENV: &str = "CLOUDFLARE_RATE_LIMIT_REDIS_URL";
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -100,6 +116,7 @@ impl Default for ClientBuilder {
             max_pacing_wait: DEFAULT_MAX_PACING_WAIT,
             deadline: Some(DEFAULT_DEADLINE),
             http_client: None,
+            rate_limit_store: None,
         }
     }
 }
@@ -230,6 +247,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Share the rate-limit budget through the Redis server at `url` (`redis://host:port/db`,
+    /// default none; the environment variable [`RATE_LIMIT_STORE_ENV`] sets it too). Every
+    /// client of every process that names the same store, base URL and credential then paces
+    /// within one budget (README, "One budget across processes"). When the store cannot be
+    /// reached, a call neither hangs nor fails for that: the client paces on a share of the
+    /// budget in process until the store is back. No effect with pacing off.
+    #[cfg(feature = "redis")]
+    pub fn rate_limit_store(mut self, url: impl Into<String>) -> Self {
+        self.rate_limit_store = Some(StoreUrl(url.into()));
+        self
+    }
+
     /// The `User-Agent` header (default `cloudflare-dns-settings/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -243,11 +272,16 @@ impl ClientBuilder {
     }
 
     /// Applies the `CLOUDFLARE_*` settings found through `lookup`: the credentials (see
-    /// [`Credentials::from_lookup`] for which scheme wins) and `CLOUDFLARE_BASE_URL`.
+    /// [`Credentials::from_lookup`] for which scheme wins), `CLOUDFLARE_BASE_URL` and
+    /// [`RATE_LIMIT_STORE_ENV`] (which [`build`](Self::build) refuses without the `redis`
+    /// feature).
     pub fn env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         self.credentials = Some(Credentials::from_lookup(&lookup)?);
         if let Some(url) = lookup("CLOUDFLARE_BASE_URL").filter(|u| !u.is_empty()) {
             self.base_url = url;
+        }
+        if let Some(url) = lookup(RATE_LIMIT_STORE_ENV).filter(|u| !u.is_empty()) {
+            self.rate_limit_store = Some(StoreUrl(url));
         }
         Ok(self)
     }
@@ -294,14 +328,28 @@ impl ClientBuilder {
             }
         };
         let (limit, window) = self.rate_limit;
+        let pacer = match (self.pace_requests, self.rate_limit_store) {
+            (false, _) => None,
+            (true, None) => Some(Pacer::new(limit, window)),
+            #[cfg(feature = "redis")]
+            (true, Some(StoreUrl(url))) => {
+                let store = crate::budget_store::RedisBudget::open(&url, &credentials, &base_url)?;
+                Some(Pacer::shared(limit, window, Box::new(store)))
+            }
+            #[cfg(not(feature = "redis"))]
+            (true, Some(_)) => {
+                return Err(Error::Config(format!(
+                    "{RATE_LIMIT_STORE_ENV} names a shared rate-limit store, which needs this \
+                     crate's `redis` feature"
+                )));
+            }
+        };
         let state = ClientState {
             credentials,
             auth_headers,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
-            pacer: self
-                .pace_requests
-                .then(|| Arc::new(Pacer::new(limit, window))),
+            pacer: pacer.map(Arc::new),
             max_pacing_wait: self.max_pacing_wait,
             timeout: self.timeout,
             deadline: self.deadline,
@@ -379,7 +427,8 @@ impl Client {
     }
 
     /// A client configured from the environment: `CLOUDFLARE_API_TOKEN`, or `CLOUDFLARE_EMAIL`
-    /// with `CLOUDFLARE_API_KEY` (the token wins when both are set), and `CLOUDFLARE_BASE_URL`.
+    /// with `CLOUDFLARE_API_KEY` (the token wins when both are set), `CLOUDFLARE_BASE_URL`, and
+    /// [`RATE_LIMIT_STORE_ENV`] (a shared rate-limit budget: the `redis` feature).
     pub fn from_env() -> Result<Client, Error> {
         Client::builder()
             .env_with(|name| std::env::var(name).ok())?

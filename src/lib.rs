@@ -5,6 +5,8 @@
 // The generated code names this crate by its path (typify's `x-rust-type`), also from inside it.
 extern crate self as cloudflare_dns_settings;
 
+#[cfg(feature = "redis")]
+mod budget_store;
 mod client;
 mod credentials;
 mod envelope;
@@ -22,7 +24,7 @@ pub use client::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_PACING_WAIT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_RATE_LIMIT,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, RATE_LIMIT_STORE_ENV,
 };
 pub use credentials::Credentials;
 pub use error::{ApiMessage, ApiMessageSource, Applied, Error};

@@ -34,7 +34,64 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// Shared by every clone of a client (one token, one budget).
 #[derive(Debug)]
-pub(crate) struct Pacer(Mutex<Budget>);
+pub(crate) struct Pacer {
+    budget: Mutex<Budget>,
+    /// A budget shared beyond this client (the `redis` feature's store); `None`: this client's
+    /// own, the in-process budget above. While the store cannot be reached, the in-process one
+    /// paces on a share of the budget.
+    shared: Option<Box<dyn SharedBudget>>,
+}
+
+/// A rate-limit budget kept outside the process, shared by every client that names it with the
+/// same credential. One atomic step on the store admits a request or says how long to wait; how
+/// each request ended, and what its response said of the limit, go back to it. Every call is
+/// bounded in time: a store that does not answer is away, and the pacer falls back.
+pub(crate) trait SharedBudget: Send + Sync + std::fmt::Debug {
+    /// A new ticket, naming one request in the store.
+    fn ticket(&self) -> u64;
+    /// Takes room for the request of `ticket`: `Ok(None)` when it may go now, else how long
+    /// until there may be room. `limit` per `window` seconds is the budget this client knows,
+    /// for a store that has learned none yet. `Err` when the store is away.
+    fn take(&self, ticket: u64, limit: u64, window: u64) -> StoreFuture<'_>;
+    /// How the request of `ticket` ended (`limit` per `window` seconds: as for
+    /// [`take`](Self::take)). Never waits: a store sends it in the background.
+    fn settle(&self, ticket: u64, end: End, limit: u64, window: u64);
+    /// Into how many shares the budget is split while the store is away: the clients that used
+    /// it within the last window, as last seen.
+    fn sharers(&self) -> u64;
+}
+
+/// What [`SharedBudget::take`] returns.
+pub(crate) type StoreFuture<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Option<Duration>, StoreAway>> + Send + 'a>>;
+
+/// The store did not answer in time, or could not be reached.
+#[derive(Debug)]
+pub(crate) struct StoreAway;
+
+/// How a request ended, for a shared budget.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) enum End {
+    /// A response came back; what it taught.
+    Answered(News),
+    /// It never reached the server: it takes no room.
+    NotSent,
+    /// It may have reached the server (a timeout, a dropped connection): it counts from now.
+    Unknown,
+}
+
+/// What one response said of the limit, checked, for a shared budget.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct News {
+    /// The quota and window its `Ratelimit-Policy` (or a limit header) announced.
+    pub limit: Option<u64>,
+    pub window: Option<u64>,
+    /// The lockout a 429 started.
+    pub lockout: Option<Duration>,
+    /// What the server counts as left, when coherent.
+    pub remaining: Option<u64>,
+}
 
 #[derive(Debug)]
 struct Budget {
@@ -50,21 +107,39 @@ struct Budget {
     blocked_until: Option<Instant>,
     /// The last `Ratelimit-Policy` applied, as received: the same one again is not re-read.
     policy: Vec<u8>,
+    /// While the store of a shared budget is away, and for a window after, this client keeps
+    /// to `1/share` of the limit.
+    share: u64,
+    share_until: Option<Instant>,
 }
 
 impl Pacer {
     /// Starts from a budget of `limit` requests per `window` (whole seconds, at least one).
     pub fn new(limit: u32, window: Duration) -> Self {
-        Pacer(Mutex::new(Budget {
-            limit: u64::from(limit.max(1)),
-            window: window.as_secs().max(1),
-            origin: None,
-            done: VecDeque::new(),
-            counted: 0,
-            in_flight: 0,
-            blocked_until: None,
-            policy: Vec::new(),
-        }))
+        Pacer {
+            budget: Mutex::new(Budget {
+                limit: u64::from(limit.max(1)),
+                window: window.as_secs().max(1),
+                origin: None,
+                done: VecDeque::new(),
+                counted: 0,
+                in_flight: 0,
+                blocked_until: None,
+                policy: Vec::new(),
+                share: 1,
+                share_until: None,
+            }),
+            shared: None,
+        }
+    }
+
+    /// The same, the budget kept in `store` for every client that names it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub fn shared(limit: u32, window: Duration, store: Box<dyn SharedBudget>) -> Self {
+        Pacer {
+            shared: Some(store),
+            ..Pacer::new(limit, window)
+        }
     }
 
     /// Waits until the budget has room, then takes one request from it. Fails, sending nothing,
@@ -78,48 +153,156 @@ impl Pacer {
         // When the first wait began (read only when there is a wait: a paced call's fast path
         // reads the clock once).
         let mut started = None;
+        let mut share = 1;
+        if let Some(store) = &self.shared {
+            if let Some(turn) = self
+                .shared_turn(store.as_ref(), deadline, max_wait, &mut started)
+                .await?
+            {
+                return Ok(turn);
+            }
+            // The store is away: this client keeps to its share of the budget.
+            share = store.sharers().max(1);
+        }
         loop {
-            let at = match self.0.lock() {
-                Ok(mut budget) => match budget.next_free(Instant::now()) {
+            let at = match self.budget.lock() {
+                Ok(mut budget) => match budget.next_free(Instant::now(), share) {
                     None => {
                         budget.in_flight += 1;
-                        return Ok(Turn(Some(self)));
+                        if share > 1 {
+                            budget.share = share;
+                            budget.share_until =
+                                Instant::now().checked_add(Duration::from_secs(budget.window));
+                        }
+                        return Ok(Turn {
+                            pacer: Some(self),
+                            ticket: None,
+                        });
                     }
                     Some(at) => at,
                 },
-                Err(_) => return Ok(Turn(None)),
+                Err(_) => return Ok(Turn::untracked()),
             };
-            let now = Instant::now();
-            let wait = at.saturating_duration_since(now);
-            if at.saturating_duration_since(*started.get_or_insert(now)) > max_wait
-                || deadline.is_some_and(|d| at > d)
-            {
-                return Err(Error::RateLimited {
-                    status: None,
-                    retry_after: Some(wait),
-                    errors: Vec::new(),
-                    ray_id: None,
-                    attempts: 0,
-                    applied: crate::error::Applied::No,
-                });
-            }
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "rate-limit budget spent; pacing"
-            );
-            tokio::time::sleep_until(at).await;
+            pace_until(at, &mut started, deadline, max_wait).await?;
         }
     }
+
+    /// A turn from the shared budget, or `None` when the store is away.
+    async fn shared_turn(
+        &self,
+        store: &dyn SharedBudget,
+        deadline: Option<Instant>,
+        max_wait: Duration,
+        started: &mut Option<Instant>,
+    ) -> Result<Option<Turn<'_>>, Error> {
+        loop {
+            let now = Instant::now();
+            // A lockout this client saw is held here at once, whether or not the store has it.
+            // For a window after the store was away, the requests this client sent meanwhile
+            // are unknown to it: a request then also keeps to this client's share (and takes
+            // its place there before asking the store).
+            let local = match self.budget.lock() {
+                Err(_) => return Ok(Some(Turn::untracked())),
+                Ok(mut b) => match b.blocked_until.filter(|until| *until > now) {
+                    Some(until) => Err(until),
+                    None if b.share_until.is_some_and(|until| until > now) => {
+                        let share = b.share;
+                        match b.next_free(now, share) {
+                            Some(at) => Err(at),
+                            None => {
+                                b.in_flight += 1;
+                                Ok((b.limit, b.window, true))
+                            }
+                        }
+                    }
+                    None => Ok((b.limit, b.window, false)),
+                },
+            };
+            let at = match local {
+                Err(at) => at,
+                Ok((limit, window, placed)) => {
+                    let ticket = store.ticket();
+                    let taken = store.take(ticket, limit, window).await;
+                    if let (false, Ok(None)) | (true, Err(_) | Ok(Some(_))) = (placed, &taken)
+                        && let Ok(mut budget) = self.budget.lock()
+                    {
+                        budget.in_flight = if placed {
+                            budget.in_flight.saturating_sub(1)
+                        } else {
+                            budget.in_flight + 1
+                        };
+                    }
+                    match taken {
+                        Err(StoreAway) => return Ok(None),
+                        Ok(None) => {
+                            return Ok(Some(Turn {
+                                pacer: Some(self),
+                                ticket: Some(ticket),
+                            }));
+                        }
+                        Ok(Some(wait)) => Instant::now() + wait,
+                    }
+                }
+            };
+            pace_until(at, started, deadline, max_wait).await?;
+        }
+    }
+
+    /// How long the budget is still held by a lockout (a 429, or `Ratelimit: r=0;t=…`), if it is.
+    pub fn held(&self) -> Option<Duration> {
+        let budget = self.budget.lock().ok()?;
+        let left = budget
+            .blocked_until?
+            .saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+}
+
+/// Sleeps until `at`, or fails at once, sending nothing, when the wait that began at `started`
+/// would then be longer than `max_wait` or end after `deadline`.
+async fn pace_until(
+    at: Instant,
+    started: &mut Option<Instant>,
+    deadline: Option<Instant>,
+    max_wait: Duration,
+) -> Result<(), Error> {
+    let now = Instant::now();
+    let wait = at.saturating_duration_since(now);
+    if at.saturating_duration_since(*started.get_or_insert(now)) > max_wait
+        || deadline.is_some_and(|d| at > d)
+    {
+        return Err(Error::RateLimited {
+            status: None,
+            retry_after: Some(wait),
+            errors: Vec::new(),
+            ray_id: None,
+            attempts: 0,
+            applied: crate::error::Applied::No,
+        });
+    }
+    tracing::debug!(
+        wait_ms = wait.as_millis() as u64,
+        "rate-limit budget spent; pacing"
+    );
+    tokio::time::sleep_until(at).await;
+    Ok(())
 }
 
 /// A request's place in the budget, from when it is sent. Dropped without [`Turn::answered`]
 /// or [`Turn::not_sent`] (a timeout, a broken connection), it counts as having reached the server.
-pub(crate) struct Turn<'a>(Option<&'a Pacer>);
+pub(crate) struct Turn<'a> {
+    pacer: Option<&'a Pacer>,
+    /// Its name in the shared budget, when it holds room there.
+    ticket: Option<u64>,
+}
 
 impl Turn<'_> {
     /// A turn that tracks nothing (pacing off).
     pub fn untracked() -> Self {
-        Turn(None)
+        Turn {
+            pacer: None,
+            ticket: None,
+        }
     }
 
     /// The response came back: it counts from now, and its headers teach the budget.
@@ -130,31 +313,42 @@ impl Turn<'_> {
         retry_after: Option<Duration>,
     ) {
         self.settle(|budget, now| {
-            budget.observe(now, headers, status, retry_after);
+            let news = budget.observe(now, headers, status, retry_after);
             budget.record(now, 1);
+            End::Answered(news)
         });
     }
 
     /// The request never reached the server (the connection could not be made).
     pub fn not_sent(mut self) {
-        self.settle(|_, _| {});
+        self.settle(|_, _| End::NotSent);
     }
 
-    fn settle(&mut self, f: impl FnOnce(&mut Budget, Instant)) {
-        if let Some(pacer) = self.0.take()
-            && let Ok(mut budget) = pacer.0.lock()
-        {
-            // While `f` runs the request still counts as in flight: a response's `remaining`
-            // already counts it.
-            f(&mut budget, Instant::now());
-            budget.in_flight = budget.in_flight.saturating_sub(1);
+    fn settle(&mut self, f: impl FnOnce(&mut Budget, Instant) -> End) {
+        let Some(pacer) = self.pacer.take() else {
+            return;
+        };
+        let Ok(mut budget) = pacer.budget.lock() else {
+            return;
+        };
+        // While `f` runs the request still counts as in flight: a response's `remaining`
+        // already counts it.
+        let end = f(&mut budget, Instant::now());
+        budget.in_flight = budget.in_flight.saturating_sub(1);
+        let (limit, window) = (budget.limit, budget.window);
+        drop(budget);
+        if let (Some(store), Some(ticket)) = (&pacer.shared, self.ticket) {
+            store.settle(ticket, end, limit, window);
         }
     }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        self.settle(|budget, now| budget.record(now, 1));
+        self.settle(|budget, now| {
+            budget.record(now, 1);
+            End::Unknown
+        });
     }
 }
 
@@ -182,7 +376,8 @@ impl Budget {
     }
 
     /// `None` when a request may go now, else when to look again.
-    fn next_free(&mut self, now: Instant) -> Option<Instant> {
+    /// `share`: into how many parts the limit is split (the store of a shared budget is away).
+    fn next_free(&mut self, now: Instant, share: u64) -> Option<Instant> {
         if let Some(until) = self.blocked_until.filter(|until| *until > now) {
             return Some(until);
         }
@@ -193,13 +388,14 @@ impl Budget {
             self.done.pop_front();
             self.counted = self.counted.saturating_sub(count);
         }
+        let limit = (self.limit / share).max(1);
         let used = self.counted.saturating_add(self.in_flight);
-        if used < self.limit {
+        if used < limit {
             return None;
         }
         // Room comes back as completed requests leave the window; those still in flight leave
         // it only a window after they end.
-        let mut needed = used + 1 - self.limit;
+        let mut needed = used + 1 - limit;
         for &(second, count) in &self.done {
             if count >= needed {
                 return Some(self.expiry(second).unwrap_or(now + POLL));
@@ -224,24 +420,56 @@ impl Budget {
         headers: &HeaderMap,
         status: StatusCode,
         retry_after: Option<Duration>,
-    ) {
-        if status == StatusCode::TOO_MANY_REQUESTS
-            && let Some(wait) = retry_after.filter(|w| w.as_secs() <= PLAUSIBLE_WINDOW)
-        {
-            self.block_for(now, wait);
+    ) -> News {
+        let mut news = News::default();
+        let reading = Reading::of(headers, &self.policy);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            match retry_after {
+                Some(wait) if wait.as_secs() <= PLAUSIBLE_WINDOW => {
+                    self.block_for(now, wait);
+                    news.lockout = Some(wait);
+                }
+                Some(_) => {}
+                // No `retry-after`: the budget is spent and the server locks the credential out.
+                // For as long as its rate-limit headers say, else for a window (Cloudflare's
+                // lockout: five minutes, the window of its limit).
+                None => {
+                    let told = match reading.as_ref().and_then(|r| r.reset.as_ref()) {
+                        Some(Reset::After(secs)) => Some(*secs),
+                        Some(Reset::At(date)) => date
+                            .duration_since(SystemTime::now())
+                            .ok()
+                            .map(|d| d.as_secs()),
+                        _ => None,
+                    };
+                    let policy_window = reading
+                        .as_ref()
+                        .and_then(|r| r.window)
+                        .filter(|w| (1..=PLAUSIBLE_WINDOW).contains(w));
+                    let secs = told
+                        .filter(|secs| (1..=PLAUSIBLE_WINDOW).contains(secs))
+                        .or(policy_window)
+                        .unwrap_or(self.window);
+                    self.block_for(now, Duration::from_secs(secs));
+                    news.lockout = Some(Duration::from_secs(secs));
+                }
+            }
         }
-        let Some(reading) = Reading::of(headers, &self.policy) else {
-            return;
+        let Some(reading) = reading else {
+            return news;
         };
         if let Some(policy) = headers.get(&POLICY).filter(|p| p.as_bytes() != self.policy) {
             self.policy = policy.as_bytes().to_vec();
         }
         if let Some(limit) = reading.limit.filter(|l| (1..=PLAUSIBLE_LIMIT).contains(l)) {
             self.limit = limit;
+            news.limit = Some(limit);
         }
-        if let Some(window) = reading
+        let window = reading
             .window
-            .filter(|w| (1..=PLAUSIBLE_WINDOW).contains(w))
+            .filter(|w| (1..=PLAUSIBLE_WINDOW).contains(w));
+        news.window = window;
+        if let Some(window) = window
             && window != self.window
         {
             // What was counted stays counted, as if it had all ended now.
@@ -259,12 +487,15 @@ impl Budget {
                 date.duration_since(SystemTime::now())
                     .map_or(0, |d| d.as_secs()),
             ),
-            Some(Reset::Unreadable) => return,
+            Some(Reset::Unreadable) => return news,
             None => None,
         };
-        if reset.is_some_and(|secs| secs > self.window) {
-            return;
+        // A 429's own `Ratelimit` describes the lockout, already held above: its `r=0` is not a
+        // count of requests to keep in the window after the lockout ends.
+        if reset.is_some_and(|secs| secs > self.window) || status == StatusCode::TOO_MANY_REQUESTS {
+            return news;
         }
+        news.remaining = reading.remaining;
         if let Some(remaining) = reading.remaining {
             let here = self
                 .limit
@@ -276,6 +507,7 @@ impl Budget {
                 self.block_for(now, Duration::from_secs(secs));
             }
         }
+        news
     }
 }
 
@@ -512,6 +744,44 @@ mod tests {
             .unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         assert_eq!(refused.retry_after(), Some(Duration::from_secs(300)));
+    }
+
+    /// A 429 without `retry-after` locks the budget for what `Ratelimit` says, else for the
+    /// window (Cloudflare's five minutes); a later request waits for the end within the cap and
+    /// the deadline, or is refused at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_429_without_retry_after_holds_the_budget_for_the_lockout() {
+        let cap = Duration::from_secs(600);
+        for (headers, lockout) in [
+            (HeaderMap::new(), 300),
+            (headers(&[("ratelimit", r#""default";r=0;t=42"#)]), 42),
+            (
+                headers(&[("ratelimit-policy", r#""default";q=60;w=15"#)]),
+                15,
+            ),
+        ] {
+            let pacer = Pacer::new(1200, Duration::from_secs(300));
+            let turn = pacer.wait_turn(None, cap).await.unwrap();
+            turn.answered(&headers, StatusCode::TOO_MANY_REQUESTS, None);
+            let lockout = Duration::from_secs(lockout);
+            assert_eq!(pacer.held(), Some(lockout));
+            let start = Instant::now();
+            let short = pacer
+                .wait_turn(None, lockout - Duration::from_secs(1))
+                .await;
+            assert_eq!(short.err().unwrap().retry_after(), Some(lockout));
+            let deadline = start + lockout - Duration::from_secs(1);
+            let late = pacer.wait_turn(Some(deadline), cap).await;
+            assert_eq!(late.err().unwrap().retry_after(), Some(lockout));
+            assert_eq!(start.elapsed(), Duration::ZERO, "refused at once");
+            pacer
+                .wait_turn(Some(start + lockout), cap)
+                .await
+                .unwrap()
+                .not_sent();
+            assert_eq!(start.elapsed(), lockout);
+            assert_eq!(pacer.held(), None);
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -200,7 +200,11 @@ async fn attempts(
                     // is not retried into: the call fails now, saying how long was asked for.
                     let within_cap = asked.is_none_or(|wait| wait <= policy.max_retry_after);
                     if !(retry && within_cap) {
-                        return Err(error);
+                        // A lockout's 429 (no `retry-after`) still says how long it holds.
+                        return Err(match state.pacer.as_ref().and_then(|p| p.held()) {
+                            Some(held) if asked.is_none() => locked_out(error, held),
+                            _ => error,
+                        });
                     }
                     Retry {
                         error,
@@ -210,12 +214,28 @@ async fn attempts(
                 }
             }
         };
-        let wait = failure.asked.unwrap_or_else(|| policy.backoff(*attempt));
+        let mut wait = failure.asked.unwrap_or_else(|| policy.backoff(*attempt));
+        // A retry into the lockout a 429 started (one without `retry-after`) is pointless: it
+        // waits for the lockout's end as every other request of the client does, or, when that
+        // is beyond the pacing cap or the deadline, the call ends now with the server's 429.
+        let held = match (&failure.error, &state.pacer) {
+            (Error::RateLimited { .. }, Some(pacer)) => pacer.held(),
+            _ => None,
+        };
+        if let Some(held) = held {
+            if held > state.max_pacing_wait {
+                return Err(locked_out(failure.error, held));
+            }
+            wait = wait.max(held);
+        }
         let fits =
             deadline.is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|t| t <= d));
         *earlier = (*earlier).max(failure.error.applied_by_this_attempt());
         if !fits {
-            return Err(failure.error);
+            return Err(match held {
+                Some(held) => locked_out(failure.error, held),
+                None => failure.error,
+            });
         }
         tracing::debug!(
             attempt = *attempt,
@@ -226,6 +246,14 @@ async fn attempts(
         );
         tokio::time::sleep(wait).await;
     }
+}
+
+/// A 429 that asked for no wait says how long the lockout it started holds the budget.
+fn locked_out(mut error: Error, held: Duration) -> Error {
+    if let Error::RateLimited { retry_after, .. } = &mut error {
+        retry_after.get_or_insert(held);
+    }
+    error
 }
 
 /// An attempt that failed in a way worth retrying.

@@ -142,7 +142,10 @@ async fn a_create_answered_400_with_x_should_retry_true_is_retried() {
 
 #[tokio::test]
 async fn a_create_answered_429_is_retried_and_succeeds() {
-    let server = first_then_ok(json_response(429, unavailable_envelope())).await;
+    // With `retry-after` (a 429 without it is a lockout, waited out: tests/lockout.rs).
+    let server =
+        first_then_ok(json_response(429, unavailable_envelope()).insert_header("retry-after", "0"))
+            .await;
     create(&token_client(&server)).await.unwrap();
     assert_eq!(methods(&received(&server).await), ["POST", "POST"]);
 }
@@ -233,7 +236,9 @@ async fn retry_non_idempotent_makes_a_dropped_create_retry() {
 #[tokio::test]
 async fn an_edit_answered_408_409_429_or_5xx_is_retried() {
     for status in [408, 409, 429, 500, 502, 503, 504] {
-        let server = first_then_ok(ResponseTemplate::new(status)).await;
+        // `retry-after: 0`: a 429 without it is a lockout (tests/lockout.rs).
+        let server =
+            first_then_ok(ResponseTemplate::new(status).insert_header("retry-after", "0")).await;
         edit(&token_client(&server))
             .await
             .unwrap_or_else(|e| panic!("{status}: {e:?}"));

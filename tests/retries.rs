@@ -38,7 +38,13 @@ async fn get(
 #[tokio::test]
 async fn retryable_statuses_are_retried_until_success() {
     for status in [408, 409, 429, 500, 502, 503, 504] {
-        let server = flaky(ResponseTemplate::new(status), 2).await;
+        // A 429 asks for its wait (`retry-after: 0` here): one without it is a lockout, which
+        // is waited out, not retried after a backoff (tests/lockout.rs).
+        let server = flaky(
+            ResponseTemplate::new(status).insert_header("retry-after", "0"),
+            2,
+        )
+        .await;
         get(&server)
             .await
             .unwrap_or_else(|e| panic!("{status}: {e}"));
@@ -71,7 +77,14 @@ async fn an_error_status_with_an_unreadable_body_is_still_that_status() {
     assert!(settings.is_ok(), "{settings:?}");
     assert_eq!(received(&server).await.len(), 3, "two retries then success");
 
-    let server = flaky(ResponseTemplate::new(429).set_body_string(huge), 10).await;
+    // `retry-after: 0`: a 429 without it is a lockout, not retried after a backoff.
+    let server = flaky(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "0")
+            .set_body_string(huge),
+        10,
+    )
+    .await;
     let error = limited(&server)
         .account_get()
         .account_id(ACCOUNT)
