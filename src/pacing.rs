@@ -240,7 +240,11 @@ impl Pacer {
                                 ticket: Some(ticket),
                             }));
                         }
-                        Ok(Some(wait)) => Instant::now() + wait,
+                        // The store's answer is input like a header: a wait beyond any
+                        // plausible window is cut to one (and then refused by the caps).
+                        Ok(Some(wait)) => {
+                            Instant::now() + wait.min(Duration::from_secs(PLAUSIBLE_WINDOW))
+                        }
                     }
                 }
             };
@@ -661,6 +665,53 @@ fn number(bytes: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    /// A store that always asks to wait `wait` milliseconds.
+    #[derive(Debug)]
+    struct Asks(u64);
+
+    impl SharedBudget for Asks {
+        fn ticket(&self) -> u64 {
+            0
+        }
+        fn take(&self, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
+            let wait = Duration::from_millis(self.0);
+            Box::pin(async move { Ok(Some(wait)) })
+        }
+        fn settle(&self, _: u64, _: End, _: u64, _: u64) {}
+        fn sharers(&self) -> u64 {
+            1
+        }
+    }
+
+    /// Whatever wait a shared store answers (it is input, like a header), a turn never panics:
+    /// one beyond the cap is refused at once, sending nothing, and says how long was asked.
+    #[tokio::test(start_paused = true)]
+    async fn any_wait_a_store_asks_for_is_bounded() {
+        for wait in [u64::MAX, u64::MAX / 2, 1 << 40, 3_600_001, 400_000] {
+            let pacer = Pacer::shared(10, Duration::from_secs(10), Box::new(Asks(wait)));
+            let error = match pacer.wait_turn(None, Duration::from_secs(330)).await {
+                Err(error) => error,
+                Ok(_) => panic!("a wait of {wait} ms was not refused"),
+            };
+            assert!(
+                matches!(
+                    error,
+                    Error::RateLimited {
+                        status: None,
+                        attempts: 0,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(
+                error
+                    .retry_after()
+                    .is_some_and(|w| w > Duration::from_secs(330))
+            );
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
