@@ -145,8 +145,8 @@ fn a_base_url_with_a_user_name_or_password_is_refused_without_echoing_them() {
     }
 }
 
-#[tokio::test]
-async fn error_messages_of_a_failing_call_never_show_the_secret() {
+/// A server that refuses every GET with Cloudflare's authentication error.
+async fn refusing_server() -> wiremock::MockServer {
     let server = server().await;
     Mock::given(method("GET"))
         .respond_with(json_response(
@@ -155,13 +155,25 @@ async fn error_messages_of_a_failing_call_never_show_the_secret() {
         ))
         .mount(&server)
         .await;
-    let error = get_account(&token_client(&server)).await.unwrap_err();
+    server
+}
+
+/// `error`'s message and `Debug`, and those of every error in its chain.
+fn printed_chain(error: &Error) -> String {
     let mut printed = format!("{error} {error:?}");
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(s) = source {
         printed.push_str(&format!(" {s} {s:?}"));
         source = s.source();
     }
+    printed
+}
+
+#[tokio::test]
+async fn error_messages_of_a_failing_call_never_show_the_secret() {
+    let server = refusing_server().await;
+    let error = get_account(&token_client(&server)).await.unwrap_err();
+    let printed = printed_chain(&error);
     assert!(!printed.contains(TOKEN), "{printed}");
 }
 
@@ -175,17 +187,7 @@ fn no_message_shows_a_generated_secret() {
         .enable_all()
         .build()
         .unwrap();
-    let server = rt.block_on(async {
-        let server = server().await;
-        Mock::given(method("GET"))
-            .respond_with(json_response(
-                403,
-                &fixture("error_10000_authentication.json"),
-            ))
-            .mount(&server)
-            .await;
-        server
-    });
+    let server = rt.block_on(refusing_server());
     // A marker keeps the generated secret distinct from any fixed text a message may hold.
     let secret = "(\\PC|[\\x00-\\x1f\\x7f]){0,30}".prop_map(|s| format!("Zq9{s}Xw7"));
     proptest!(ProptestConfig::with_cases(256), |(token in secret.clone(), key in secret.clone(), user in secret, legacy: bool)| {
@@ -201,12 +203,7 @@ fn no_message_shows_a_generated_secret() {
             Ok(client) => {
                 printed.push_str(&format!("{client:?}"));
                 let error = rt.block_on(get_account(&client)).unwrap_err();
-                printed.push_str(&format!("{error} {error:?}"));
-                let mut source = std::error::Error::source(&error);
-                while let Some(s) = source {
-                    printed.push_str(&format!(" {s} {s:?}"));
-                    source = s.source();
-                }
+                printed.push_str(&printed_chain(&error));
             }
             Err(error) => printed.push_str(&format!("{error} {error:?}")),
         }
