@@ -372,12 +372,8 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
     }
     let url = reqwest::Url::parse(raw)
         .map_err(|e| Error::Config(format!("the base URL (not shown) is not a URL: {e}")))?;
+    // With no `@`, it carries no user name or password.
     let shown = origin(&url).unwrap_or_else(|| "(no host)".into());
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config(format!(
-            "the base URL for `{shown}` carries a user name or password (not shown); credentials go in `api_token` or `api_key`"
-        )));
-    }
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
