@@ -102,14 +102,7 @@ fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<Ref
     let (mut operations, mut reconcile, mut overlay, mut out, mut check) =
         (None, None, None, None, false);
     while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy().into_owned();
-        // `--flag value` or `--flag=value`.
-        let (flag, inline) = match text.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(PathBuf::from(value)))
-            }
-            _ => (text.clone(), None),
-        };
+        let (flag, inline) = split_flag(&arg);
         let slot = match flag.as_str() {
             "--upstream" => {
                 let value = value_of(&flag, inline, &mut args)?;
@@ -128,7 +121,7 @@ fn parse_refresh_spec(args: impl Iterator<Item = OsString>) -> Result<Option<Ref
                 continue;
             }
             "-h" | "--help" => return Ok(None),
-            _ => return Err(format!("unexpected argument `{text}`\n\n{USAGE}")),
+            _ => return Err(format!("unexpected argument `{flag}`\n\n{USAGE}")),
         };
         let value = value_of(&flag, inline, &mut args)?;
         if slot.replace(value).is_some() {
@@ -207,18 +200,23 @@ fn refresh_spec(task: RefreshSpec) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--flag value` or `--flag=value`: the flag, and the value when it came inline.
+fn split_flag(arg: &OsString) -> (String, Option<PathBuf>) {
+    let text = arg.to_string_lossy();
+    match text.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => {
+            (flag.to_string(), Some(PathBuf::from(value)))
+        }
+        _ => (text.into_owned(), None),
+    }
+}
+
 /// `audit-sdk --spec <file> --sdk <file> --explained <file>`.
 fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     let mut args = args.peekable();
     let (mut spec, mut sdk, mut explained) = (None, None, None);
     while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy().into_owned();
-        let (flag, inline) = match text.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(PathBuf::from(value)))
-            }
-            _ => (text.clone(), None),
-        };
+        let (flag, inline) = split_flag(&arg);
         let slot = match flag.as_str() {
             "--spec" => &mut spec,
             "--sdk" => &mut sdk,
@@ -227,7 +225,7 @@ fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
                 say(USAGE);
                 return Ok(ExitCode::SUCCESS);
             }
-            _ => return Err(format!("unexpected argument `{text}`\n\n{USAGE}")),
+            _ => return Err(format!("unexpected argument `{flag}`\n\n{USAGE}")),
         };
         let value = value_of(&flag, inline, &mut args)?;
         if slot.replace(value).is_some() {
