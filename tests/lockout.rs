@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,10 +19,7 @@ use bytes::Bytes;
 use cloudflare_dns_settings::{Client, Error};
 use common::*;
 use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use proptest::prelude::*;
 use tokio::time::Instant;
 
@@ -65,6 +61,17 @@ enum Answer {
 }
 
 impl Model {
+    /// A model that answers `draws` in turn, behind the mutex the server and the test share.
+    fn shared(draws: Vec<Draw>, headers: bool, lockout: Duration) -> Arc<Mutex<Model>> {
+        Arc::new(Mutex::new(Model {
+            draws,
+            headers,
+            lockout,
+            locked_until: None,
+            log: Vec::new(),
+        }))
+    }
+
     fn locked_for(&self, now: Instant) -> Option<Duration> {
         self.locked_until
             .filter(|until| *until > now)
@@ -116,26 +123,19 @@ impl Model {
     }
 }
 
+/// A runtime on a paused clock: the lockouts last minutes of virtual time.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
 /// Serves the model on loopback in the current runtime (so on its paused clock), answering at
 /// once.
 async fn serve(model: Arc<Mutex<Model>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let model = model.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| {
-                    let response = model.lock().unwrap().answer(Instant::now());
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    format!("http://{addr}")
+    serve_model(move |now| model.lock().unwrap().answer(now), Duration::ZERO).await
 }
 
 /// No timer but the client's own waits (see tests/pacing.rs), so no deadline: the deadline's
@@ -202,24 +202,14 @@ fn cases() -> impl Strategy<Value = Case> {
 
 /// Runs the calls of `case` and checks the rule against the server's log.
 fn run(case: &Case) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let runtime = paused_runtime();
     runtime.block_on(async {
         let lockout = if case.headers {
             Duration::from_secs(case.lockout_secs)
         } else {
             CLOUDFLARE_LOCKOUT
         };
-        let model = Arc::new(Mutex::new(Model {
-            draws: case.draws.clone(),
-            headers: case.headers,
-            lockout,
-            locked_until: None,
-            log: Vec::new(),
-        }));
+        let model = Model::shared(case.draws.clone(), case.headers, lockout);
         let url = serve(model.clone()).await;
         let first = client(&url, case.max_retries, case.max_pacing_wait);
         let clones: Vec<Client> = (0..case.clones).map(|_| first.clone()).collect();
@@ -292,19 +282,9 @@ proptest! {
 /// is refused); every later call fails at once with `RateLimited`, saying how long is left.
 #[test]
 fn eight_calls_into_a_lockout_send_only_the_first_calls_attempt() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let runtime = paused_runtime();
     runtime.block_on(async {
-        let model = Arc::new(Mutex::new(Model {
-            draws: vec![Draw::Lock; 100],
-            headers: false,
-            lockout: CLOUDFLARE_LOCKOUT,
-            locked_until: None,
-            log: Vec::new(),
-        }));
+        let model = Model::shared(vec![Draw::Lock; 100], false, CLOUDFLARE_LOCKOUT);
         let url = serve(model.clone()).await;
         let a = client(&url, 2, Duration::from_secs(60));
         let b = a.clone();
@@ -330,19 +310,9 @@ fn eight_calls_into_a_lockout_send_only_the_first_calls_attempt() {
 /// the retry of the first call goes once the five minutes are over, and succeeds.
 #[test]
 fn with_the_default_cap_the_retry_waits_for_the_lockouts_end() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let runtime = paused_runtime();
     runtime.block_on(async {
-        let model = Arc::new(Mutex::new(Model {
-            draws: vec![Draw::Lock],
-            headers: false,
-            lockout: CLOUDFLARE_LOCKOUT,
-            locked_until: None,
-            log: Vec::new(),
-        }));
+        let model = Model::shared(vec![Draw::Lock], false, CLOUDFLARE_LOCKOUT);
         let url = serve(model.clone()).await;
         let client = client(&url, 2, Duration::from_secs(330));
         let started = Instant::now();

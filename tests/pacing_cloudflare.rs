@@ -16,7 +16,6 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,10 +24,7 @@ use bytes::Bytes;
 use cloudflare_dns_settings::Client;
 use common::*;
 use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 
 const LIMIT: usize = 1200;
@@ -121,26 +117,7 @@ fn ceil_secs(d: Duration) -> u64 {
 
 /// Serves the model on loopback, in the current runtime (so on its paused clock).
 async fn serve(model: Arc<Mutex<Model>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let model = model.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| {
-                    let response = model.lock().unwrap().answer(Instant::now());
-                    async move {
-                        tokio::time::sleep(LATENCY).await;
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    format!("http://{addr}")
+    serve_model(move |now| model.lock().unwrap().answer(now), LATENCY).await
 }
 
 /// The earliest a sliding budget of `LIMIT` per `WINDOW` lets `calls` calls finish.

@@ -215,3 +215,37 @@ pub fn raw_response(status: u16, headers: &[(&str, Vec<u8>)], body: &[u8]) -> Ve
     out.extend_from_slice(body);
     out
 }
+
+/// Serves `answer(now)` on loopback from the current runtime (so on its clock, paused or not),
+/// each response sent `latency` after it was decided: a rate-limit model's server.
+pub async fn serve_model<A>(answer: A, latency: Duration) -> String
+where
+    A: Fn(tokio::time::Instant) -> hyper::Response<http_body_util::Full<bytes::Bytes>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request| {
+                    let response = answer(tokio::time::Instant::now());
+                    async move {
+                        if !latency.is_zero() {
+                            tokio::time::sleep(latency).await;
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
