@@ -230,7 +230,10 @@ impl RedisBudget {
                 e.kind()
             ))
         })?;
-        let prefix = format!("cloudflare-dns-settings:{{{}}}", budget_name(owner, base_url));
+        let prefix = format!(
+            "cloudflare-dns-settings:{{{}}}",
+            budget_name(owner, base_url)
+        );
         Ok(RedisBudget(Arc::new(Inner {
             client,
             keys: [
@@ -321,7 +324,11 @@ impl Inner {
             self.round_trip
         };
         let _ = tokio::time::timeout(wait, ended).await;
-        self.conn.lock().map_err(|_| StoreAway)?.clone().ok_or(StoreAway)
+        self.conn
+            .lock()
+            .map_err(|_| StoreAway)?
+            .clone()
+            .ok_or(StoreAway)
     }
 
     /// Connects and loads the scripts, within [`CONNECT_ROUND_TRIPS`] round trips; then says so
@@ -638,15 +645,26 @@ mod tests {
         let name = budget_name(Owner::Credential(&token), base);
         assert_eq!(name.len(), 32);
         assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(name, budget_name(Owner::Credential(&token.clone()), base), "stable");
+        assert_eq!(
+            name,
+            budget_name(Owner::Credential(&token.clone()), base),
+            "stable"
+        );
         assert_ne!(
             name,
-            budget_name(Owner::Credential(&Credentials::api_token("cfut_other")), base)
+            budget_name(
+                Owner::Credential(&Credentials::api_token("cfut_other")),
+                base
+            )
         );
-        assert_ne!(name, budget_name(Owner::Credential(&token), "http://127.0.0.1:1"));
+        assert_ne!(
+            name,
+            budget_name(Owner::Credential(&token), "http://127.0.0.1:1")
+        );
         let key = Credentials::api_key("a@example.com", "cfut_secret-token-value");
         assert_ne!(name, budget_name(Owner::Credential(&key), base));
-        let store = RedisBudget::open("redis://127.0.0.1:1/", Owner::Credential(&token), base, RT).unwrap();
+        let store =
+            RedisBudget::open("redis://127.0.0.1:1/", Owner::Credential(&token), base, RT).unwrap();
         let shown = format!("{store:?}");
         assert!(
             shown.contains(&name) && !shown.contains("secret"),
@@ -796,9 +814,14 @@ mod tests {
     #[test]
     fn a_bad_url_is_a_config_error_that_does_not_echo_it() {
         let token = Credentials::api_token("t");
-        let error = RedisBudget::open("http://user:hunter2@host/", Owner::Credential(&token), "https://x", RT)
-            .unwrap_err()
-            .to_string();
+        let error = RedisBudget::open(
+            "http://user:hunter2@host/",
+            Owner::Credential(&token),
+            "https://x",
+            RT,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(!error.contains("hunter2"), "{error}");
     }
 }

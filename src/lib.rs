@@ -20,14 +20,14 @@ mod transport;
 mod validate;
 mod wrappers;
 
+#[cfg(feature = "redis")]
+pub use client::DEFAULT_RATE_LIMIT_STORE_TIMEOUT;
 pub use client::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_PACING_WAIT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT, RATE_LIMIT_SCOPE_ENV, RATE_LIMIT_STORE_ENV,
 };
-#[cfg(feature = "redis")]
-pub use client::DEFAULT_RATE_LIMIT_STORE_TIMEOUT;
 pub use credentials::Credentials;
 pub use error::{ApiMessage, ApiMessageSource, Applied, Error};
 pub use generated::{Client, builder, types};

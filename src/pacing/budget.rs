@@ -173,9 +173,7 @@ impl Budget {
         let Some(reading) = reading else {
             return news;
         };
-        news.limit = reading
-            .limit
-            .filter(|l| (1..=PLAUSIBLE_LIMIT).contains(l));
+        news.limit = reading.limit.filter(|l| (1..=PLAUSIBLE_LIMIT).contains(l));
         news.window = plausible_window(reading.window);
         // A reset beyond the window (an epoch time in seconds or milliseconds) or unreadable
         // makes the count incoherent: `remaining` is not acted on. (The limit and window above
