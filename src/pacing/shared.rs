@@ -30,10 +30,11 @@ pub(crate) trait SharedBudget: Send + Sync + Debug {
     /// A new ticket, naming one request in the store.
     fn ticket(&self) -> u64;
     /// Takes room for the request of `ticket`; `limit` per `window` seconds is the budget this
-    /// client knows, for a store that has learned none yet. `Err` when the store is away.
+    /// client knows, for a store that has learned none yet, and `known` how many requests it
+    /// knows of in the window, for a store that lost its state. `Err` when the store is away.
     /// Dropped before it is ready, the future leaves nothing taken: an admission the store
     /// makes for it is released.
-    fn take(&self, ticket: u64, limit: u64, window: u64) -> StoreFuture<'_>;
+    fn take(&self, ticket: u64, limit: u64, window: u64, known: u64) -> StoreFuture<'_>;
     /// How the request of `ticket` ended (`limit` per `window` seconds: as for
     /// [`take`](Self::take)). Never waits: a store sends it in the background.
     fn settle(&self, ticket: u64, end: End, limit: u64, window: u64);
@@ -115,13 +116,14 @@ impl Shared {
                     match b.next_free(now, share) {
                         Some(at) => Err(at),
                         None => {
+                            let known = b.used();
                             b.in_flight += 1;
-                            Ok((b.limit, b.window))
+                            Ok((b.limit, b.window, known))
                         }
                     }
                 }
             };
-            let (limit, window) = match local {
+            let (limit, window, known) = match local {
                 Ok(budget) => budget,
                 Err(at) => {
                     super::pace_until(at, started, deadline, max_wait).await?;
@@ -134,7 +136,7 @@ impl Shared {
             tokio::pin!(settled);
             settled.as_mut().enable();
             let ticket = self.store.ticket();
-            match self.store.take(ticket, limit, window).await {
+            match self.store.take(ticket, limit, window, known).await {
                 Err(StoreAway) => return Ok(None),
                 Ok(StoreAnswer::Admitted) => {
                     placed.keep();
@@ -194,7 +196,7 @@ mod tests {
         fn ticket(&self) -> u64 {
             0
         }
-        fn take(&self, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
+        fn take(&self, _: u64, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
             let wait = Duration::from_millis(self.0);
             Box::pin(async move {
                 Ok(StoreAnswer::Wait {
