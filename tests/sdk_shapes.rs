@@ -157,6 +157,18 @@ fn choice_points(
 /// The response shapes of one SDK operation, named, without duplicates: each is the envelope's
 /// members besides `success`, `errors` and `messages` (`result`, and `result_info` for a page).
 fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
+    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    for (name, members) in candidates(response) {
+        if !out.iter().any(|(_, seen)| *seen == members) {
+            out.push((name, members));
+        }
+    }
+    out
+}
+
+/// Every shape [`shapes`] considers, duplicates included: the four modes, then a full and a
+/// minimal instance per option of every union and enum.
+fn candidates(response: &Value) -> Vec<(String, Map<String, Value>)> {
     // The page model (result + result_info) is a model; a single result's wrapper is not (its
     // `Optional` is Stainless's, for every operation): the model is what `result` holds.
     let mut model = json!({"type": "object", "fields": response.clone()});
@@ -186,16 +198,49 @@ fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
             }
         }
     }
-    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
-    for (name, mode, choices) in wanted {
-        let Value::Object(members) = instance(&model, "", mode, &choices) else {
-            unreachable!("the envelope is an object")
-        };
-        if !out.iter().any(|(_, seen)| *seen == members) {
-            out.push((name, members));
+    wanted
+        .into_iter()
+        .map(|(name, mode, choices)| {
+            let Value::Object(members) = instance(&model, "", mode, &choices) else {
+                unreachable!("the envelope is an object")
+            };
+            (name, members)
+        })
+        .collect()
+}
+
+/// How many candidates a response model must give, counted apart from [`choice_points`] by a
+/// plain walk of the snapshot's JSON: four (minimal, empty arrays, full, nulls), and two (full,
+/// minimal) per option of every `oneOf` and every `enum` anywhere in it, inside every variant.
+fn expected_candidates(response: &Value) -> usize {
+    fn options(node: &Value) -> usize {
+        match node {
+            Value::Object(map) => {
+                let here = match (map.get("oneOf"), map.get("enum")) {
+                    (Some(Value::Array(variants)), _) => variants.len(),
+                    (None, Some(Value::Array(values))) => values.len(),
+                    _ => 0,
+                };
+                here + map.values().map(options).sum::<usize>()
+            }
+            Value::Array(items) => items.iter().map(options).sum(),
+            _ => 0,
         }
     }
-    out
+    4 + 2 * options(response)
+}
+
+/// The count of shapes the README states (`…: 77 for SDK 5.9.0)`), and for which SDK version.
+fn readme_count() -> (usize, String) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap()
+        .replace('\n', " ");
+    let (before, after) = readme
+        .split_once(" for SDK ")
+        .expect("the README states the number of SDK shapes (`: N for SDK x.y.z`)");
+    let count = before.rsplit(' ').next().unwrap().parse().unwrap();
+    let version = after.split(')').next().unwrap().to_string();
+    (count, version)
 }
 
 /// A responder that serves whatever body the test last put in.
@@ -309,7 +354,7 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
     let server = server().await;
     let body = Arc::new(Mutex::new(String::new()));
     let client = token_client(&server);
-    let (mut total, mut failures) = (0, Vec::new());
+    let (mut total, mut expected, mut failures) = (0, 0, Vec::new());
     let mut per_operation = Vec::new();
     for op in snapshot["operations"].as_array().unwrap() {
         let (verb, template) = (op["method"].as_str().unwrap(), op["path"].as_str().unwrap());
@@ -323,7 +368,23 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
             .respond_with(Serve(body.clone()))
             .mount(&server)
             .await;
+        let candidates = candidates(&op["response"]);
+        assert_eq!(
+            candidates.len(),
+            expected_candidates(&op["response"]),
+            "{operation}: a union or enum of the model is not given its shapes"
+        );
         let shapes = shapes(&op["response"]);
+        let distinct: std::collections::BTreeSet<String> = candidates
+            .iter()
+            .map(|(_, members)| Value::Object(members.clone()).to_string())
+            .collect();
+        assert_eq!(
+            shapes.len(),
+            distinct.len(),
+            "{operation}: a shape was lost"
+        );
+        expected += distinct.len();
         per_operation.push(format!("{operation}: {}", shapes.len()));
         for (name, members) in shapes {
             total += 1;
@@ -351,10 +412,22 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
         per_operation.len(),
         per_operation.join("\n  ")
     );
+    assert_eq!(
+        per_operation.len(),
+        snapshot["operations"].as_array().unwrap().len()
+    );
     assert!(
-        per_operation.len() >= 9 && total >= 60,
-        "too few shapes: {total} from {} operations",
+        per_operation.len() >= 9,
+        "{} operations",
         per_operation.len()
+    );
+    assert_eq!(total, expected, "every distinct shape is served");
+    // The README states the figure; it follows the snapshot.
+    let (stated, version) = readme_count();
+    assert_eq!(
+        (stated, format!("cloudflare-python-{version}.json")),
+        (total, file.clone()),
+        "README.md (\"The SDK audit\") states {stated} shapes for SDK {version}: update it"
     );
     assert!(
         failures.is_empty(),
@@ -374,6 +447,8 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
         ]}},
         "b": {"required": false, "schema": {"type": "string", "nullable": true}}
     }}}});
+    assert_eq!(candidates(&response).len(), 4 + 2 * (2 + 2));
+    assert_eq!(expected_candidates(&response), 4 + 2 * (2 + 2));
     let got: Vec<Value> = shapes(&response)
         .into_iter()
         .map(|(_, m)| m["result"].clone())
