@@ -134,7 +134,8 @@ if ARGV[2] == 'n' then
   redis.call('ZREM', KEYS[1], ARGV[1])
 else
   if ARGV[2] == 'u' then keep = window + tonumber(ARGV[11]) end
-  redis.call('ZADD', KEYS[1], 'XX', 'LT', now + keep, ARGV[1])
+  -- Added if it is not there (the store lost it): it reached the API all the same.
+  redis.call('ZADD', KEYS[1], 'LT', now + keep, ARGV[1])
 end
 if ARGV[7] ~= '' and now + tonumber(ARGV[7]) > locked then
   locked = now + tonumber(ARGV[7])
@@ -182,6 +183,8 @@ struct Inner {
     connected: Notify,
     health: Mutex<Health>,
     sharers: AtomicU64,
+    /// The store was found to have lost its state, and the pacer was not told yet.
+    forgot: AtomicBool,
     /// Per request admitted and not yet settled: the store's admission count and what its
     /// window held then.
     admissions: Mutex<HashMap<u64, (u64, u64)>>,
@@ -255,6 +258,7 @@ impl RedisBudget {
             connected: Notify::new(),
             health: Mutex::new(Health::default()),
             sharers: AtomicU64::new(0),
+            forgot: AtomicBool::new(false),
             admissions: Mutex::new(HashMap::new()),
             pending: Mutex::new(Vec::new()),
             flushing: AtomicBool::new(false),
@@ -403,25 +407,37 @@ impl Inner {
         }
     }
 
-    /// The store's state is of `generation`: one other than the last seen, within a window
-    /// (`window` seconds) of when it was (the state expires two windows after its last use),
-    /// means the store lost it. Said once per loss.
-    fn saw_generation(&self, generation: u64, window: u64) {
+    /// The store's state is of `generation`, and it counts `sharers` clients. A generation other
+    /// than the last seen, within a window (`window` seconds) of when it was (the state expires
+    /// two windows after its last use), means the store lost it: said once per loss, and the
+    /// clients it counted before are kept as sharers (it counts anew).
+    fn saw(&self, generation: u64, sharers: u64, window: u64) {
+        let lost = self.lost(generation, window);
+        let before = self.sharers.load(Ordering::Relaxed);
+        let sharers = if lost { sharers.max(before) } else { sharers };
+        self.sharers.store(sharers, Ordering::Relaxed);
+        if lost {
+            self.forgot.store(true, Ordering::Release);
+        }
+    }
+
+    fn lost(&self, generation: u64, window: u64) -> bool {
         let Ok(mut seen) = self.seen.lock() else {
-            return;
+            return false;
         };
         let now = Instant::now();
-        if let Some((last, at)) = *seen
-            && last != generation
-            && now.saturating_duration_since(at) < Duration::from_secs(window)
-        {
+        let lost = seen.is_some_and(|(last, at)| {
+            last != generation && now.saturating_duration_since(at) < Duration::from_secs(window)
+        });
+        if lost {
             tracing::warn!(
                 store = %self.keys[0],
-                "rate-limit store lost its state (a flush or a failover): the budget goes on \
-                 from what the API last said is left"
+                "rate-limit store lost its state (a flush or a failover): for a window, each \
+                 client keeps to its share of what the API last said is left"
             );
         }
         *seen = Some((generation, now));
+        lost
     }
 
     /// Sends the settlements waiting and, with `take`'s arguments, the admission script, in one
@@ -492,16 +508,14 @@ impl Inner {
         let answer = self.run(Some(&take)).await?.unwrap_or_default();
         match answer[..] {
             [0, sharers, generation, n, used] => {
-                self.sharers.store(sharers, Ordering::Relaxed);
-                self.saw_generation(generation, window);
+                self.saw(generation, sharers, window);
                 if let Ok(mut admissions) = self.admissions.lock() {
                     admissions.insert(ticket, (n, used));
                 }
                 Ok(StoreAnswer::Admitted)
             }
             [wait, sharers, generation, in_flight @ (0 | 1)] => {
-                self.sharers.store(sharers, Ordering::Relaxed);
-                self.saw_generation(generation, window);
+                self.saw(generation, sharers, window);
                 Ok(StoreAnswer::Wait {
                     wait: Duration::from_millis(wait),
                     in_flight: in_flight == 1,
@@ -636,6 +650,10 @@ impl SharedBudget for RedisBudget {
             0 => UNKNOWN_SHARERS,
             n => n,
         }
+    }
+
+    fn forgot(&self) -> bool {
+        self.0.forgot.swap(false, Ordering::AcqRel)
     }
 }
 

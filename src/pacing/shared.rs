@@ -41,6 +41,8 @@ pub(crate) trait SharedBudget: Send + Sync + Debug {
     /// Into how many shares the budget is split while the store is away: the clients that used
     /// it within the last window, as last seen.
     fn sharers(&self) -> u64;
+    /// Whether the store was found to have lost its state since this was last asked.
+    fn forgot(&self) -> bool;
 }
 
 /// What [`SharedBudget::take`] returns.
@@ -136,7 +138,21 @@ impl Shared {
             tokio::pin!(settled);
             settled.as_mut().enable();
             let ticket = self.store.ticket();
-            match self.store.take(ticket, limit, window, known).await {
+            let answer = self.store.take(ticket, limit, window, known).await;
+            if self.store.forgot() {
+                // The store lost its state (a flush, a failover): the requests of the window are
+                // unknown to it, as after an absence. For a window, this client also keeps to
+                // its share, and asks again under it.
+                if let Ok(mut budget) = pacer.budget.lock() {
+                    budget.share = self.sharers();
+                    budget.share_until = Instant::now().checked_add(Duration::from_secs(window));
+                }
+                if let Ok(StoreAnswer::Admitted) = answer {
+                    self.store.settle(ticket, End::NotSent, limit, window);
+                }
+                continue;
+            }
+            match answer {
                 Err(StoreAway) => return Ok(None),
                 Ok(StoreAnswer::Admitted) => {
                     placed.keep();
@@ -208,6 +224,9 @@ mod tests {
         fn settle(&self, _: u64, _: End, _: u64, _: u64) {}
         fn sharers(&self) -> u64 {
             1
+        }
+        fn forgot(&self) -> bool {
+            false
         }
     }
 
