@@ -69,13 +69,14 @@ const HASH_KEY: &[u8] = b"cloudflare-dns-settings rate-limit budget v1";
 /// hold (s), the client, the unknown-end slack (ms), how many requests the client knows of in
 /// the window (its own, and what the API's `Ratelimit` said of others): a state made anew (a
 /// first use, or a store that lost it) starts with that many. Returns `{wait_ms, sharers, gen,
-/// in_flight}`, or when admitted `{0, sharers, gen, n, used}`: `n` counts admissions, `used`
-/// what the window held before this one. Times in milliseconds of Redis's clock (exact in a Lua
+/// young, in_flight}`, or when admitted `{0, sharers, gen, young, n, used}`: `young` says the
+/// state was made within a window by a client that knew of requests (a store that lost it),
+/// `n` counts admissions, `used` what the window held before this one. Times in milliseconds of Redis's clock (exact in a Lua
 /// number, and in the `%.14g` Redis formats it with).
 const TAKE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local st = redis.call('HMGET', KEYS[2], 'limit', 'window', 'locked', 'gen')
+local st = redis.call('HMGET', KEYS[2], 'limit', 'window', 'locked', 'gen', 'seeded')
 local limit = tonumber(st[1]) or tonumber(ARGV[2])
 local window = (tonumber(st[2]) or tonumber(ARGV[3])) * 1000
 local gen = tonumber(st[4])
@@ -85,7 +86,10 @@ if not gen then
   for i = 1, math.min(tonumber(ARGV[7]), limit) do
     redis.call('ZADD', KEYS[1], now + window, 'known:' .. gen .. ':' .. i)
   end
+  if tonumber(ARGV[7]) > 0 then redis.call('HSET', KEYS[2], 'seeded', 1) end
 end
+local young = 0
+if now - gen < window and tonumber(st[5]) == 1 then young = 1 end
 if redis.call('PTTL', KEYS[2]) < 2 * window then
   redis.call('PEXPIRE', KEYS[2], 2 * window)
 end
@@ -95,7 +99,7 @@ redis.call('PEXPIRE', KEYS[3], window)
 local sharers = redis.call('ZCARD', KEYS[3])
 local locked = tonumber(st[3]) or 0
 if locked > now then
-  return {locked - now, sharers, gen, 0}
+  return {locked - now, sharers, gen, young, 0}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local used = redis.call('ZCARD', KEYS[1])
@@ -106,14 +110,14 @@ if used < limit then
     redis.call('PEXPIRE', KEYS[1], ttl)
   end
   local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
-  return {0, sharers, gen, n, used}
+  return {0, sharers, gen, young, n, used}
 end
 local nth = tonumber(redis.call('ZRANGE', KEYS[1], used - limit, used - limit, 'WITHSCORES')[2])
 local in_flight = 0
 if nth > now + window + tonumber(ARGV[6]) then
   in_flight = 1
 end
-return {math.max(1, nth - now), sharers, gen, in_flight}
+return {math.max(1, nth - now), sharers, gen, young, in_flight}
 "#;
 
 /// KEYS: as [`TAKE`]. ARGV: the request; how it ended (`a` answered, `n` not sent, `u` unknown);
@@ -183,8 +187,8 @@ struct Inner {
     connected: Notify,
     health: Mutex<Health>,
     sharers: AtomicU64,
-    /// The store was found to have lost its state, and the pacer was not told yet.
-    forgot: AtomicBool,
+    /// When the store was last found to have lost its state.
+    lost_at: Mutex<Option<Instant>>,
     /// Per request admitted and not yet settled: the store's admission count and what its
     /// window held then.
     admissions: Mutex<HashMap<u64, (u64, u64)>>,
@@ -258,7 +262,7 @@ impl RedisBudget {
             connected: Notify::new(),
             health: Mutex::new(Health::default()),
             sharers: AtomicU64::new(0),
-            forgot: AtomicBool::new(false),
+            lost_at: Mutex::new(None),
             admissions: Mutex::new(HashMap::new()),
             pending: Mutex::new(Vec::new()),
             flushing: AtomicBool::new(false),
@@ -407,28 +411,34 @@ impl Inner {
         }
     }
 
-    /// The store's state is of `generation`, and it counts `sharers` clients. A generation other
-    /// than the last seen, within a window (`window` seconds) of when it was (the state expires
-    /// two windows after its last use), means the store lost it: said once per loss, and the
-    /// clients it counted before are kept as sharers (it counts anew).
-    fn saw(&self, generation: u64, sharers: u64, window: u64) {
-        let lost = self.lost(generation, window);
+    /// The store's state is of `generation` (`young`: made within a window by a client that
+    /// knew of requests), and it counts `sharers` clients. A generation other than the last
+    /// seen, within a window (`window` seconds) of when it was (the state expires two windows
+    /// after its last use), or a young one at this client's first look, means the store lost
+    /// it: said once per loss, and the clients it counted before are kept as sharers (it counts
+    /// anew).
+    fn saw(&self, generation: u64, young: bool, sharers: u64, window: u64) {
+        let lost = self.lost(generation, young, window);
         let before = self.sharers.load(Ordering::Relaxed);
         let sharers = if lost { sharers.max(before) } else { sharers };
         self.sharers.store(sharers, Ordering::Relaxed);
-        if lost {
-            self.forgot.store(true, Ordering::Release);
+        if lost && let Ok(mut at) = self.lost_at.lock() {
+            *at = Some(Instant::now());
         }
     }
 
-    fn lost(&self, generation: u64, window: u64) -> bool {
+    fn lost(&self, generation: u64, young: bool, window: u64) -> bool {
         let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
         let now = Instant::now();
-        let lost = seen.is_some_and(|(last, at)| {
-            last != generation && now.saturating_duration_since(at) < Duration::from_secs(window)
-        });
+        let lost = match *seen {
+            Some((last, at)) => {
+                last != generation
+                    && now.saturating_duration_since(at) < Duration::from_secs(window)
+            }
+            None => young,
+        };
         if lost {
             tracing::warn!(
                 store = %self.keys[0],
@@ -507,15 +517,21 @@ impl Inner {
         };
         let answer = self.run(Some(&take)).await?.unwrap_or_default();
         match answer[..] {
-            [0, sharers, generation, n, used] => {
-                self.saw(generation, sharers, window);
+            [0, sharers, generation, young @ (0 | 1), n, used] => {
+                self.saw(generation, young == 1, sharers, window);
                 if let Ok(mut admissions) = self.admissions.lock() {
                     admissions.insert(ticket, (n, used));
                 }
                 Ok(StoreAnswer::Admitted)
             }
-            [wait, sharers, generation, in_flight @ (0 | 1)] => {
-                self.saw(generation, sharers, window);
+            [
+                wait,
+                sharers,
+                generation,
+                young @ (0 | 1),
+                in_flight @ (0 | 1),
+            ] => {
+                self.saw(generation, young == 1, sharers, window);
                 Ok(StoreAnswer::Wait {
                     wait: Duration::from_millis(wait),
                     in_flight: in_flight == 1,
@@ -652,8 +668,8 @@ impl SharedBudget for RedisBudget {
         }
     }
 
-    fn forgot(&self) -> bool {
-        self.0.forgot.swap(false, Ordering::AcqRel)
+    fn lost_at(&self) -> Option<Instant> {
+        *self.0.lost_at.lock().ok()?
     }
 }
 

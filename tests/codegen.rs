@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+mod common;
+
 #[path = "../build/adjust.rs"]
 mod adjust;
 #[path = "../build/checks.rs"]
@@ -244,9 +246,7 @@ fn hand_written_code_names_no_endpoint() {
         "DnsSettings".to_string(),
     ]);
 
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    for entry in std::fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
+    for path in common::hand_written_sources() {
         let text = std::fs::read_to_string(&path).unwrap();
         let code: String = text
             .lines()

@@ -41,8 +41,8 @@ pub(crate) trait SharedBudget: Send + Sync + Debug {
     /// Into how many shares the budget is split while the store is away: the clients that used
     /// it within the last window, as last seen.
     fn sharers(&self) -> u64;
-    /// Whether the store was found to have lost its state since this was last asked.
-    fn forgot(&self) -> bool;
+    /// When this client last found the store to have lost its state, if it ever did.
+    fn lost_at(&self) -> Option<Instant>;
 }
 
 /// What [`SharedBudget::take`] returns.
@@ -111,21 +111,21 @@ impl Shared {
             let local = match pacer.budget.lock() {
                 Err(_) => return Ok(Some(Turn::untracked())),
                 Ok(mut b) => {
-                    let share = match b.share_until {
-                        Some(until) if until > now => b.share,
-                        _ => 1,
+                    let (share, sharing) = match b.share_until {
+                        Some(until) if until > now => (b.share, true),
+                        _ => (1, false),
                     };
                     match b.next_free(now, share) {
                         Some(at) => Err(at),
                         None => {
                             let known = b.used();
                             b.in_flight += 1;
-                            Ok((b.limit, b.window, known))
+                            Ok((b.limit, b.window, known, sharing))
                         }
                     }
                 }
             };
-            let (limit, window, known) = match local {
+            let (limit, window, known, sharing) = match local {
                 Ok(budget) => budget,
                 Err(at) => {
                     super::pace_until(at, started, deadline, max_wait).await?;
@@ -139,14 +139,23 @@ impl Shared {
             settled.as_mut().enable();
             let ticket = self.store.ticket();
             let answer = self.store.take(ticket, limit, window, known).await;
-            if self.store.forgot() {
-                // The store lost its state (a flush, a failover): the requests of the window are
-                // unknown to it, as after an absence. For a window, this client also keeps to
-                // its share, and asks again under it.
-                if let Ok(mut budget) = pacer.budget.lock() {
-                    budget.share = self.sharers();
-                    budget.share_until = Instant::now().checked_add(Duration::from_secs(window));
-                }
+            // The store lost its state (a flush, a failover) within the last window: the
+            // requests of the window are unknown to it, as after an absence. Until a window
+            // after, this client also keeps to its share; a request placed before it knew asks
+            // again under it.
+            let lost_until = self
+                .store
+                .lost_at()
+                .and_then(|at| at.checked_add(Duration::from_secs(window)))
+                .filter(|until| *until > Instant::now());
+            if let Some(until) = lost_until
+                && let Ok(mut budget) = pacer.budget.lock()
+                && budget.share_until.is_none_or(|u| u < until)
+            {
+                budget.share = budget.share.max(self.sharers());
+                budget.share_until = Some(until);
+            }
+            if lost_until.is_some() && !sharing {
                 if let Ok(StoreAnswer::Admitted) = answer {
                     self.store.settle(ticket, End::NotSent, limit, window);
                 }
@@ -225,8 +234,8 @@ mod tests {
         fn sharers(&self) -> u64 {
             1
         }
-        fn forgot(&self) -> bool {
-            false
+        fn lost_at(&self) -> Option<Instant> {
+            None
         }
     }
 
