@@ -87,11 +87,19 @@ pub fn generate(
             .as_ref()
             .ok_or_else(|| format!("`{get}` has no result type to plan against"))?;
         let (sets, whole) = (&pair.sets, &pair.whole);
+        let body_check: TokenStream = match &patch_op.check {
+            Some(check) => quote!(checks::#check(self)?;),
+            None => TokenStream::new(),
+        };
         items.push(syn::parse_quote! {
             impl crate::plan::Desired for #desired {
                 type Current = #current;
                 const SETS: &'static [&'static str] = &[#(#sets),*];
                 const WHOLE: &'static [&'static str] = &[#(#whole),*];
+                fn check(&self) -> ::std::result::Result<(), crate::Error> {
+                    #body_check
+                    Ok(())
+                }
             }
         });
         // Operation names are identifiers (build/names.rs checks), and so is the shared part.

@@ -19,6 +19,10 @@ pub trait Desired: Serialize + DeserializeOwned + Clone {
     /// Dotted paths of fields compared and sent whole (unions, free-form maps), not field by
     /// field.
     const WHOLE: &'static [&'static str];
+    /// Checks the desired state against the spec's bounds, as the PATCH would before sending
+    /// (`Error::InvalidInput` naming the field); no I/O. `…_apply` does it first, and so can a
+    /// caller that wants every refusal before any request (the fleet's tool does).
+    fn check(&self) -> Result<(), Error>;
 }
 
 /// The smallest PATCH that makes the current settings look like the desired ones.
