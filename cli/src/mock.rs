@@ -71,6 +71,8 @@ pub struct Account {
     pub limit: Limit,
     /// Every zone's settings answer 403 (code 9109): a token without the permission.
     pub forbid_settings: bool,
+    /// How long each answer takes (on the runtime's clock).
+    pub latency: Duration,
 }
 
 /// What the model saw.
@@ -82,11 +84,13 @@ pub struct Stats {
     pub too_many: usize,
     /// PATCHes received, per zone id (rejected and 503 ones included).
     pub patches: HashMap<String, u32>,
+    /// Reads of a zone's settings, per zone id.
+    pub reads: HashMap<String, u32>,
     /// PATCHes whose body was `{}`.
     pub empty_patches: usize,
-    /// Pages of `GET /zones` served, and the largest `per_page` asked for.
+    /// Pages of `GET /zones` served.
     pub pages: usize,
-    /// The largest page served.
+    /// The most zones one page held.
     pub largest_page: usize,
 }
 
@@ -176,6 +180,7 @@ pub fn demo_account() -> Account {
             lockout: Duration::from_secs(1),
         },
         forbid_settings: false,
+        latency: Duration::ZERO,
     }
 }
 
@@ -197,7 +202,14 @@ pub async fn start(account: Account) -> std::io::Result<Running> {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
                     let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, request).await) }
+                    async move {
+                        let response = handle(&state, request).await;
+                        let latency = lock(&state).account.latency;
+                        if !latency.is_zero() {
+                            tokio::time::sleep(latency).await;
+                        }
+                        Ok::<_, Infallible>(response)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -290,6 +302,7 @@ async fn handle(
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["client", "v4", "zones"] | ["zones"]) => list(&mut state, &query),
         ("GET", [.., "zones", id, "dns_settings"]) => {
+            *state.stats.reads.entry(id.to_string()).or_default() += 1;
             if state.account.forbid_settings {
                 return failure(403, 9109, "Unauthorized to access requested resource");
             }
