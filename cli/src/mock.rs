@@ -73,6 +73,9 @@ pub struct Account {
     pub forbid_settings: bool,
     /// How long each answer takes (on the runtime's clock).
     pub latency: Duration,
+    /// Count reads and PATCHes per zone (`Stats::reads`, `Stats::patches`); off, the model's
+    /// memory stays flat whatever the fleet's size (benches/fleet.rs measures the client's).
+    pub per_zone_stats: bool,
 }
 
 /// What the model saw.
@@ -181,6 +184,7 @@ pub fn demo_account() -> Account {
         },
         forbid_settings: false,
         latency: Duration::ZERO,
+        per_zone_stats: true,
     }
 }
 
@@ -302,7 +306,9 @@ async fn handle(
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["client", "v4", "zones"] | ["zones"]) => list(&mut state, &query),
         ("GET", [.., "zones", id, "dns_settings"]) => {
-            *state.stats.reads.entry(id.to_string()).or_default() += 1;
+            if state.account.per_zone_stats {
+                *state.stats.reads.entry(id.to_string()).or_default() += 1;
+            }
             if state.account.forbid_settings {
                 return failure(403, 9109, "Unauthorized to access requested resource");
             }
@@ -372,7 +378,9 @@ fn patch_zone(state: &mut State, id: &str, body: &[u8]) -> Response<Full<Bytes>>
     let Ok(patch) = serde_json::from_slice::<Value>(body) else {
         return failure(400, 1000, "Invalid JSON");
     };
-    *state.stats.patches.entry(id.to_string()).or_default() += 1;
+    if state.account.per_zone_stats {
+        *state.stats.patches.entry(id.to_string()).or_default() += 1;
+    }
     if patch.as_object().is_some_and(Map::is_empty) {
         state.stats.empty_patches += 1;
     }

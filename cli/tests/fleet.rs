@@ -58,6 +58,7 @@ fn account(n: usize) -> Account {
         },
         forbid_settings: false,
         latency: Duration::from_millis(40),
+        per_zone_stats: true,
     }
 }
 
