@@ -85,6 +85,11 @@ pub struct Stats {
     pub requests: usize,
     /// Requests answered 429.
     pub too_many: usize,
+    /// 429s that started a lockout (the others came while one held).
+    pub lockouts: usize,
+    /// Requests that arrived during a lockout after its first 429 had been answered (`latency`
+    /// after it): sent by a client that knew it was locked out, the hammering a lockout forbids.
+    pub sent_while_known_locked: usize,
     /// PATCHes received, per zone id (rejected and 503 ones included).
     pub patches: HashMap<String, u32>,
     /// Reads of a zone's settings, per zone id.
@@ -102,6 +107,7 @@ struct State {
     account_settings: Value,
     sent: VecDeque<Instant>,
     locked_until: Option<Instant>,
+    locked_since: Option<Instant>,
     stats: Stats,
 }
 
@@ -197,6 +203,7 @@ pub async fn start(account: Account) -> std::io::Result<Running> {
         account_settings: json!({"enforce_dns_only": false, "zone_defaults": default_zone_settings()}),
         sent: VecDeque::new(),
         locked_until: None,
+        locked_since: None,
         stats: Stats::default(),
     }));
     let shared = state.clone();
@@ -291,6 +298,13 @@ async fn handle(
         state.stats.too_many += 1;
         if !locked {
             state.locked_until = Some(now + limit.lockout);
+            state.locked_since = Some(now);
+            state.stats.lockouts += 1;
+        } else if state
+            .locked_since
+            .is_some_and(|since| now > since + state.account.latency)
+        {
+            state.stats.sent_while_known_locked += 1;
         }
         let body = json!({"success": false, "errors": [{"code": 971,
             "message": "Please wait and consider throttling your request speed"}],

@@ -258,6 +258,64 @@ fn a_token_without_the_permission_stops_the_run_early_naming_it() {
     });
 }
 
+/// A budget smaller than the client believes (Cloudflare's real one can be: another client of
+/// the same user spends it): the 429 comes, and the lockout holds every zone, not only the one
+/// that met it: once a 429 has been answered, nothing is sent until the lockout ends, though
+/// every zone that met a 429 ends at once (no retries here) and frees its slot for another.
+#[test]
+fn a_lockout_holds_every_zone() {
+    const ZONES: usize = 150;
+    paused_runtime().block_on(async {
+        let mut tight = account(ZONES);
+        for zone in &mut tight.zones {
+            zone.rejects = None;
+            zone.ignores = None;
+            zone.unavailable_once = false;
+        }
+        tight.limit = Limit {
+            requests: 60,
+            window: Duration::from_secs(10),
+            lockout: Duration::from_secs(10),
+        };
+        let model = mock::start(tight).await.unwrap();
+        let client = Client::builder()
+            .api_token(DEMO_TOKEN)
+            .base_url(&model.url)
+            .rate_limit(200, Duration::from_secs(10))
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let (reports, error) = run(&client, false).await;
+        assert!(error.is_none(), "{error:?}");
+        let stats = model.stats();
+        println!(
+            "{} requests, {} x 429 in {} lockouts, {} sent while the lockout was known",
+            stats.requests, stats.too_many, stats.lockouts, stats.sent_while_known_locked
+        );
+        assert!(stats.lockouts >= 1, "the model's budget was met");
+        assert_eq!(
+            stats.sent_while_known_locked, 0,
+            "once a 429 was answered, nothing is sent until the lockout ends"
+        );
+        assert_eq!(reports.len(), ZONES);
+        let failed: Vec<&Report> = reports
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .collect();
+        assert!(
+            failed.len() <= stats.too_many,
+            "only zones that met a 429 failed"
+        );
+        for report in failed {
+            let failure = report.failure.as_ref().unwrap();
+            assert_eq!(
+                (failure.status, failure.codes.as_slice()),
+                (Some(429), &[971][..])
+            );
+        }
+    });
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cf-dns-fleet-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
