@@ -173,3 +173,31 @@ async fn the_demo_says_it_is_a_demo_and_plans_every_zone() {
     assert_eq!(s["zones"], 300);
     assert_eq!(s["from_journal"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_single_target_commands_plan_then_apply_then_have_nothing_to_do() {
+    let model = mock::start(account(3)).await.unwrap();
+    let zone = format!("{:032x}", 0x00c0_ffee_0001_u64);
+    let account_desired = r#"{"zone_defaults": {"ns_ttl": 7200}}"#;
+    for (desired, args) in [
+        (account_desired, vec!["account"]),
+        (DESIRED, vec!["zone", zone.as_str()]),
+    ] {
+        let plan = tool(Some(&model), desired, &args).await;
+        assert_eq!(plan.status.code(), Some(2), "{args:?}: a plan with changes");
+        let yes: Vec<&str> = args.iter().copied().chain(["--yes"]).collect();
+        let apply = tool(Some(&model), desired, &yes).await;
+        assert_eq!(
+            apply.status.code(),
+            Some(0),
+            "{args:?}: applied and converged"
+        );
+        let json: Vec<&str> = args.iter().copied().chain(["--output", "json"]).collect();
+        let again = tool(Some(&model), desired, &json).await;
+        assert_eq!(again.status.code(), Some(0), "{args:?}: nothing left");
+        let line: Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(line["outcome"], "unchanged");
+    }
+    assert_eq!(model.settings(&zone).unwrap()["ns_ttl"], 3600);
+    assert_eq!(model.stats().patches.get(&zone), Some(&1));
+}
