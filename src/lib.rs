@@ -11,6 +11,7 @@ mod client;
 mod credentials;
 mod envelope;
 mod error;
+pub mod fleet;
 mod generated;
 mod pacing;
 mod pagination;

@@ -225,12 +225,16 @@ fn hand_written_code_names_no_endpoint() {
                     names.push(v.to_string());
                 }
             }
-            let group = op["x-fern-sdk-group-name"].as_str().unwrap_or_default();
-            let method = op["x-fern-sdk-method-name"].as_str().unwrap_or_default();
-            names.push(format!(
-                "{}_{method}",
-                group.rsplit('.').next().unwrap_or_default()
-            ));
+            // The hinted method name (`views_list`); an operation without hints (`zones-get`)
+            // is named from its path, which is in the list already.
+            let group = op["x-fern-sdk-group-name"].as_str();
+            let method = op["x-fern-sdk-method-name"].as_str();
+            if let (Some(group), Some(method)) = (group, method) {
+                names.push(format!(
+                    "{}_{method}",
+                    group.rsplit('.').next().unwrap_or_default()
+                ));
+            }
         }
     }
     names.extend(
