@@ -58,7 +58,7 @@ const HELD_IN_FLIGHT: u64 = 120;
 /// the second it ended in.
 const UNKNOWN_SLACK_MS: u64 = 1000;
 /// Into how many shares the budget is split while the store is away, before the store has ever
-/// said how many clients use it.
+/// said how many clients use it, and at least after it lost its state.
 const UNKNOWN_SHARERS: u64 = 4;
 /// The key of the keyed hash that names a budget. It is not a secret: it makes the hash this
 /// crate's own (domain separation); the credential is what cannot be recovered.
@@ -123,7 +123,8 @@ return {math.max(1, nth - now), sharers, gen, young, in_flight}
 /// KEYS: as [`TAKE`]. ARGV: the request; how it ended (`a` answered, `n` not sent, `u` unknown);
 /// the limit and window (s) the client knows; then from the answer, each empty when it said
 /// nothing: the policy's limit and window (s), the lockout (ms), what remains; then `n` and
-/// `used` from its admission (empty when unknown); the unknown-end slack (ms).
+/// `used` from its admission (empty when unknown); the unknown-end slack (ms); the generation
+/// of its admission (empty when unknown).
 const SETTLE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -147,9 +148,16 @@ if ARGV[7] ~= '' and now + tonumber(ARGV[7]) > locked then
 end
 if ARGV[8] ~= '' and ARGV[9] ~= '' then
   -- The server counted when the request arrived: among what the store held when it admitted
-  -- the request, itself, and what it admitted since (some may have left the store by now).
-  local since = (tonumber(redis.call('HGET', KEYS[2], 'n')) or 0) - tonumber(ARGV[9])
-  local held = tonumber(ARGV[10]) + 1 + math.max(since, 0)
+  -- the request, itself, and what it admitted since (some may have left the store by now). An
+  -- admission of a state since lost compares with what the store holds now.
+  local held
+  if ARGV[12] ~= '' and tonumber(ARGV[12]) ~= tonumber(redis.call('HGET', KEYS[2], 'gen')) then
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    held = redis.call('ZCARD', KEYS[1])
+  else
+    local since = (tonumber(redis.call('HGET', KEYS[2], 'n')) or 0) - tonumber(ARGV[9])
+    held = tonumber(ARGV[10]) + 1 + math.max(since, 0)
+  end
   local missing = limit - held - tonumber(ARGV[8])
   for i = 1, math.min(missing, limit) do
     redis.call('ZADD', KEYS[1], now + window, ARGV[1] .. ':' .. i)
@@ -189,12 +197,12 @@ struct Inner {
     sharers: AtomicU64,
     /// When the store was last found to have lost its state.
     lost_at: Mutex<Option<Instant>>,
-    /// Per request admitted and not yet settled: the store's admission count and what its
-    /// window held then.
-    admissions: Mutex<HashMap<u64, (u64, u64)>>,
+    /// Per request admitted and not yet settled: the store's admission count, what its window
+    /// held then, and its generation.
+    admissions: Mutex<HashMap<u64, (u64, u64, u64)>>,
     /// Settlements not yet sent (the settle script's arguments), and whether a task is about to
     /// send them.
-    pending: Mutex<Vec<[String; 11]>>,
+    pending: Mutex<Vec<[String; 12]>>,
     flushing: AtomicBool,
     /// The generation of the store's state last seen, and when.
     seen: Mutex<Option<(u64, Instant)>>,
@@ -415,12 +423,16 @@ impl Inner {
     /// knew of requests), and it counts `sharers` clients. A generation other than the last
     /// seen, within a window (`window` seconds) of when it was (the state expires two windows
     /// after its last use), or a young one at this client's first look, means the store lost
-    /// it: said once per loss, and the clients it counted before are kept as sharers (it counts
-    /// anew).
+    /// it: said once per loss, and the clients it counted before (at least [`UNKNOWN_SHARERS`])
+    /// are kept as sharers (it counts anew).
     fn saw(&self, generation: u64, young: bool, sharers: u64, window: u64) {
         let lost = self.lost(generation, young, window);
         let before = self.sharers.load(Ordering::Relaxed);
-        let sharers = if lost { sharers.max(before) } else { sharers };
+        let sharers = if lost {
+            sharers.max(before).max(UNKNOWN_SHARERS)
+        } else {
+            sharers
+        };
         self.sharers.store(sharers, Ordering::Relaxed);
         if lost && let Ok(mut at) = self.lost_at.lock() {
             *at = Some(Instant::now());
@@ -520,7 +532,7 @@ impl Inner {
             [0, sharers, generation, young @ (0 | 1), n, used] => {
                 self.saw(generation, young == 1, sharers, window);
                 if let Ok(mut admissions) = self.admissions.lock() {
-                    admissions.insert(ticket, (n, used));
+                    admissions.insert(ticket, (n, used, generation));
                 }
                 Ok(StoreAnswer::Admitted)
             }
@@ -574,6 +586,7 @@ impl Inner {
             text(admission.map(|a| a.0)),
             text(admission.map(|a| a.1)),
             UNKNOWN_SLACK_MS.to_string(),
+            text(admission.map(|a| a.2)),
         ];
         let Ok(mut pending) = self.pending.lock() else {
             return;

@@ -150,10 +150,19 @@ impl Shared {
                 .filter(|until| *until > Instant::now());
             if let Some(until) = lost_until
                 && let Ok(mut budget) = pacer.budget.lock()
-                && budget.share_until.is_none_or(|u| u < until)
             {
-                budget.share = budget.share.max(self.sharers());
-                budget.share_until = Some(until);
+                // The share only grows while it holds: clients of the fleet that come back
+                // after the loss are counted as they do.
+                let holds = budget.share_until.is_some_and(|u| u > Instant::now());
+                let sharers = self.sharers();
+                budget.share = if holds {
+                    budget.share.max(sharers)
+                } else {
+                    sharers
+                };
+                if budget.share_until.is_none_or(|u| u < until) {
+                    budget.share_until = Some(until);
+                }
             }
             if lost_until.is_some() && !sharing {
                 if let Ok(StoreAnswer::Admitted) = answer {
