@@ -18,7 +18,9 @@
 //!
 //! The state carries a generation, made when the state is: a client that finds another than
 //! the one it last saw, sooner than the state could have expired, knows the store lost it (a
-//! flush, a failover) and says so once through `tracing`.
+//! flush, a failover) while requests of the window still count at the API. The script then fills
+//! the window, once, for a window (nobody knows the whole window, so nobody spends it), and the
+//! client says so once through `tracing`.
 //!
 //! Keys are `cloudflare-dns-settings:{<hash>}:…`, the hash an HMAC-SHA256 of the base URL and
 //! the credential (or the scope): Redis never sees the credential, and neither do logs.
@@ -58,38 +60,32 @@ const HELD_IN_FLIGHT: u64 = 120;
 /// the second it ended in.
 const UNKNOWN_SLACK_MS: u64 = 1000;
 /// Into how many shares the budget is split while the store is away, before the store has ever
-/// said how many clients use it, and at least after it lost its state.
+/// said how many clients use it.
 const UNKNOWN_SHARERS: u64 = 4;
 /// The key of the keyed hash that names a budget. It is not a secret: it makes the hash this
 /// crate's own (domain separation); the credential is what cannot be recovered.
 const HASH_KEY: &[u8] = b"cloudflare-dns-settings rate-limit budget v1";
 
-/// KEYS: the window (sorted set), the state (hash: limit, window, locked, gen, n), the sharers
-/// (sorted set). ARGV: the request, the limit and window (s) the client knows, the in-flight
-/// hold (s), the client, the unknown-end slack (ms), how many requests the client knows of in
-/// the window (its own, and what the API's `Ratelimit` said of others): a state made anew (a
-/// first use, or a store that lost it) starts with that many. Returns `{wait_ms, sharers, gen,
-/// young, in_flight}`, or when admitted `{0, sharers, gen, young, n, used}`: `young` says the
-/// state was made within a window by a client that knew of requests (a store that lost it),
-/// `n` counts admissions, `used` what the window held before this one. Times in milliseconds of Redis's clock (exact in a Lua
-/// number, and in the `%.14g` Redis formats it with).
+/// KEYS: the window (sorted set), the state (hash: limit, window, locked, gen, filled, n), the
+/// sharers (sorted set). ARGV: the request, the limit and window (s) the client knows, the
+/// in-flight hold (s), the client, the unknown-end slack (ms), the generation the client expects
+/// (empty when it has none within a window). A state of another generation than expected was
+/// lost while requests of the window still count at the API: the window is filled, once, until
+/// a window from now (nobody knows the whole window, so nobody spends it). Returns `{wait_ms,
+/// sharers, gen, in_flight}`, or when admitted `{0, sharers, gen, n, used}`: `n` counts
+/// admissions, `used` what the window held before this one. Times in milliseconds of Redis's
+/// clock (exact in a Lua number, and in the `%.14g` Redis formats it with).
 const TAKE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local st = redis.call('HMGET', KEYS[2], 'limit', 'window', 'locked', 'gen', 'seeded')
+local st = redis.call('HMGET', KEYS[2], 'limit', 'window', 'locked', 'gen', 'filled')
 local limit = tonumber(st[1]) or tonumber(ARGV[2])
 local window = (tonumber(st[2]) or tonumber(ARGV[3])) * 1000
 local gen = tonumber(st[4])
 if not gen then
   gen = now
   redis.call('HSET', KEYS[2], 'gen', gen)
-  for i = 1, math.min(tonumber(ARGV[7]), limit) do
-    redis.call('ZADD', KEYS[1], now + window, 'known:' .. gen .. ':' .. i)
-  end
-  if tonumber(ARGV[7]) > 0 then redis.call('HSET', KEYS[2], 'seeded', 1) end
 end
-local young = 0
-if now - gen < window and tonumber(st[5]) == 1 then young = 1 end
 if redis.call('PTTL', KEYS[2]) < 2 * window then
   redis.call('PEXPIRE', KEYS[2], 2 * window)
 end
@@ -97,12 +93,22 @@ redis.call('ZADD', KEYS[3], now + window, ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 redis.call('PEXPIRE', KEYS[3], window)
 local sharers = redis.call('ZCARD', KEYS[3])
-local locked = tonumber(st[3]) or 0
-if locked > now then
-  return {locked - now, sharers, gen, young, 0}
-end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local used = redis.call('ZCARD', KEYS[1])
+if ARGV[7] ~= '' and tonumber(ARGV[7]) ~= gen and not st[5] then
+  redis.call('HSET', KEYS[2], 'filled', 1)
+  for i = 1, limit - used do
+    redis.call('ZADD', KEYS[1], now + window, 'lost:' .. gen .. ':' .. i)
+  end
+  used = math.max(used, limit)
+  if redis.call('PTTL', KEYS[1]) < window then
+    redis.call('PEXPIRE', KEYS[1], window)
+  end
+end
+local locked = tonumber(st[3]) or 0
+if locked > now then
+  return {locked - now, sharers, gen, 0}
+end
 if used < limit then
   local ttl = window + tonumber(ARGV[4]) * 1000
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
@@ -110,14 +116,14 @@ if used < limit then
     redis.call('PEXPIRE', KEYS[1], ttl)
   end
   local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
-  return {0, sharers, gen, young, n, used}
+  return {0, sharers, gen, n, used}
 end
 local nth = tonumber(redis.call('ZRANGE', KEYS[1], used - limit, used - limit, 'WITHSCORES')[2])
 local in_flight = 0
 if nth > now + window + tonumber(ARGV[6]) then
   in_flight = 1
 end
-return {math.max(1, nth - now), sharers, gen, young, in_flight}
+return {math.max(1, nth - now), sharers, gen, in_flight}
 "#;
 
 /// KEYS: as [`TAKE`]. ARGV: the request; how it ended (`a` answered, `n` not sent, `u` unknown);
@@ -195,8 +201,6 @@ struct Inner {
     connected: Notify,
     health: Mutex<Health>,
     sharers: AtomicU64,
-    /// When the store was last found to have lost its state.
-    lost_at: Mutex<Option<Instant>>,
     /// Per request admitted and not yet settled: the store's admission count, what its window
     /// held then, and its generation.
     admissions: Mutex<HashMap<u64, (u64, u64, u64)>>,
@@ -270,7 +274,6 @@ impl RedisBudget {
             connected: Notify::new(),
             health: Mutex::new(Health::default()),
             sharers: AtomicU64::new(0),
-            lost_at: Mutex::new(None),
             admissions: Mutex::new(HashMap::new()),
             pending: Mutex::new(Vec::new()),
             flushing: AtomicBool::new(false),
@@ -419,47 +422,38 @@ impl Inner {
         }
     }
 
-    /// The store's state is of `generation` (`young`: made within a window by a client that
-    /// knew of requests), and it counts `sharers` clients. A generation other than the last
-    /// seen, within a window (`window` seconds) of when it was (the state expires two windows
-    /// after its last use), or a young one at this client's first look, means the store lost
-    /// it: said once per loss, and the clients it counted before (at least [`UNKNOWN_SHARERS`])
-    /// are kept as sharers (it counts anew).
-    fn saw(&self, generation: u64, young: bool, sharers: u64, window: u64) {
-        let lost = self.lost(generation, young, window);
-        let before = self.sharers.load(Ordering::Relaxed);
-        let sharers = if lost {
-            sharers.max(before).max(UNKNOWN_SHARERS)
-        } else {
-            sharers
-        };
-        self.sharers.store(sharers, Ordering::Relaxed);
-        if lost && let Ok(mut at) = self.lost_at.lock() {
-            *at = Some(Instant::now());
+    /// The generation of the store's state this client expects: the last it saw, when it saw
+    /// it within a window (`window` seconds; the state expires two windows after its last use,
+    /// so it cannot have expired since). Empty when there is none.
+    fn expected(&self, window: u64) -> String {
+        match self.seen.lock().ok().and_then(|seen| *seen) {
+            Some((generation, at)) if at.elapsed() < Duration::from_secs(window) => {
+                generation.to_string()
+            }
+            _ => String::new(),
         }
     }
 
-    fn lost(&self, generation: u64, young: bool, window: u64) -> bool {
+    /// The store's state is of `generation`, and counts `sharers` clients. Another generation
+    /// than expected means the store lost its state (the script filled the window): said once
+    /// per loss and client.
+    fn saw(&self, generation: u64, sharers: u64, window: u64) {
+        self.sharers.store(sharers, Ordering::Relaxed);
         let Ok(mut seen) = self.seen.lock() else {
-            return false;
+            return;
         };
         let now = Instant::now();
-        let lost = match *seen {
-            Some((last, at)) => {
-                last != generation
-                    && now.saturating_duration_since(at) < Duration::from_secs(window)
-            }
-            None => young,
-        };
-        if lost {
+        if let Some((last, at)) = *seen
+            && last != generation
+            && now.saturating_duration_since(at) < Duration::from_secs(window)
+        {
             tracing::warn!(
                 store = %self.keys[0],
-                "rate-limit store lost its state (a flush or a failover): for a window, each \
-                 client keeps to its share of what the API last said is left"
+                "rate-limit store lost its state (a flush or a failover): requests of the window \
+                 are unknown to it, so none is admitted until a window has passed"
             );
         }
         *seen = Some((generation, now));
-        lost
     }
 
     /// Sends the settlements waiting and, with `take`'s arguments, the admission script, in one
@@ -515,9 +509,9 @@ impl Inner {
         ticket: u64,
         limit: u64,
         window: u64,
-        known: u64,
     ) -> Result<StoreAnswer, StoreAway> {
         let member = self.member(ticket);
+        let expected = self.expected(window);
         let take = |pipe: &mut redis::Pipeline| {
             pipe.arg(&member)
                 .arg(limit)
@@ -525,25 +519,19 @@ impl Inner {
                 .arg(HELD_IN_FLIGHT)
                 .arg(&self.me)
                 .arg(UNKNOWN_SLACK_MS)
-                .arg(known);
+                .arg(&expected);
         };
         let answer = self.run(Some(&take)).await?.unwrap_or_default();
         match answer[..] {
-            [0, sharers, generation, young @ (0 | 1), n, used] => {
-                self.saw(generation, young == 1, sharers, window);
+            [0, sharers, generation, n, used] => {
+                self.saw(generation, sharers, window);
                 if let Ok(mut admissions) = self.admissions.lock() {
                     admissions.insert(ticket, (n, used, generation));
                 }
                 Ok(StoreAnswer::Admitted)
             }
-            [
-                wait,
-                sharers,
-                generation,
-                young @ (0 | 1),
-                in_flight @ (0 | 1),
-            ] => {
-                self.saw(generation, young == 1, sharers, window);
+            [wait, sharers, generation, in_flight @ (0 | 1)] => {
+                self.saw(generation, sharers, window);
                 Ok(StoreAnswer::Wait {
                     wait: Duration::from_millis(wait),
                     in_flight: in_flight == 1,
@@ -635,7 +623,7 @@ impl SharedBudget for RedisBudget {
         self.0.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn take(&self, ticket: u64, limit: u64, window: u64, known: u64) -> StoreFuture<'_> {
+    fn take(&self, ticket: u64, limit: u64, window: u64) -> StoreFuture<'_> {
         // The round trip runs in a task of its own, so that a caller dropped while it is on its
         // way (a timeout, a `select!`) leaves nothing behind: an admission made for nobody is
         // released at once, not held until the in-flight hold expires.
@@ -645,7 +633,7 @@ impl SharedBudget for RedisBudget {
             if tx.is_closed() {
                 return;
             }
-            let answer = match inner.take(ticket, limit, window, known).await {
+            let answer = match inner.take(ticket, limit, window).await {
                 Ok(StoreAnswer::Admitted) => Ok(Admission {
                     inner: Some(inner.clone()),
                     ticket,
@@ -679,10 +667,6 @@ impl SharedBudget for RedisBudget {
             0 => UNKNOWN_SHARERS,
             n => n,
         }
-    }
-
-    fn lost_at(&self) -> Option<Instant> {
-        *self.0.lost_at.lock().ok()?
     }
 }
 
@@ -884,7 +868,7 @@ mod tests {
                                 })
                                 .count() as u64;
                             let ticket = clients[c].ticket();
-                            match clients[c].take(ticket, limit, window, 0).await {
+                            match clients[c].take(ticket, limit, window).await {
                                 Ok(StoreAnswer::Admitted) => {
                                     open[c].push((ticket, admitted.len()));
                                     admitted.push(Admitted {
@@ -961,7 +945,7 @@ mod tests {
             for _ in 0..limit {
                 let ticket = store.ticket();
                 assert_eq!(
-                    store.take(ticket, limit, window, 0).await.unwrap(),
+                    store.take(ticket, limit, window).await.unwrap(),
                     StoreAnswer::Admitted
                 );
                 tickets.push(ticket);
@@ -974,14 +958,14 @@ mod tests {
             landed().await;
             let ticket = store.ticket();
             assert_eq!(
-                store.take(ticket, limit, window, 0).await.unwrap(),
+                store.take(ticket, limit, window).await.unwrap(),
                 StoreAnswer::Admitted,
                 "room given back by the request not sent"
             );
             store.settle(ticket, End::Answered(Default::default()), limit, window);
             landed().await;
             let StoreAnswer::Wait { wait, in_flight } =
-                store.take(store.ticket(), limit, window, 0).await.unwrap()
+                store.take(store.ticket(), limit, window).await.unwrap()
             else {
                 panic!("admitted beyond the limit");
             };
@@ -989,7 +973,7 @@ mod tests {
             assert!(wait <= Duration::from_secs(window), "{wait:?}");
             tokio::time::sleep(wait + Duration::from_millis(5)).await;
             assert_eq!(
-                store.take(store.ticket(), limit, window, 0).await.unwrap(),
+                store.take(store.ticket(), limit, window).await.unwrap(),
                 StoreAnswer::Admitted,
                 "room back after the wait asked for"
             );
@@ -1008,11 +992,11 @@ mod tests {
             let tickets = [store.ticket(), store.ticket()];
             for ticket in tickets {
                 assert_eq!(
-                    store.take(ticket, limit, window, 0).await.unwrap(),
+                    store.take(ticket, limit, window).await.unwrap(),
                     StoreAnswer::Admitted
                 );
             }
-            let answer = store.take(store.ticket(), limit, window, 0).await.unwrap();
+            let answer = store.take(store.ticket(), limit, window).await.unwrap();
             assert!(
                 matches!(
                     answer,
@@ -1028,7 +1012,7 @@ mod tests {
             }
             landed().await;
             let StoreAnswer::Wait { wait, in_flight } =
-                store.take(store.ticket(), limit, window, 0).await.unwrap()
+                store.take(store.ticket(), limit, window).await.unwrap()
             else {
                 panic!("admitted beyond the limit");
             };
@@ -1052,20 +1036,33 @@ mod tests {
             let (limit, window) = (50, 60);
             // Connected first, so that drops fall before, during and after the round trip.
             assert_eq!(
-                store.take(store.ticket(), limit, window, 0).await.unwrap(),
+                store.take(store.ticket(), limit, window).await.unwrap(),
                 StoreAnswer::Admitted
             );
+            // Each caller is polled, and the runtime given a turn, `steps` times, then dropped
+            // unless its answer came: a drop before the round trip, during it, after it.
             let mut dropped = 0;
-            for micros in (0..40).map(|i| i * 50) {
+            for steps in 0..40 {
                 let ticket = store.ticket();
-                let take = store.take(ticket, limit, window, 0);
-                match tokio::time::timeout(Duration::from_micros(micros), take).await {
+                let mut take = store.take(ticket, limit, window);
+                let mut answer = None;
+                for _ in 0..=steps {
+                    let polled =
+                        std::future::poll_fn(|cx| std::task::Poll::Ready(take.as_mut().poll(cx)))
+                            .await;
+                    if let std::task::Poll::Ready(ready) = polled {
+                        answer = Some(ready);
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                match answer {
                     // Arrived: the caller's to settle (as a turn does).
-                    Ok(Ok(StoreAnswer::Admitted)) => {
+                    Some(Ok(StoreAnswer::Admitted)) => {
                         store.settle(ticket, End::NotSent, limit, window);
                     }
-                    Ok(answer) => panic!("{answer:?}"),
-                    Err(_) => dropped += 1,
+                    Some(other) => panic!("{other:?}"),
+                    None => dropped += 1,
                 }
             }
             assert!(dropped > 0, "no caller was dropped");
@@ -1082,11 +1079,13 @@ mod tests {
         });
     }
 
-    /// A store that lost its state (FLUSHALL: a failover that lost writes) is noticed, said
-    /// once, and starts again from the requests the client knows of, not from empty.
+    /// A store that lost its state (FLUSHALL: a failover that lost writes) is noticed by a
+    /// client that used it within the window, said once, and admits nothing until a window has
+    /// passed: the requests the API still counts are unknown to it. A client with nothing in
+    /// the window (a fresh start) finds an empty store and is admitted.
     #[test]
     #[ignore = "needs redis-server (run by .ci/run)"]
-    fn a_store_that_lost_its_state_starts_from_what_the_client_knows() {
+    fn a_store_that_lost_its_state_admits_nothing_for_a_window() {
         use std::sync::Arc as StdArc;
         let server = Server::start();
         let said = StdArc::new(std::sync::Mutex::new(Vec::<u8>::new()));
@@ -1097,24 +1096,34 @@ mod tests {
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         runtime().block_on(async {
+            let (limit, window) = (10, 2);
             let store = store(&server, "https://flushed.example");
-            let (limit, window) = (10, 60);
             for _ in 0..4 {
-                let answer = store.take(store.ticket(), limit, window, 0).await.unwrap();
+                let answer = store.take(store.ticket(), limit, window).await.unwrap();
                 assert_eq!(answer, StoreAnswer::Admitted);
             }
-            assert_eq!(held(&server, &store).await, 4);
             let () = server.query(&redis::cmd("FLUSHALL")).await;
-            // The client knows of 7 requests in the window (its own and the API's word).
-            let answer = store.take(store.ticket(), limit, window, 7).await.unwrap();
+            // A fresh client (nothing in its window) first: an empty store admits it.
+            let fresh = super::tests::store(&server, "https://flushed.example");
+            let answer = fresh.take(fresh.ticket(), limit, window).await.unwrap();
             assert_eq!(answer, StoreAnswer::Admitted);
-            assert_eq!(held(&server, &store).await, 8, "7 known and this one");
-            for _ in 0..2 {
-                let answer = store.take(store.ticket(), limit, window, 0).await.unwrap();
-                assert_eq!(answer, StoreAnswer::Admitted);
+            // The client that used the store finds it lost: the window is filled for a window.
+            for _ in 0..3 {
+                let StoreAnswer::Wait { wait, in_flight } =
+                    store.take(store.ticket(), limit, window).await.unwrap()
+                else {
+                    panic!("admitted by a store that lost its state");
+                };
+                assert!(!in_flight);
+                assert!(
+                    wait > Duration::from_millis(1900) && wait <= Duration::from_secs(window),
+                    "{wait:?}"
+                );
             }
-            let answer = store.take(store.ticket(), limit, window, 0).await.unwrap();
-            assert!(matches!(answer, StoreAnswer::Wait { .. }), "{answer:?}");
+            assert_eq!(held(&server, &store).await, limit as usize);
+            tokio::time::sleep(Duration::from_secs(window)).await;
+            let answer = store.take(store.ticket(), limit, window).await.unwrap();
+            assert_eq!(answer, StoreAnswer::Admitted, "room back a window later");
         });
         let said = String::from_utf8(said.lock().unwrap().clone()).unwrap();
         assert_eq!(said.matches("lost its state").count(), 1, "{said}");
@@ -1143,9 +1152,9 @@ mod tests {
             let store = store(&server, "https://ttl.example");
             let (limit, window) = (5, 1);
             let ticket = store.ticket();
-            store.take(ticket, limit, window, 0).await.unwrap();
+            store.take(ticket, limit, window).await.unwrap();
             store.settle(ticket, End::Unknown, limit, window);
-            store.take(store.ticket(), limit, window, 3).await.unwrap();
+            store.take(store.ticket(), limit, window).await.unwrap();
             landed().await;
             for key in &store.0.keys {
                 let ttl: i64 = server.query(redis::cmd("PTTL").arg(key)).await;

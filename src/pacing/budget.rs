@@ -121,15 +121,6 @@ impl Budget {
         Some(now + POLL)
     }
 
-    /// The requests this budget counts in the window (as of the last [`next_free`]): completed,
-    /// told of by the API, and in flight.
-    ///
-    /// [`next_free`]: Self::next_free
-    #[cfg(feature = "redis")]
-    pub(super) fn used(&self) -> u64 {
-        self.counted.saturating_add(self.in_flight)
-    }
-
     fn block_for(&mut self, now: Instant, wait: Duration) {
         if let Some(until) = now.checked_add(wait) {
             self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));

@@ -3,8 +3,7 @@
 //!
 //! A request first takes its place in this client's own budget, which knows what the API's
 //! latest `Ratelimit` said is left, a lockout this client saw, and (for a window after the store
-//! was away) this client's share; then the store admits it or says how long to wait. So a store
-//! that lost its state (a flush, a failover) cannot admit more than the API said is left. A wait
+//! was away) this client's share; then the store admits it or says how long to wait. A wait
 //! for requests still in flight (whose room comes back only a window after their answers) is not
 //! slept out: the caller asks again when this client settles a request, or after [`REASK`].
 
@@ -30,19 +29,16 @@ pub(crate) trait SharedBudget: Send + Sync + Debug {
     /// A new ticket, naming one request in the store.
     fn ticket(&self) -> u64;
     /// Takes room for the request of `ticket`; `limit` per `window` seconds is the budget this
-    /// client knows, for a store that has learned none yet, and `known` how many requests it
-    /// knows of in the window, for a store that lost its state. `Err` when the store is away.
+    /// client knows, for a store that has learned none yet. `Err` when the store is away.
     /// Dropped before it is ready, the future leaves nothing taken: an admission the store
     /// makes for it is released.
-    fn take(&self, ticket: u64, limit: u64, window: u64, known: u64) -> StoreFuture<'_>;
+    fn take(&self, ticket: u64, limit: u64, window: u64) -> StoreFuture<'_>;
     /// How the request of `ticket` ended (`limit` per `window` seconds: as for
     /// [`take`](Self::take)). Never waits: a store sends it in the background.
     fn settle(&self, ticket: u64, end: End, limit: u64, window: u64);
     /// Into how many shares the budget is split while the store is away: the clients that used
     /// it within the last window, as last seen.
     fn sharers(&self) -> u64;
-    /// When this client last found the store to have lost its state, if it ever did.
-    fn lost_at(&self) -> Option<Instant>;
 }
 
 /// What [`SharedBudget::take`] returns.
@@ -111,21 +107,20 @@ impl Shared {
             let local = match pacer.budget.lock() {
                 Err(_) => return Ok(Some(Turn::untracked())),
                 Ok(mut b) => {
-                    let (share, sharing) = match b.share_until {
-                        Some(until) if until > now => (b.share, true),
-                        _ => (1, false),
+                    let share = match b.share_until {
+                        Some(until) if until > now => b.share,
+                        _ => 1,
                     };
                     match b.next_free(now, share) {
                         Some(at) => Err(at),
                         None => {
-                            let known = b.used();
                             b.in_flight += 1;
-                            Ok((b.limit, b.window, known, sharing))
+                            Ok((b.limit, b.window))
                         }
                     }
                 }
             };
-            let (limit, window, known, sharing) = match local {
+            let (limit, window) = match local {
                 Ok(budget) => budget,
                 Err(at) => {
                     super::pace_until(at, started, deadline, max_wait).await?;
@@ -138,38 +133,7 @@ impl Shared {
             tokio::pin!(settled);
             settled.as_mut().enable();
             let ticket = self.store.ticket();
-            let answer = self.store.take(ticket, limit, window, known).await;
-            // The store lost its state (a flush, a failover) within the last window: the
-            // requests of the window are unknown to it, as after an absence. Until a window
-            // after, this client also keeps to its share; a request placed before it knew asks
-            // again under it.
-            let lost_until = self
-                .store
-                .lost_at()
-                .and_then(|at| at.checked_add(Duration::from_secs(window)))
-                .filter(|until| *until > Instant::now());
-            if let Some(until) = lost_until
-                && let Ok(mut budget) = pacer.budget.lock()
-            {
-                // The share only grows while it holds: clients of the fleet that come back
-                // after the loss are counted as they do.
-                let holds = budget.share_until.is_some_and(|u| u > Instant::now());
-                let sharers = self.sharers();
-                budget.share = if holds {
-                    budget.share.max(sharers)
-                } else {
-                    sharers
-                };
-                if budget.share_until.is_none_or(|u| u < until) {
-                    budget.share_until = Some(until);
-                }
-            }
-            if lost_until.is_some() && !sharing {
-                if let Ok(StoreAnswer::Admitted) = answer {
-                    self.store.settle(ticket, End::NotSent, limit, window);
-                }
-                continue;
-            }
+            let answer = self.store.take(ticket, limit, window).await;
             match answer {
                 Err(StoreAway) => return Ok(None),
                 Ok(StoreAnswer::Admitted) => {
@@ -230,7 +194,7 @@ mod tests {
         fn ticket(&self) -> u64 {
             0
         }
-        fn take(&self, _: u64, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
+        fn take(&self, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
             let wait = Duration::from_millis(self.0);
             Box::pin(async move {
                 Ok(StoreAnswer::Wait {
@@ -242,9 +206,6 @@ mod tests {
         fn settle(&self, _: u64, _: End, _: u64, _: u64) {}
         fn sharers(&self) -> u64 {
             1
-        }
-        fn lost_at(&self) -> Option<Instant> {
-            None
         }
     }
 
