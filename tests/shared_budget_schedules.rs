@@ -174,7 +174,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         prop_oneof![
             6 => (0usize..4, 1u64..40).prop_map(|(c, ms)| Step::Cancelled(c, ms)),
             4 => (0usize..4).prop_map(Step::Call),
-            FLUSH_WEIGHT => Just(Step::Flush),
+            1 => Just(Step::Flush),
             2 => (0u64..150).prop_map(Step::Gap),
         ],
         8..40,
@@ -182,16 +182,16 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 const LIMIT: usize = 10;
-const FLUSH_WEIGHT: u32 = 1;
 const WINDOW: Duration = Duration::from_secs(2);
 
 /// The rule, over generated schedules: 1–4 clients holding 1–3 tokens of one user, under one
 /// scope; calls cancelled at random points, flushes of the store, answers delayed 0–300 ms.
 /// The model never sees more than the limit in a window (no 429, no lockout), every call that
 /// was waited for ends `Ok`, and after the schedule the fleet gets 1.5 budgets of calls through
-/// (its time against the ideal printed). Fails on the code before issue 23: admissions of
-/// cancelled calls held room for two minutes (the calls after were refused by the pacing cap),
-/// and a flush let the store admit a full budget over what the API had counted.
+/// (its time against the ideal printed). Shown to fail: with a dropped caller's admission left
+/// in the store (429s in 5 of 6 cases), and with a lost state met by one client's view of the
+/// window instead of filling it (1–4 × 429 in 3 of 6 cases); with neither fix, the store admits
+/// a full budget after a flush over what the API counts.
 #[test]
 #[ignore = "needs redis-server (run by .ci/run)"]
 fn a_fleet_survives_cancellations_flushes_and_slow_answers() {
