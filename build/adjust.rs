@@ -81,6 +81,7 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     drop_unreferenced_components(spec);
     let sides = sides(spec, &["requestBody"]);
     requests_omit_read_only_fields(spec, &sides);
+    deprecated_response_fields_are_optional(spec, &sides);
     let sides = sides_after(&sides, &names::type_names(spec, &sides)?);
     let unions = discriminated_unions(spec, &sides.response);
     nullable_fields_keep_explicit_null(spec);
@@ -471,6 +472,42 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
         }
         if let Some(responses) = op.get_mut("responses") {
             strip(responses, "writeOnly");
+        }
+    }
+}
+
+/// Cloudflare removes deprecated fields (cloudflare-rs #251, #236), and the spec may still call
+/// one required in a response (`foundation_dns`, "use `nameservers.type`"): the day it goes,
+/// every response carrying it would fail to decode. A response-side property the spec marks
+/// `deprecated` (itself or the schema it references) is optional whatever `required` says, so
+/// its absence decodes. Requests keep what the spec says.
+fn deprecated_response_fields_are_optional(spec: &mut Value, sides: &Sides) {
+    let root = spec.clone();
+    let loosen = |schema: &mut Value| {
+        each_object(schema, &mut |object| {
+            let deprecated: BTreeSet<String> = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, property)| says(property, &root, "deprecated"))
+                .map(|(name, _)| name.clone())
+                .collect();
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !deprecated.contains(r)));
+            }
+        });
+    };
+    if let Some(schemas) = components_mut(spec) {
+        for (name, schema) in schemas.iter_mut() {
+            if sides.response.contains(name) && !sides.request.contains_key(name) {
+                loosen(schema);
+            }
+        }
+    }
+    for (_, _, op) in operations_mut(spec) {
+        if let Some(responses) = op.get_mut("responses") {
+            loosen(responses);
         }
     }
 }

@@ -10,6 +10,11 @@
 //! value. Each is served in Cloudflare's envelope over loopback to the real generated operation
 //! (`.send().await`), must decode, and must keep every non-null value it carried.
 //!
+//! And for every field `spec/` marks deprecated in the operation's response (`foundation_dns`),
+//! the full and the minimal instance without it: Cloudflare drops deprecated fields, and the
+//! crate must still decode (build/adjust.rs, `deprecated_response_fields_are_optional`). The
+//! deprecated fields are read from `spec/dns_settings.json`, not listed here.
+//!
 //! Values: strings are 32 lowercase hex characters (a valid identifier, name and zone id alike),
 //! dates RFC 3339, integers 1, and the SDK's `number`s a whole 3600: the crate types TTLs and SOA
 //! timers as integers on purpose (spec/sdk-audit.json says why), so a fraction is a shape it
@@ -154,9 +159,84 @@ fn choice_points(
     }
 }
 
+/// The spec's response fields marked `deprecated` (on the property or the schema it references)
+/// of operation `verb template`, as paths of [`member`]s below the envelope
+/// (`result.zone_defaults.foundation_dns`, `[]` for an array's items); a union's variants at the
+/// union's path.
+fn deprecated_fields(spec: &Value, verb: &str, template: &str) -> Vec<String> {
+    fn resolve<'a>(schema: &'a Value, spec: &'a Value) -> &'a Value {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => resolve(spec.pointer(&r[1..]).expect("a $ref resolves"), spec),
+            None => schema,
+        }
+    }
+    fn walk(schema: &Value, spec: &Value, at: &str, depth: usize, out: &mut Vec<String>) {
+        let schema = resolve(schema, spec);
+        if depth > 32 {
+            return;
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            let path = member(at, name);
+            let flag = |s: &Value| s.get("deprecated") == Some(&json!(true));
+            if (flag(property) || flag(resolve(property, spec))) && !out.contains(&path) {
+                out.push(path.clone());
+            }
+            walk(property, spec, &path, depth + 1, out);
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for part in schema[key].as_array().into_iter().flatten() {
+                walk(part, spec, at, depth + 1, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            walk(items, spec, &format!("{at}[]"), depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    let pointer = format!(
+        "/paths/{}/{}/responses/200/content/application~1json/schema",
+        template.replace('~', "~0").replace('/', "~1"),
+        verb.to_lowercase()
+    );
+    if let Some(envelope) = spec.pointer(&pointer) {
+        walk(envelope, spec, "", 0, &mut out);
+    }
+    out
+}
+
+/// `value` without the field at `path` (a [`deprecated_fields`] path), in every item of an array
+/// on the way.
+fn without(value: &mut Value, path: &str) {
+    if let Value::Array(items) = value {
+        return items.iter_mut().for_each(|item| without(item, path));
+    }
+    let path = path
+        .strip_prefix("[]")
+        .map_or(path, |p| p.trim_start_matches('.'));
+    let (head, rest) = match path.find(['.', '[']) {
+        Some(at) => (&path[..at], Some(path[at..].trim_start_matches('.'))),
+        None => (path, None),
+    };
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    match rest {
+        Some(rest) => {
+            if let Some(inner) = object.get_mut(head) {
+                without(inner, rest);
+            }
+        }
+        None => {
+            object.remove(head);
+        }
+    }
+}
+
 /// The response shapes of one SDK operation, named, without duplicates: each is the envelope's
 /// members besides `success`, `errors` and `messages` (`result`, and `result_info` for a page).
-fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
+/// `deprecated`: the fields ([`deprecated_fields`]) also dropped from the full and the minimal
+/// shape, one at a time.
+fn shapes(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, Value>)> {
     // The page model (result + result_info) is a model; a single result's wrapper is not (its
     // `Optional` is Stainless's, for every operation): the model is what `result` holds.
     let mut model = json!({"type": "object", "fields": response.clone()});
@@ -187,12 +267,22 @@ fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
         }
     }
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
-    for (name, mode, choices) in wanted {
-        let Value::Object(members) = instance(&model, "", mode, &choices) else {
+    let mut add = |name: String, members: Value| {
+        let Value::Object(members) = members else {
             unreachable!("the envelope is an object")
         };
         if !out.iter().any(|(_, seen)| *seen == members) {
             out.push((name, members));
+        }
+    };
+    for (name, mode, choices) in wanted {
+        add(name, instance(&model, "", mode, &choices));
+    }
+    for path in deprecated {
+        for (name, mode) in [("full", Mode::Full), ("minimal", Mode::Minimal)] {
+            let mut members = instance(&model, "", mode, &Choices::new());
+            without(&mut members, path);
+            add(format!("{name} without the deprecated {path}"), members);
         }
     }
     out
@@ -309,8 +399,16 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
     let server = server().await;
     let body = Arc::new(Mutex::new(String::new()));
     let client = token_client(&server);
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/spec/dns_settings.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     let (mut total, mut failures) = (0, Vec::new());
-    let mut per_operation = Vec::new();
+    let (mut per_operation, mut without_deprecated) = (Vec::new(), 0);
     for op in snapshot["operations"].as_array().unwrap() {
         let (verb, template) = (op["method"].as_str().unwrap(), op["path"].as_str().unwrap());
         let operation = format!("{verb} {template}");
@@ -323,10 +421,11 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
             .respond_with(Serve(body.clone()))
             .mount(&server)
             .await;
-        let shapes = shapes(&op["response"]);
+        let shapes = shapes(&op["response"], &deprecated_fields(&spec, verb, template));
         per_operation.push(format!("{operation}: {}", shapes.len()));
         for (name, members) in shapes {
             total += 1;
+            without_deprecated += usize::from(name.contains("without the deprecated"));
             let mut envelope = json!({"success": true, "errors": [], "messages": []});
             envelope.as_object_mut().unwrap().extend(members.clone());
             *body.lock().unwrap() = envelope.to_string();
@@ -356,6 +455,11 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
         "too few shapes: {total} from {} operations",
         per_operation.len()
     );
+    // spec/ marks `foundation_dns` deprecated in four responses: these shapes must exist.
+    assert!(
+        without_deprecated >= 4,
+        "{without_deprecated} shapes without a deprecated field"
+    );
     assert!(
         failures.is_empty(),
         "{} of {total} shapes the SDK accepts do not decode:\n{}",
@@ -374,7 +478,7 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
         ]}},
         "b": {"required": false, "schema": {"type": "string", "nullable": true}}
     }}}});
-    let got: Vec<Value> = shapes(&response)
+    let got: Vec<Value> = shapes(&response, &[])
         .into_iter()
         .map(|(_, m)| m["result"].clone())
         .collect();
@@ -388,6 +492,51 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
             json!({"a": {}}),
             json!({"a": {"t": "y"}, "b": TEXT}),
             json!({"a": {"t": "y"}}),
+        ]
+    );
+}
+
+#[test]
+fn deprecated_fields_are_read_from_the_spec_and_dropped_one_at_a_time() {
+    let spec = json!({
+        "paths": {"/x/{id}": {"get": {"responses": {"200": {"content": {"application/json": {
+            "schema": {"allOf": [{"$ref": "#/components/schemas/envelope"}, {"properties": {
+                "result": {"type": "array", "items": {"$ref": "#/components/schemas/item"}}}}]}
+        }}}}}}},
+        "components": {"schemas": {
+            "envelope": {"properties": {"success": {"type": "boolean"}}},
+            "old": {"type": "boolean", "deprecated": true},
+            "item": {"type": "object", "required": ["a", "b"], "properties": {
+                "a": {"$ref": "#/components/schemas/old"},
+                "b": {"oneOf": [{"type": "object", "properties": {
+                    "c": {"type": "string", "deprecated": true}, "d": {"type": "string"}}}]}
+            }}
+        }}
+    });
+    let found = deprecated_fields(&spec, "GET", "/x/{id}");
+    assert_eq!(found, ["result[].a", "result[].b.c"]);
+    let response = json!({"result": {"required": true, "schema": {"type": "array", "items": {
+        "type": "object", "fields": {
+            "a": {"required": true, "schema": {"type": "boolean"}},
+            "b": {"required": true, "schema": {"type": "object", "fields": {
+                "c": {"required": true, "schema": {"type": "string"}},
+                "d": {"required": true, "schema": {"type": "string"}}}}}}}}}});
+    let got: Vec<(String, Value)> = shapes(&response, &found)
+        .into_iter()
+        .map(|(name, m)| (name, m["result"].clone()))
+        .filter(|(name, _)| name.contains("deprecated"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "full without the deprecated result[].a".to_string(),
+                json!([{"b": {"c": TEXT, "d": TEXT}}])
+            ),
+            (
+                "full without the deprecated result[].b.c".to_string(),
+                json!([{"a": true, "b": {"d": TEXT}}])
+            ),
         ]
     );
 }
