@@ -669,7 +669,8 @@ fn round_trip_hooks(
 /// falls through to the next instead of saying which field. Where the spec tells variants apart
 /// by one property (adjust.rs, `Union`), the union reads the object, looks at that property and
 /// decodes the variant it names, reporting the path of a field that does not fit; a value of no
-/// known kind is kept whole in a response (`UnknownKind`) and refused in a request.
+/// known kind is kept whole in a response (`UnknownKind`), and in a request too when it names its
+/// kind (a kind Cloudflare added since the spec was cut, sent as given).
 fn unions_decode_by_their_discriminator(
     file: &mut syn::File,
     unions: &[Union],
@@ -701,12 +702,11 @@ fn unions_decode_by_their_discriminator(
             .iter()
             .map(|(ty, _)| format_ident!("{ty}"))
             .collect();
-        let unknown = union.open.then(|| {
-            quote! {
-                /// A kind this version of the spec does not describe, kept as received.
-                UnknownKind(::serde_json::Map<::std::string::String, ::serde_json::Value>),
-            }
-        });
+        let unknown = quote! {
+            /// A kind this version of the spec does not describe: in a response, kept as
+            /// received; in a request, sent as given.
+            UnknownKind(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        };
         let property = &union.property;
         // One arm per value of the property, to its variant.
         let (mut arms, mut allowed) = (Vec::new(), Vec::new());
@@ -721,11 +721,17 @@ fn unions_decode_by_their_discriminator(
                 allowed.push(value.to_string());
             }
         }
-        let other = if union.open {
+        let other = if union.received {
             quote! { _ => Ok(Self::UnknownKind(object)), }
         } else {
-            let message = format!("`{property}` must be one of {}", allowed.join(", "));
-            quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
+            let message = format!(
+                "`{property}` is required: one of {}, or a kind of your own",
+                allowed.join(", ")
+            );
+            quote! {
+                Some(::serde_json::Value::String(_) | ::serde_json::Value::Bool(_)) => Ok(Self::UnknownKind(object)),
+                _ => Err(<D::Error as ::serde::de::Error>::custom(#message)),
+            }
         };
         let file: syn::File = syn::parse_quote! {
             #(#docs)*
