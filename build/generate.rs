@@ -18,7 +18,7 @@ use syn::visit_mut::{self, VisitMut};
 
 use crate::adjust::{CRATE, Deprecated, Union};
 use crate::rules::{self, OperationRules, Rule};
-use crate::{adjust, checks, names, plans};
+use crate::{adjust, checks, drift, names, plans};
 
 /// What build.rs writes to `OUT_DIR`.
 pub struct Output {
@@ -98,6 +98,17 @@ fn generate(
         pub(crate) mod checks {
             use super::types;
             #(#functions)*
+        }
+    });
+    let drift = ops
+        .iter()
+        .filter_map(|(name, op)| Some(drift::function(name, op.result.as_ref()?, &types)));
+    file.items.push(syn::parse_quote! {
+        /// What each operation's result carries that the spec does not know, said once per path
+        /// (src/drift.rs).
+        pub(crate) mod drift {
+            use super::types;
+            #(#drift)*
         }
     });
     explicit_null_survives_deserialization(&mut file);
@@ -375,12 +386,17 @@ fn rewrite_send(
         None => (quote!(call), result.clone()),
     };
     let table_entry = format_ident!("{}", rules::static_name(&rules.operation_id));
-    kept.push(syn::Stmt::Expr(
-        syn::parse_quote! {
-            crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await
-        },
-        None,
-    ));
+    // What the result carries that the spec does not know is said (build/drift.rs).
+    let drift = format_ident!("{}", rules.operation_id);
+    kept.push(syn::parse_quote! {
+        let result = crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await;
+    });
+    kept.push(syn::parse_quote! {
+        if let Ok(value) = &result {
+            super::drift::#drift(super::operations::#table_entry.id, value);
+        }
+    });
+    kept.push(syn::Stmt::Expr(syn::parse_quote!(result), None));
     f.block.stmts = kept;
     f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
     Ok(())
