@@ -7,6 +7,11 @@
 #     snapshot spec/sdk/cloudflare-python-<version>.json is byte for byte what it gives.
 #  3. Runs `cargo run -p xtask -- audit-sdk`: every difference between spec/dns_settings.json and
 #     the snapshot must be explained in spec/sdk-audit.json.
+#  4. Asks PyPI and npm (one look-up each) for the newest `cloudflare`; when PyPI's is newer
+#     than the pin, audits spec/ against it too and prints what it changes, as a NOTICE that never
+#     fails CI (`cargo run -p xtask -- sdk-newer`; `--write` there makes it the pin). An upstream
+#     release must not block our work: only the pinned audit (3) fails on what is unexplained.
+#     SDK_AUDIT_PYPI_NEWEST / SDK_AUDIT_NPM_NEWEST stand in for the registries' answers.
 # With --write, step 2 (re)writes the snapshot instead (after upgrading the pin; it removes the
 # snapshot of the old version), then audits.
 # Needs Python 3 with venv besides the Rust toolchain.
@@ -62,3 +67,10 @@ fi
 echo "== SDK audit: spec/dns_settings.json against $snapshot (explained in spec/sdk-audit.json)"
 cargo run --locked -q -p xtask -- audit-sdk --spec spec/dns_settings.json --sdk "$snapshot" \
   --explained spec/sdk-audit.json
+
+echo "== SDK audit: is there an official SDK newer than the pin? (a notice; never fails CI)"
+newer_args=()
+if [ -n "${SDK_AUDIT_PYPI_NEWEST:-}" ]; then newer_args+=(--pypi-newest "$SDK_AUDIT_PYPI_NEWEST"); fi
+if [ -n "${SDK_AUDIT_NPM_NEWEST:-}" ]; then newer_args+=(--npm-newest "$SDK_AUDIT_NPM_NEWEST"); fi
+cargo run --locked -q -p xtask -- sdk-newer "${newer_args[@]}" ||
+  echo "notice: the check for a newer SDK did not run to its end (exit $?); this fails nothing"

@@ -261,6 +261,21 @@ fn normalize(spec: &Value, schema: &Value, side: Side) -> Result<Value, String> 
 /// Every difference between the spec's operations and the snapshot's, in a stable order.
 pub fn compare(spec: &Value, snapshot: &Value) -> Result<Vec<Difference>, String> {
     let ours = spec_operations(spec)?;
+    compare_operations(&ours, &snapshot_operations(snapshot)?)
+}
+
+/// Every difference between two snapshots (an older SDK's, then a newer one's, in the `spec` and
+/// `sdk` sides of each [`Difference`]): what changed upstream between them.
+pub fn compare_snapshots(older: &Value, newer: &Value) -> Result<Vec<Difference>, String> {
+    let older: BTreeMap<String, Value> = snapshot_operations(older)?
+        .into_iter()
+        .map(|(key, op)| (key, op.clone()))
+        .collect();
+    compare_operations(&older, &snapshot_operations(newer)?)
+}
+
+/// A snapshot's operations by `"<METHOD> <path>"`.
+fn snapshot_operations(snapshot: &Value) -> Result<BTreeMap<String, &Value>, String> {
     let mut theirs = BTreeMap::new();
     for op in snapshot
         .get("operations")
@@ -271,6 +286,13 @@ pub fn compare(spec: &Value, snapshot: &Value) -> Result<Vec<Difference>, String
         let path = op.get("path").and_then(Value::as_str).unwrap_or("");
         theirs.insert(format!("{method} {path}"), op);
     }
+    Ok(theirs)
+}
+
+fn compare_operations(
+    ours: &BTreeMap<String, Value>,
+    theirs: &BTreeMap<String, &Value>,
+) -> Result<Vec<Difference>, String> {
     let mut out = Vec::new();
     let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
     for key in keys {

@@ -10,12 +10,17 @@
 //! models (`spec/sdk/`, written by `.ci/sdk-audit/extract.py`) field by field, and fails on any
 //! difference that `spec/sdk-audit.json` does not explain (see `spec/README.md`).
 //!
+//! `sdk-newer` asks PyPI and npm whether a `cloudflare` newer than the pin exists and, for
+//! PyPI's, prints what it changes and the audit of `spec/` against it, as a notice; `--write`
+//! makes it the pin (src/newer.rs).
+//!
 //! Exit codes: 0 done (or, with `--check`, up to date; for `audit-sdk`, every difference
 //! explained); 1 `--check` found a difference, or the audit an unexplained one; 2 an error,
 //! reported on stderr with the file it concerns.
 
 mod audit;
 mod json;
+mod newer;
 mod refresh;
 
 use std::ffi::OsString;
@@ -54,7 +59,20 @@ usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.js
   --explained    the differences this crate makes on purpose, and why (spec/sdk-audit.json)
 
   Prints every difference, explained or not; exits 1 if one is not explained or if a pattern
-  of --explained matches nothing.";
+  of --explained matches nothing.
+
+usage: cargo run -p xtask -- sdk-newer [--write] [--root <dir>] [--pypi-newest <version>]
+                                       [--npm-newest <version>] [--snapshot <snapshot.json>]
+
+  Asks PyPI and npm (once each) for the newest `cloudflare`. When PyPI's is newer than the pin
+  of .ci/sdk-audit/requirements.txt, installs it under .ci/sdk-audit/.venv-newest, extracts its
+  models, and prints what changed from the pinned snapshot and the audit of spec/ against it.
+  A notice only: exits 0 whatever it finds or fails to ask.
+  --write          make it the pin: requirements.txt (its pip freeze), its snapshot in spec/sdk/
+                   (the old one removed); then review with `bash .ci/sdk-audit.sh`
+  --root           the repository (default: the one xtask was built in)
+  --pypi-newest, --npm-newest   take this as the registry's newest instead of asking
+  --snapshot       the newer SDK's snapshot, made elsewhere, instead of installing it";
 
 fn main() -> ExitCode {
     match run(std::env::args_os().skip(1).collect()) {
@@ -86,6 +104,7 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, String> {
             }
         },
         Some("audit-sdk") => audit_sdk(args),
+        Some("sdk-newer") => sdk_newer(args),
         Some("-h" | "--help" | "help") => {
             say(USAGE);
             Ok(ExitCode::SUCCESS)
@@ -270,6 +289,38 @@ fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `sdk-newer [--write] [--root <dir>] [--pypi-newest <v>] [--npm-newest <v>] [--snapshot <f>]`.
+fn sdk_newer(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
+    let mut args = args.peekable();
+    let mut options = newer::Options {
+        root: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
+        pypi_newest: None,
+        npm_newest: None,
+        snapshot: None,
+        write: false,
+    };
+    let text = |p: PathBuf| p.to_string_lossy().into_owned();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = split_flag(&arg);
+        match flag.as_str() {
+            "--write" if inline.is_none() => options.write = true,
+            "--root" => options.root = value_of(&flag, inline, &mut args)?,
+            "--pypi-newest" => {
+                options.pypi_newest = Some(text(value_of(&flag, inline, &mut args)?))
+            }
+            "--npm-newest" => options.npm_newest = Some(text(value_of(&flag, inline, &mut args)?)),
+            "--snapshot" => options.snapshot = Some(value_of(&flag, inline, &mut args)?),
+            "-h" | "--help" => {
+                say(USAGE);
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => return Err(format!("unexpected argument `{flag}`\n\n{USAGE}")),
+        }
+    }
+    newer::run(&options, &mut |line| say(line))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a line; a closed stdout (`| head`) is not worth a panic.
