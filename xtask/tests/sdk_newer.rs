@@ -208,7 +208,11 @@ fn write_makes_the_newer_release_the_pin() {
     assert_eq!(sdk, ["cloudflare-python-99.0.0.json"]);
     let written =
         std::fs::read_to_string(repo.join("spec/sdk/cloudflare-python-99.0.0.json")).unwrap();
-    assert_eq!(written, std::fs::read_to_string(&snapshot).unwrap(), "byte for byte");
+    assert_eq!(
+        written,
+        std::fs::read_to_string(&snapshot).unwrap(),
+        "byte for byte"
+    );
     let requirements =
         std::fs::read_to_string(repo.join(".ci/sdk-audit/requirements.txt")).unwrap();
     assert!(
