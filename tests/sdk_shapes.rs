@@ -1,8 +1,9 @@
-//! Everything the official SDK accepts, the crate decodes: response shapes generated from the
-//! SDK's own models (the committed snapshot `spec/sdk/cloudflare-python-<version>.json`, made
-//! by `.ci/sdk-audit/extract.py`; see spec/README.md, "The SDK audit"), not written by hand.
+//! Everything the official SDKs accept, the crate decodes: response shapes generated from the
+//! SDKs' own models (the committed snapshots `spec/sdk/cloudflare-python-<version>.json`, made
+//! by `.ci/sdk-audit/extract.py`, and `spec/sdk/cloudflare-typescript-<version>.json`, made by
+//! `.ci/sdk-audit/extract-ts.mjs`; see spec/README.md, "The SDK audit"), not written by hand.
 //!
-//! For every operation of the SDK, from its response model: the minimal instance (only the
+//! For every operation of each SDK, from its response model: the minimal instance (only the
 //! fields the SDK requires; arrays with one minimal item, and once empty), the full one (every
 //! field), every nullable field
 //! `null` (Stainless's Python models accept `null` in every optional field), and, for every
@@ -38,29 +39,34 @@ use wiremock::{Mock, Request, Respond, ResponseTemplate};
 const VIEW: &str = "f174e90afafe4643bbbc4a0ed4fc8415";
 const TEXT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 
-/// The single snapshot in spec/sdk/: upgrading the pin replaces it, and this test follows.
-fn snapshot() -> (String, Value) {
+/// The snapshots in spec/sdk/, one per official SDK (Python, TypeScript): upgrading a pin
+/// replaces its snapshot, and this test follows.
+fn snapshots() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/sdk");
     let mut found: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("cloudflare-python-") && n.ends_with(".json"))
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one SDK snapshot in {dir}: {found:?}"
+    found.sort();
+    let names: Vec<String> = found
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.len() == 2
+            && names[0].starts_with("cloudflare-python-")
+            && names[1].starts_with("cloudflare-typescript-"),
+        "expected one Python and one TypeScript snapshot in {dir}: {names:?}"
     );
-    let path = found.pop().unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    (
-        path.file_name().unwrap().to_string_lossy().into_owned(),
-        serde_json::from_str(&text).unwrap(),
-    )
+    found
+        .into_iter()
+        .zip(names)
+        .map(|(path, name)| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (name, serde_json::from_str(&text).unwrap())
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -394,8 +400,13 @@ fn lost(sent: &Value, decoded: &Value, at: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
-    let (file, snapshot) = snapshot();
+async fn every_shape_the_sdks_accept_decodes_through_the_real_operation() {
+    for (file, snapshot) in snapshots() {
+        every_shape_of_one_sdk_decodes(&file, &snapshot).await;
+    }
+}
+
+async fn every_shape_of_one_sdk_decodes(file: &str, snapshot: &Value) {
     let server = server().await;
     let body = Arc::new(Mutex::new(String::new()));
     let client = token_client(&server);

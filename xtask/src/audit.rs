@@ -879,6 +879,79 @@ pub fn report(audit: &Audit, explanations: &[Explanation], sdk: &str) -> String 
     out
 }
 
+/// The patterns no audit used, when several SDKs are audited with one explanations file: a
+/// pattern must explain something in at least one of them.
+pub fn unused_everywhere(audits: &[&Audit]) -> Vec<(usize, String)> {
+    let Some((first, rest)) = audits.split_first() else {
+        return Vec::new();
+    };
+    first
+        .unused
+        .iter()
+        .filter(|pattern| rest.iter().all(|a| a.unused.contains(pattern)))
+        .cloned()
+        .collect()
+}
+
+/// The report of patterns that explain nothing.
+pub fn report_unused(unused: &[(usize, String)]) -> String {
+    let mut out = format!(
+        "EXPLAIN NOTHING ({}): these patterns of spec/sdk-audit.json match no difference \
+         any more; delete them\n",
+        unused.len()
+    );
+    for (e, pattern) in unused {
+        out.push_str(&format!("  explained[{e}]: {pattern}\n"));
+    }
+    out
+}
+
+/// Where two SDKs disagree ([`compare_snapshots`] of the two, `first` on the `spec` side of each
+/// difference): upstream drift in itself, said and never failed (each SDK is audited against
+/// spec/ on its own). What only the languages' type systems make different is counted, not
+/// listed ([`language_artefact`]), so that a real disagreement stands out.
+pub fn report_disagreements(first: &str, second: &str, differences: &[Difference]) -> String {
+    let python_first = first.contains("PyPI");
+    let (artefacts, real): (Vec<&Difference>, Vec<&Difference>) = differences
+        .iter()
+        .partition(|d| language_artefact(d, python_first));
+    let mut out = format!(
+        "{first} and {second} disagree in {} place(s) (upstream's own drift, for the record; not \
+         a failure), and in {} more only as their languages do (TypeScript has no integer and no \
+         date-time format; Stainless's Python models make every optional response field and \
+         every result nullable)\n",
+        real.len(),
+        artefacts.len()
+    );
+    for d in real {
+        out.push_str(&format!(
+            "  {}\n      {first}: {}\n      {second}: {}\n",
+            d.id(),
+            d.spec,
+            d.sdk
+        ));
+    }
+    out
+}
+
+/// Whether a disagreement between two SDKs is only their languages': an `integer` against a
+/// `number`, a string's `date-time` format against none, or a `null` only the Python SDK takes
+/// (`python_first`: the Python SDK is the `spec` side of the difference).
+pub fn language_artefact(d: &Difference, python_first: bool) -> bool {
+    let either = |a: &str, b: &str| (d.spec == a && d.sdk == b) || (d.spec == b && d.sdk == a);
+    let (python, other) = if python_first {
+        (&d.spec, &d.sdk)
+    } else {
+        (&d.sdk, &d.spec)
+    };
+    match d.kind {
+        "type" => either("integer", "number"),
+        "format" => d.spec.starts_with("string") && d.sdk.starts_with("string"),
+        "nullable" | "optional-null" => python == "nullable" && other == "not nullable",
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1277,6 +1350,112 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn two_sdks_each_alone_and_where_they_disagree() {
+        let (spec, python) = snapshot_of_the_spec();
+        let mut python = python;
+        python["provenance"] = json!({"package": "cloudflare", "version": "1", "registry": "PyPI"});
+        // The other SDK: a field only it has, and an integer it types `number` (its language's).
+        let mut typescript = python.clone();
+        let op = typescript["operations"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|op| op["method"] == "GET" && op["path"] == "/zones/{zone_id}/dns_settings")
+            .unwrap();
+        op["response"]["result"]["schema"]["fields"]["dnssec_mode"] =
+            json!({"required": false, "schema": {"type": "string"}});
+        let ns_ttl = &mut op["response"]["result"]["schema"]["fields"]["ns_ttl"]["schema"];
+        assert_eq!(ns_ttl["type"], "integer");
+        ns_ttl["type"] = json!("number");
+
+        // Each alone against spec/: the first agrees, the second has its two differences.
+        assert_eq!(compare(&spec, &python).unwrap(), []);
+        let alone = ids(&compare(&spec, &typescript).unwrap());
+        let op = "GET /zones/{zone_id}/dns_settings";
+        assert_eq!(
+            alone,
+            [
+                format!("{op} result.dnssec_mode: field"),
+                format!("{op} result.ns_ttl: type")
+            ]
+        );
+
+        // Where they disagree: the field is listed, the integer only counted.
+        let disagreements = compare_snapshots(&python, &typescript).unwrap();
+        assert_eq!(ids(&disagreements), alone);
+        let text = report_disagreements(
+            "cloudflare 1 of PyPI",
+            "cloudflare 2 of npm",
+            &disagreements,
+        );
+        assert!(
+            text.starts_with("cloudflare 1 of PyPI and cloudflare 2 of npm disagree in 1 place(s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("and in 1 more only as their languages do"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("  {op} result.dnssec_mode: field\n")),
+            "{text}"
+        );
+        assert!(!text.contains("ns_ttl"), "{text}");
+
+        // A pattern is unused only if no SDK's audit uses it.
+        let explanations = read_explanations(&json!({"explained": [
+            {"differences": ["* result.dnssec_mode: field"], "why": "only the second has it"},
+            {"differences": ["* result.nothing: field"], "why": "no SDK has it"}
+        ]}))
+        .unwrap();
+        let first = audit(compare(&spec, &python).unwrap(), &explanations);
+        let second = audit(compare(&spec, &typescript).unwrap(), &explanations);
+        assert_eq!(first.unused.len(), 2);
+        assert_eq!(
+            unused_everywhere(&[&first, &second]),
+            [(1, "* result.nothing: field".to_string())]
+        );
+    }
+
+    #[test]
+    fn language_artefacts_are_only_integer_number_date_time_and_python_nulls() {
+        let d = |kind: &'static str, spec: &str, sdk: &str| Difference {
+            operation: "GET /x".into(),
+            at: "result.a".into(),
+            kind,
+            spec: spec.into(),
+            sdk: sdk.into(),
+        };
+        assert!(language_artefact(&d("type", "integer", "number"), true));
+        assert!(language_artefact(&d("type", "number", "integer"), false));
+        assert!(!language_artefact(&d("type", "string", "number"), true));
+        assert!(language_artefact(
+            &d("format", "string (date-time)", "string"),
+            true
+        ));
+        assert!(language_artefact(
+            &d("nullable", "nullable", "not nullable"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("nullable", "nullable", "not nullable"),
+            false
+        ));
+        assert!(!language_artefact(
+            &d("nullable", "not nullable", "nullable"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("field", "has no such field", "optional, string"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("required", "optional", "required"),
+            true
+        ));
     }
 
     #[test]

@@ -50,16 +50,18 @@ example:
       --operations spec/operations.txt --reconcile spec/reconcile.json \\
       --overlay spec/overlay.json --out spec/dns_settings.json
 
-usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.json>
+usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.json> [--sdk …]
                                        --explained <sdk-audit.json>
 
   --spec         the spec to audit (spec/dns_settings.json)
-  --sdk          the SDK's models, normalized by .ci/sdk-audit/extract.py
-                 (spec/sdk/cloudflare-python-<version>.json)
+  --sdk          an SDK's models, normalized by .ci/sdk-audit/extract.py or extract-ts.mjs
+                 (spec/sdk/cloudflare-python-<version>.json, cloudflare-typescript-<version>.json);
+                 repeat it to audit several SDKs with one explanations file
   --explained    the differences this crate makes on purpose, and why (spec/sdk-audit.json)
 
-  Prints every difference, explained or not; exits 1 if one is not explained or if a pattern
-  of --explained matches nothing.
+  Prints every difference, explained or not, SDK by SDK, then where two SDKs disagree (for the
+  record); exits 1 if a difference is not explained or if a pattern of --explained matches
+  nothing in any SDK.
 
 usage: cargo run -p xtask -- sdk-newer [--write] [--root <dir>] [--pypi-newest <version>]
                                        [--npm-newest <version>] [--snapshot <snapshot.json>]
@@ -233,12 +235,16 @@ fn split_flag(arg: &OsString) -> (String, Option<PathBuf>) {
 /// `audit-sdk --spec <file> --sdk <file> --explained <file>`.
 fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     let mut args = args.peekable();
-    let (mut spec, mut sdk, mut explained) = (None, None, None);
+    let (mut spec, mut explained) = (None, None);
+    let mut sdks: Vec<PathBuf> = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, inline) = split_flag(&arg);
         let slot = match flag.as_str() {
             "--spec" => &mut spec,
-            "--sdk" => &mut sdk,
+            "--sdk" => {
+                sdks.push(value_of(&flag, inline, &mut args)?);
+                continue;
+            }
             "--explained" => &mut explained,
             "-h" | "--help" => {
                 say(USAGE);
@@ -254,37 +260,65 @@ fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     let required = |value: Option<PathBuf>, flag: &str| {
         value.ok_or_else(|| format!("`{flag} <file>` is required\n\n{USAGE}"))
     };
-    let (spec, sdk, explained) = (
+    let (spec, explained) = (
         required(spec, "--spec")?,
-        required(sdk, "--sdk")?,
         required(explained, "--explained")?,
     );
+    if sdks.is_empty() {
+        return Err(format!("`--sdk <file>` is required\n\n{USAGE}"));
+    }
     let read = |path: &PathBuf| -> Result<serde_json::Value, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
     };
-    let snapshot = read(&sdk)?;
-    let differences =
-        audit::compare(&read(&spec)?, &snapshot).map_err(|e| format!("{}: {e}", sdk.display()))?;
+    let spec = read(&spec)?;
     let explanations = audit::read_explanations(&read(&explained)?)
         .map_err(|e| format!("{}: {e}", explained.display()))?;
-    let found = audit::audit(differences, &explanations);
-    let version = |key: &str| {
-        snapshot
-            .pointer(&format!("/provenance/{key}"))
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("?")
-            .to_string()
-    };
-    let name = format!(
-        "{} {} ({})",
-        version("package"),
-        version("version"),
-        sdk.display()
-    );
-    say(audit::report(&found, &explanations, &name).trim_end());
-    Ok(if found.passed() {
+    let mut audits = Vec::new();
+    for sdk in &sdks {
+        let snapshot = read(sdk)?;
+        let differences =
+            audit::compare(&spec, &snapshot).map_err(|e| format!("{}: {e}", sdk.display()))?;
+        let provenance = |key: &str| {
+            snapshot
+                .pointer(&format!("/provenance/{key}"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+                .to_string()
+        };
+        let name = format!(
+            "{} {} of {}",
+            provenance("package"),
+            provenance("version"),
+            provenance("registry")
+        );
+        let found = audit::audit(differences, &explanations);
+        audits.push((name, sdk, snapshot, found));
+    }
+    let found: Vec<&audit::Audit> = audits.iter().map(|(.., found)| found).collect();
+    let unused = audit::unused_everywhere(&found);
+    let mut passed = unused.is_empty();
+    for (name, sdk, _, found) in &mut audits {
+        // Unused patterns are judged over every SDK (above).
+        found.unused.clear();
+        passed &= found.passed();
+        let title = format!("{name} ({})", sdk.display());
+        say(audit::report(found, &explanations, &title).trim_end());
+        say("");
+    }
+    if !unused.is_empty() {
+        say(audit::report_unused(&unused).trim_end());
+        say("");
+    }
+    for pair in audits.windows(2) {
+        let [(first, _, a, _), (second, _, b, _)] = pair else {
+            continue;
+        };
+        let disagreements = audit::compare_snapshots(a, b)?;
+        say(audit::report_disagreements(first, second, &disagreements).trim_end());
+    }
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
