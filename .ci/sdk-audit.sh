@@ -11,8 +11,8 @@
 #  3. Runs `cargo run -p xtask -- audit-sdk` on both: every difference between
 #     spec/dns_settings.json and each snapshot must be explained in spec/sdk-audit.json; where the
 #     two SDKs disagree is printed for the record.
-#  4. Asks PyPI and npm (one look-up each) for the newest `cloudflare`; when PyPI's is newer
-#     than the pin, audits spec/ against it too and prints what it changes, as a NOTICE that never
+#  4. Asks PyPI and npm (one look-up each) for the newest `cloudflare`; when one is newer
+#     than its pin, audits spec/ against it too and prints what it changes, as a NOTICE that never
 #     fails CI (`cargo run -p xtask -- sdk-newer`; `--write` there makes it the pin). An upstream
 #     release must not block our work: only the pinned audit (3) fails on what is unexplained.
 #     SDK_AUDIT_PYPI_NEWEST / SDK_AUDIT_NPM_NEWEST stand in for the registries' answers.

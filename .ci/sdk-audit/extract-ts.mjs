@@ -31,7 +31,6 @@ import path from "node:path";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const ts = require("typescript");
 
 const METHOD_ORDER = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 
@@ -44,6 +43,13 @@ const sdkDir = process.argv[2]
   ? path.resolve(process.argv[2])
   : path.join(path.dirname(new URL(import.meta.url).pathname), "node_modules", "cloudflare");
 const sdkPackage = JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8"));
+// The TypeScript compiler installed beside the SDK (sdk-newer installs both), else the pinned one.
+let ts;
+try {
+  ts = createRequire(path.join(sdkDir, "package.json"))("typescript");
+} catch {
+  ts = require("typescript");
+}
 const settingsDir = path.join(sdkDir, "resources", "dns", "settings");
 if (!fs.existsSync(settingsDir)) fail(`${settingsDir} does not exist`);
 

@@ -65,16 +65,19 @@ usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.js
 
 usage: cargo run -p xtask -- sdk-newer [--write] [--root <dir>] [--pypi-newest <version>]
                                        [--npm-newest <version>] [--snapshot <snapshot.json>]
+                                       [--npm-snapshot <snapshot.json>]
 
-  Asks PyPI and npm (once each) for the newest `cloudflare`. When PyPI's is newer than the pin
-  of .ci/sdk-audit/requirements.txt, installs it under .ci/sdk-audit/.venv-newest, extracts its
-  models, and prints what changed from the pinned snapshot and the audit of spec/ against it.
+  Asks PyPI and npm (once each) for the newest `cloudflare`. When one is newer than its pin
+  (.ci/sdk-audit/requirements.txt, .ci/sdk-audit/package.json), installs it under
+  .ci/sdk-audit/.venv-newest or .npm-newest, extracts its models, and prints what changed from
+  the pinned snapshot and the audit of spec/ against it.
   A notice only: exits 0 whatever it finds or fails to ask.
-  --write          make it the pin: requirements.txt (its pip freeze), its snapshot in spec/sdk/
-                   (the old one removed); then review with `bash .ci/sdk-audit.sh`
+  --write          make it the pin: requirements.txt (its pip freeze) or package.json (and the
+                   lock, by npm), its snapshot in spec/sdk/ (the old one removed); then review
+                   with `bash .ci/sdk-audit.sh`
   --root           the repository (default: the one xtask was built in)
   --pypi-newest, --npm-newest   take this as the registry's newest instead of asking
-  --snapshot       the newer SDK's snapshot, made elsewhere, instead of installing it";
+  --snapshot, --npm-snapshot    the newer SDK's snapshot, made elsewhere, instead of installing it";
 
 fn main() -> ExitCode {
     match run(std::env::args_os().skip(1).collect()) {
@@ -333,6 +336,7 @@ fn sdk_newer(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
         pypi_newest: None,
         npm_newest: None,
         snapshot: None,
+        npm_snapshot: None,
         write: false,
     };
     let text = |p: PathBuf| p.to_string_lossy().into_owned();
@@ -346,6 +350,7 @@ fn sdk_newer(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
             }
             "--npm-newest" => options.npm_newest = Some(text(value_of(&flag, inline, &mut args)?)),
             "--snapshot" => options.snapshot = Some(value_of(&flag, inline, &mut args)?),
+            "--npm-snapshot" => options.npm_snapshot = Some(value_of(&flag, inline, &mut args)?),
             "-h" | "--help" => {
                 say(USAGE);
                 return Ok(ExitCode::SUCCESS);

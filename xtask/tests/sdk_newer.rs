@@ -25,12 +25,21 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The pinned snapshot, as a newer SDK could change it: a new field in the zone's settings and
-/// a new operation.
+const NPM_PIN: &str = "7.3.0";
+
+/// The pinned Python snapshot, as a newer SDK could change it: a new field in the zone's
+/// settings and a new operation.
 fn fake_newer_snapshot(dir: &Path) -> PathBuf {
-    let text =
-        std::fs::read_to_string(root().join(format!("spec/sdk/cloudflare-python-{PIN}.json")))
-            .unwrap();
+    fake_newer(dir, &format!("cloudflare-python-{PIN}.json"))
+}
+
+/// The same of the pinned TypeScript snapshot.
+fn fake_newer_npm_snapshot(dir: &Path) -> PathBuf {
+    fake_newer(dir, &format!("cloudflare-typescript-{NPM_PIN}.json"))
+}
+
+fn fake_newer(dir: &Path, pinned: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("spec/sdk").join(pinned)).unwrap();
     let mut snapshot: Value = serde_json::from_str(&text).unwrap();
     snapshot["provenance"]["version"] = json!("99.0.0");
     let operations = snapshot["operations"].as_array_mut().unwrap();
@@ -43,7 +52,7 @@ fn fake_newer_snapshot(dir: &Path) -> PathBuf {
     let mut export = operations[0].clone();
     export["path"] = json!("/accounts/{account_id}/dns_settings/export");
     operations.push(export);
-    let path = dir.join("cloudflare-python-99.0.0.json");
+    let path = dir.join(pinned.replace(PIN, "99.0.0").replace(NPM_PIN, "99.0.0"));
     std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
     path
 }
@@ -66,6 +75,8 @@ fn pinned_files() -> Vec<(PathBuf, String)> {
         .map(|e| e.unwrap().path())
         .collect();
     files.push(root().join(".ci/sdk-audit/requirements.txt"));
+    files.push(root().join(".ci/sdk-audit/package.json"));
+    files.push(root().join(".ci/sdk-audit/package-lock.json"));
     files.sort();
     files
         .into_iter()
@@ -112,7 +123,7 @@ fn a_newer_release_is_a_notice_with_what_it_changes_and_the_audit_against_it() {
     // The audit of spec/ against it names both as not explained, and still exits 0.
     assert!(stdout.contains("NOT EXPLAINED (2)"), "{stdout}");
     assert!(
-        stdout.contains("npm: the newest TypeScript SDK is cloudflare 7.3.0"),
+        stdout.contains("npm: cloudflare 7.3.0 is the newest; the pin is 7.3.0"),
         "{stdout}"
     );
     assert_eq!(
@@ -124,17 +135,55 @@ fn a_newer_release_is_a_notice_with_what_it_changes_and_the_audit_against_it() {
 }
 
 #[test]
+fn a_newer_typescript_release_is_a_notice_too() {
+    let dir = scratch("npm-notice");
+    let snapshot = fake_newer_npm_snapshot(&dir);
+    let before = pinned_files();
+    let (out, stdout) = sdk_newer(
+        &[
+            "--pypi-newest",
+            PIN,
+            "--npm-newest",
+            "99.0.0",
+            "--npm-snapshot",
+            snapshot.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "never fails: {stdout}");
+    assert!(
+        stdout.contains(
+            "NOTICE: cloudflare 99.0.0 on npm is newer than the pin 7.3.0 (.ci/sdk-audit/package.json)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("changed upstream from 7.3.0 to 99.0.0 (2):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  GET /zones/{zone_id}/dns_settings result.dnssec_mode: field\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT EXPLAINED (2)"), "{stdout}");
+    assert!(!stdout.contains("EXPLAIN NOTHING"), "{stdout}");
+    assert_eq!(
+        pinned_files(),
+        before,
+        "without --write, nothing is written"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn the_pinned_release_or_an_older_one_is_no_notice() {
-    for newest in [PIN, "5.8.0"] {
-        let (out, stdout) = sdk_newer(&["--pypi-newest", newest, "--npm-newest", "7.3.0"], &[]);
+    for (newest, npm) in [(PIN, NPM_PIN), ("5.8.0", "7.2.9")] {
+        let (out, stdout) = sdk_newer(&["--pypi-newest", newest, "--npm-newest", npm], &[]);
         assert!(out.status.success(), "{stdout}");
         assert!(!stdout.contains("NOTICE"), "{stdout}");
-        assert!(
-            stdout.contains(&format!(
-                "PyPI: cloudflare {newest} is the newest; the pin is 5.9.0"
-            )),
-            "{stdout}"
-        );
+        let pypi = format!("PyPI: cloudflare {newest} is the newest; the pin is {PIN}");
+        let npm = format!("npm: cloudflare {npm} is the newest; the pin is {NPM_PIN}");
+        assert!(stdout.contains(&pypi) && stdout.contains(&npm), "{stdout}");
     }
 }
 
@@ -175,12 +224,15 @@ fn registries_that_do_not_answer_are_a_notice_not_a_failure() {
 fn write_makes_the_newer_release_the_pin() {
     let dir = scratch("write");
     let snapshot = fake_newer_snapshot(&dir);
+    let npm_snapshot = fake_newer_npm_snapshot(&dir);
     let repo = dir.join("repo");
     for file in [
         ".ci/sdk-audit/requirements.txt",
+        ".ci/sdk-audit/package.json",
         "spec/dns_settings.json",
         "spec/sdk-audit.json",
         &format!("spec/sdk/cloudflare-python-{PIN}.json"),
+        &format!("spec/sdk/cloudflare-typescript-{NPM_PIN}.json"),
     ] {
         let to = repo.join(file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -194,18 +246,34 @@ fn write_makes_the_newer_release_the_pin() {
             "--pypi-newest",
             "99.0.0",
             "--npm-newest",
-            "7.3.0",
+            "99.0.0",
             "--snapshot",
             snapshot.to_str().unwrap(),
+            "--npm-snapshot",
+            npm_snapshot.to_str().unwrap(),
         ],
         &[],
     );
     assert!(out.status.success(), "{stdout}");
-    let sdk: Vec<String> = std::fs::read_dir(repo.join("spec/sdk"))
+    let mut sdk: Vec<String> = std::fs::read_dir(repo.join("spec/sdk"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(sdk, ["cloudflare-python-99.0.0.json"]);
+    sdk.sort();
+    assert_eq!(
+        sdk,
+        [
+            "cloudflare-python-99.0.0.json",
+            "cloudflare-typescript-99.0.0.json"
+        ]
+    );
+    let package = std::fs::read_to_string(repo.join(".ci/sdk-audit/package.json")).unwrap();
+    assert!(package.contains("\"cloudflare\": \"99.0.0\""), "{package}");
+    assert!(package.contains("\"typescript\": \"5.9.3\""), "{package}");
+    assert!(
+        stdout.contains("then, in .ci/sdk-audit: npm install --package-lock-only"),
+        "{stdout}"
+    );
     let written =
         std::fs::read_to_string(repo.join("spec/sdk/cloudflare-python-99.0.0.json")).unwrap();
     assert_eq!(
