@@ -76,9 +76,12 @@ fn walk(
                     let Some(ident) = &field.ident else { continue };
                     let member = quote!((&#value.#ident));
                     if flattened(field) && idents(&field.ty).last().is_some_and(|t| t == "Map") {
+                        // Tested before iterating: a known shape's map is empty.
                         out.extend(quote! {
-                            for key in #member.keys() {
-                                crate::drift::seen_field(operation, #path, key);
+                            if !#member.is_empty() {
+                                for key in #member.keys() {
+                                    crate::drift::seen_field(operation, #path, key);
+                                }
                             }
                         });
                     } else {
