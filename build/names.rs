@@ -140,7 +140,7 @@ const ROLE_WORDS: &[&str] = &[
 /// 1. The noun: a schema with a `title` is named by it (`A Record` is `ARecord`); a component
 ///    that is only ever the value of properties of one name is named for that property
 ///    (`zone_defaults` is `ZoneDefaults`, `soa` is `Soa`); any other is its component name
-///    without the prefix every component shares (`dns-settings_`) and without words that name a
+///    without its upstream namespace (`dns-settings_`, `zones_`) and without words that name a
 ///    role rather than a thing (`base`, `response`, `patch`, `post`, …):
 ///    `dns-settings_dns-view-response` is `DnsView`.
 /// 2. A request type adds what the request does: `Patch` (a `PATCH` body), `Create` (`POST`),
@@ -151,7 +151,7 @@ const ROLE_WORDS: &[&str] = &[
 /// names; if they still collide, it is an error naming both.
 pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, String>, String> {
     let names: Vec<String> = components(spec).map(|(name, _)| name.clone()).collect();
-    let namespace = shared_namespace(&names);
+    let namespaced = all_namespaced(&names);
     // How each component is referenced: by how many `$ref`s in all, and as the value of which
     // properties.
     let (mut refs, mut as_property) = (BTreeMap::new(), BTreeMap::new());
@@ -180,7 +180,10 @@ pub fn type_names(spec: &mut Value, sides: &Sides) -> Result<BTreeMap<String, St
         }
     };
     let by_component = |name: &str| -> String {
-        let rest = name.strip_prefix(namespace.as_str()).unwrap_or(name);
+        let rest = match name.split_once('_') {
+            Some((_, rest)) if namespaced => rest,
+            _ => name,
+        };
         let all = words(rest);
         let kept: Vec<String> = all
             .iter()
@@ -248,13 +251,14 @@ fn is_identifier(name: &str) -> bool {
     syn::parse_str::<syn::Ident>(name).is_ok()
 }
 
-/// The prefix every component name shares up to an `_` (upstream's namespace, `dns-settings_`).
-fn shared_namespace(names: &[String]) -> String {
-    let prefix = names
-        .first()
-        .and_then(|first| Some(&first[..=first.find('_')?]));
-    let shared = prefix.filter(|p| names.iter().all(|n| n.starts_with(p)));
-    shared.unwrap_or_default().to_string()
+/// Whether every component name starts with an upstream namespace, up to its first `_`
+/// (`dns-settings_`, `zones_`), as every schema of upstream's file does: then each name is read
+/// without its own. A spec of several upstream groups has several namespaces.
+fn all_namespaced(names: &[String]) -> bool {
+    names.iter().all(|n| {
+        n.split_once('_')
+            .is_some_and(|(ns, rest)| !ns.is_empty() && !rest.is_empty())
+    })
 }
 
 fn camel(words: &[String]) -> String {

@@ -87,11 +87,19 @@ pub fn generate(
             .as_ref()
             .ok_or_else(|| format!("`{get}` has no result type to plan against"))?;
         let (sets, whole) = (&pair.sets, &pair.whole);
+        let body_check: TokenStream = match &patch_op.check {
+            Some(check) => quote!(checks::#check(self)?;),
+            None => TokenStream::new(),
+        };
         items.push(syn::parse_quote! {
             impl crate::plan::Desired for #desired {
                 type Current = #current;
                 const SETS: &'static [&'static str] = &[#(#sets),*];
                 const WHOLE: &'static [&'static str] = &[#(#whole),*];
+                fn check(&self) -> ::std::result::Result<(), crate::Error> {
+                    #body_check
+                    Ok(())
+                }
             }
         });
         // Operation names are identifiers (build/names.rs checks), and so is the shared part.
@@ -112,7 +120,9 @@ pub fn generate(
         let doc = format!(
             "Makes the settings at `{}` look like `desired`: reads them ([`Client::{get}`]), \
              plans the smallest PATCH ([`crate::plan::plan`]) and sends it ([`Client::{patch}`]) \
-             unless there is nothing to change or `dry_run`. `desired` is checked against the \
+             unless there is nothing to change or `dry_run`, then checks the answer against \
+             `desired` ([`crate::plan::verify`]): a field the API kept otherwise is in \
+             `unconverged`. `desired` is checked against the \
              spec before anything is sent. The read and the PATCH are two calls, each bounded by \
              the client's deadline.",
             pair.patch.path_template
@@ -135,7 +145,13 @@ pub fn generate(
                         ),
                         _ => None,
                     };
-                    Ok(crate::plan::Applied { plan, before, after })
+                    // What the PATCH answered is checked against the desired state: a field
+                    // the API kept otherwise is reported, never counted as done.
+                    let unconverged = match &after {
+                        Some(after) => crate::plan::verify(after, desired)?,
+                        None => ::std::vec::Vec::new(),
+                    };
+                    Ok(crate::plan::Applied { plan, before, after, unconverged })
                 }
             }
         });

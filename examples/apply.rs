@@ -101,6 +101,9 @@ fn show<D: Desired>(applied: Applied<D>, yes: bool) {
         ),
         (None, _) => {}
     }
+    for field in &applied.unconverged {
+        println!("  not as desired after the PATCH: {field}");
+    }
 }
 
 fn usage(field: &str, problem: &str) -> Error {

@@ -37,6 +37,10 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
 /// The rate-limit budget assumed until the API says otherwise: Cloudflare's documented global
 /// limit of 1200 requests per 5 minutes per user.
 pub const DEFAULT_RATE_LIMIT: (u32, Duration) = (CLOUDFLARE_LIMIT, CLOUDFLARE_WINDOW);
+/// Longest one round trip to a shared rate-limit store may take before the store counts as away
+/// (the `redis` feature). Connecting may take a few round trips.
+#[cfg(feature = "redis")]
+pub const DEFAULT_RATE_LIMIT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Per-client state the generated client carries (progenitor's "inner type"). Only
 /// [`ClientBuilder::build`] makes one.
@@ -77,6 +81,10 @@ pub struct ClientBuilder {
     deadline: Option<Duration>,
     http_client: Option<reqwest::Client>,
     rate_limit_store: Option<StoreUrl>,
+    #[cfg(feature = "redis")]
+    rate_limit_scope: Option<String>,
+    #[cfg(feature = "redis")]
+    rate_limit_store_timeout: Duration,
 }
 
 /// The URL of a shared rate-limit store; it may carry a password, which `Debug` does not show.
@@ -93,6 +101,9 @@ impl std::fmt::Debug for StoreUrl {
 
 /// The environment variable naming a shared rate-limit store (the `redis` feature).
 pub const RATE_LIMIT_STORE_ENV: &str = "CLOUDFLARE_RATE_LIMIT_REDIS_URL";
+/// The environment variable naming the budget that credentials share in a rate-limit store
+/// (the `redis` feature; `ClientBuilder::rate_limit_scope`).
+pub const RATE_LIMIT_SCOPE_ENV: &str = "CLOUDFLARE_RATE_LIMIT_SCOPE";
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -117,6 +128,10 @@ impl Default for ClientBuilder {
             deadline: Some(DEFAULT_DEADLINE),
             http_client: None,
             rate_limit_store: None,
+            #[cfg(feature = "redis")]
+            rate_limit_scope: None,
+            #[cfg(feature = "redis")]
+            rate_limit_store_timeout: DEFAULT_RATE_LIMIT_STORE_TIMEOUT,
         }
     }
 }
@@ -259,6 +274,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Name the budget that credentials share in the rate-limit store (default: the
+    /// credential's own; the environment variable [`RATE_LIMIT_SCOPE_ENV`] sets it too).
+    /// Cloudflare counts its limit per user, across every token and key of that user: clients
+    /// with different tokens of one user and the same scope pace within one budget. The store
+    /// holds only a keyed hash of it, as of a credential.
+    #[cfg(feature = "redis")]
+    pub fn rate_limit_scope(mut self, scope: impl Into<String>) -> Self {
+        self.rate_limit_scope = Some(scope.into());
+        self
+    }
+
+    /// The longest one round trip to the rate-limit store may take before the store counts as
+    /// away (default [`DEFAULT_RATE_LIMIT_STORE_TIMEOUT`]). It must exceed the store's round
+    /// trip: a store farther away than this is never used. Connecting may take up to four.
+    #[cfg(feature = "redis")]
+    pub fn rate_limit_store_timeout(mut self, timeout: Duration) -> Self {
+        self.rate_limit_store_timeout = timeout;
+        self
+    }
+
     /// The `User-Agent` header (default `cloudflare-dns-settings/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -283,6 +318,10 @@ impl ClientBuilder {
         if let Some(url) = lookup(RATE_LIMIT_STORE_ENV).filter(|u| !u.is_empty()) {
             self.rate_limit_store = Some(StoreUrl(url));
         }
+        #[cfg(feature = "redis")]
+        if let Some(scope) = lookup(RATE_LIMIT_SCOPE_ENV).filter(|s| !s.is_empty()) {
+            self.rate_limit_scope = Some(scope);
+        }
         Ok(self)
     }
 
@@ -296,7 +335,7 @@ impl ClientBuilder {
             )
         })?;
         let auth_headers = credentials.headers()?;
-        let base_url = checked_base_url(&self.base_url)?;
+        let (base_url, loopback) = checked_base_url(&self.base_url)?;
         let custom_http = self.http_client.is_some();
         let http = match self.http_client {
             Some(_) if matches!(credentials, Credentials::ApiKey { .. }) => {
@@ -317,6 +356,11 @@ impl ClientBuilder {
                     // Cloudflare's API does not redirect; following one could carry the
                     // credentials to another origin.
                     .redirect(reqwest::redirect::Policy::none());
+                // A proxy from the environment is never between this process and loopback: a
+                // plain-http loopback URL would hand it the credentials in clear text.
+                if loopback {
+                    http = http.no_proxy();
+                }
                 if let Some(timeout) = self.connect_timeout {
                     http = http.connect_timeout(timeout);
                 }
@@ -333,7 +377,13 @@ impl ClientBuilder {
             (true, None) => Some(Pacer::new(limit, window)),
             #[cfg(feature = "redis")]
             (true, Some(StoreUrl(url))) => {
-                let store = crate::budget_store::RedisBudget::open(&url, &credentials, &base_url)?;
+                use crate::budget_store::{Owner, RedisBudget};
+                let owner = match &self.rate_limit_scope {
+                    Some(scope) => Owner::Scope(scope),
+                    None => Owner::Credential(&credentials),
+                };
+                let timeout = self.rate_limit_store_timeout;
+                let store = RedisBudget::open(&url, owner, &base_url, timeout)?;
                 Some(Pacer::shared(limit, window, Box::new(store)))
             }
             #[cfg(not(feature = "redis"))]
@@ -359,7 +409,8 @@ impl ClientBuilder {
     }
 }
 
-fn checked_base_url(raw: &str) -> Result<String, Error> {
+/// The base URL without a trailing `/`, and whether its host is loopback.
+fn checked_base_url(raw: &str) -> Result<(String, bool), Error> {
     // Never echoed: a password or token pasted into it may hold any character, `/`, `?`, `#` or
     // `@` included, and no reading of a malformed URL can tell where it ends. Messages show the
     // origin of a URL that parsed, nothing of one that did not.
@@ -399,7 +450,7 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
             "the base URL for `{shown}` must not carry a query or fragment (not shown)"
         )));
     }
-    Ok(raw.trim_end_matches('/').to_string())
+    Ok((raw.trim_end_matches('/').to_string(), loopback))
 }
 
 /// A URL's scheme, host and port: all of it that an error message may show.

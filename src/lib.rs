@@ -12,6 +12,7 @@ mod credentials;
 mod drift;
 mod envelope;
 mod error;
+pub mod fleet;
 mod generated;
 mod pacing;
 mod pagination;
@@ -21,11 +22,13 @@ mod transport;
 mod validate;
 mod wrappers;
 
+#[cfg(feature = "redis")]
+pub use client::DEFAULT_RATE_LIMIT_STORE_TIMEOUT;
 pub use client::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_PACING_WAIT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_RATE_LIMIT,
-    DEFAULT_TIMEOUT, RATE_LIMIT_STORE_ENV,
+    DEFAULT_TIMEOUT, RATE_LIMIT_SCOPE_ENV, RATE_LIMIT_STORE_ENV,
 };
 pub use credentials::Credentials;
 pub use error::{ApiMessage, ApiMessageSource, Applied, Error};

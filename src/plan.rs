@@ -19,6 +19,10 @@ pub trait Desired: Serialize + DeserializeOwned + Clone {
     /// Dotted paths of fields compared and sent whole (unions, free-form maps), not field by
     /// field.
     const WHOLE: &'static [&'static str];
+    /// Checks the desired state against the spec's bounds, as the PATCH would before sending
+    /// (`Error::InvalidInput` naming the field); no I/O. `…_apply` does it first, and so can a
+    /// caller that wants every refusal before any request (the fleet's tool does).
+    fn check(&self) -> Result<(), Error>;
 }
 
 /// The smallest PATCH that makes the current settings look like the desired ones.
@@ -50,6 +54,62 @@ pub struct Applied<D: Desired> {
     pub before: D::Current,
     /// The settings the PATCH returned; `None` when nothing was sent.
     pub after: Option<D::Current>,
+    /// Each desired field the PATCH's answer does not show as desired: the API took the PATCH
+    /// and kept another value (a setting it silently ignores, or one it normalizes). Empty when
+    /// nothing was sent, and when the answer shows every desired field.
+    pub unconverged: Vec<Unconverged>,
+}
+
+impl<D: Desired> Applied<D> {
+    /// Whether the settings are as desired: a PATCH was answered with every desired field, or
+    /// there was nothing to change. A dry run with changes is not converged.
+    pub fn converged(&self) -> bool {
+        match &self.after {
+            Some(_) => self.unconverged.is_empty(),
+            None => self.plan.patch.is_none(),
+        }
+    }
+}
+
+/// A desired field that the answer to the PATCH does not show as desired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unconverged {
+    /// Dotted path (`zone_defaults.ns_ttl`).
+    pub path: String,
+    /// The value sent.
+    pub desired: Value,
+    /// What the API answered instead (`None`: the field is absent from the answer).
+    pub kept: Option<Value>,
+}
+
+impl std::fmt::Display for Unconverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self
+            .kept
+            .as_ref()
+            .map_or("(absent)".to_string(), Value::to_string);
+        write!(
+            f,
+            "{}: desired {}, the API kept {kept}",
+            self.path, self.desired
+        )
+    }
+}
+
+/// Verifies the answer to a PATCH: every field of `desired` that `after` does not show as
+/// desired, by the same comparison as [`plan`] (sets as sets, unions by the fields the desired
+/// value sets).
+pub fn verify<D: Desired>(after: &D::Current, desired: &D) -> Result<Vec<Unconverged>, Error> {
+    let left = plan(after, desired)?;
+    Ok(left
+        .changes
+        .into_iter()
+        .map(|change| Unconverged {
+            path: change.path,
+            desired: change.desired,
+            kept: change.current,
+        })
+        .collect())
 }
 
 impl std::fmt::Display for Change {

@@ -167,6 +167,9 @@ mod tests {
             Some(Duration::from_millis(1500))
         );
         assert_eq!(read(&[("retry-after", "3")]), Some(Duration::from_secs(3)));
+        // An HTTP date is read against the wall clock (`SystemTime`), which is what is under
+        // test here, so tokio's paused clock cannot stand in for it: the date has whole seconds
+        // (so at most 5 s, more than 4 s), and a second more of slack for a busy machine.
         let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
         let d = read(&[("retry-after", soon.as_str())]).unwrap();
         assert!(

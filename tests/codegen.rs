@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+mod common;
+
 #[path = "../build/adjust.rs"]
 mod adjust;
 #[path = "../build/checks.rs"]
@@ -261,12 +263,16 @@ fn hand_written_code_names_no_endpoint() {
                     names.push(v.to_string());
                 }
             }
-            let group = op["x-fern-sdk-group-name"].as_str().unwrap_or_default();
-            let method = op["x-fern-sdk-method-name"].as_str().unwrap_or_default();
-            names.push(format!(
-                "{}_{method}",
-                group.rsplit('.').next().unwrap_or_default()
-            ));
+            // The hinted method name (`views_list`); an operation without hints (`zones-get`)
+            // is named from its path, which is in the list already.
+            let group = op["x-fern-sdk-group-name"].as_str();
+            let method = op["x-fern-sdk-method-name"].as_str();
+            if let (Some(group), Some(method)) = (group, method) {
+                names.push(format!(
+                    "{}_{method}",
+                    group.rsplit('.').next().unwrap_or_default()
+                ));
+            }
         }
     }
     names.extend(
@@ -282,9 +288,7 @@ fn hand_written_code_names_no_endpoint() {
         "DnsSettings".to_string(),
     ]);
 
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    for entry in std::fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
+    for path in common::hand_written_sources() {
         let text = std::fs::read_to_string(&path).unwrap();
         let code: String = text
             .lines()

@@ -51,7 +51,7 @@ use cloudflare_dns_settings::types::{
     CustomNameserverSetPatchType, Direction, DnsSettingsZonePatch, DnsViewCreate, DnsViewPatch,
     InternalDnsPatch, Match, NameserverSetCreate, NameserverSetMemberCreate, NameserversPatch,
     Order, SoaPatch, ZoneDefaultsPatch, ZoneDefaultsPatchNameservers,
-    ZoneDefaultsPatchNameserversType, ZoneMode,
+    ZoneDefaultsPatchNameserversType, ZoneMode, ZonesListStatus,
 };
 use cloudflare_dns_settings::{Client, Error, Nullable};
 use common::{ACCOUNT, TOKEN, ZONE};
@@ -928,6 +928,7 @@ const OPERATIONS: &[(&str, u64)] = &[
     ("account_nameserver_sets_create", 2),
     ("account_nameserver_sets_get", 1),
     ("account_nameserver_sets_delete", 1),
+    ("zones_list", 1),
 ];
 
 async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: bool) -> Report {
@@ -1051,6 +1052,27 @@ async fn drive(proxy: Arc<Proxy>, root: String, seed: u64, mode: Mode, strict: b
         &views_path,
         outcome,
     );
+
+    let outcome = guarded(
+        client
+            .zones_list()
+            .account_id(ACCOUNT)
+            .name("contains:example")
+            .status(pick(
+                seed,
+                &[
+                    ZonesListStatus::Initializing,
+                    ZonesListStatus::Pending,
+                    ZonesListStatus::Active,
+                    ZonesListStatus::Moved,
+                ],
+            ))
+            .page(1 + seed as i64 % 3)
+            .per_page(bound(seed, 5, 50, 20))
+            .send(),
+    )
+    .await;
+    judge.judge("zones_list", "every parameter", "GET", "/zones", outcome);
 
     let outcome = guarded(
         client

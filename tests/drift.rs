@@ -201,6 +201,36 @@ async fn a_new_field_in_a_list_item_is_said_at_the_items_path() {
     assert!(!text.contains("private-label-value"), "{text}");
 }
 
+/// The zones list (issue 24), which the fleet reads, is looked over like every operation: a zone
+/// status or a field the spec does not know is said at the items' path, without its value.
+#[tokio::test]
+async fn the_zones_list_says_a_new_status_and_field() {
+    let zone = json!({"id": ZONE, "name": "example.com", "development_mode": 0,
+        "owner": {}, "account": {"id": ACCOUNT}, "meta": {}, "name_servers": [],
+        "created_on": "2024-05-01T12:34:56Z", "modified_on": "2024-05-01T12:34:56Z",
+        "status": "private-status-value", "vanity": "private-field-value"});
+    let page = json!({"success": true, "errors": [], "messages": [], "result": [zone],
+        "result_info": {"page": 1, "per_page": 50, "count": 1, "total_count": 1}});
+    let server = serving("GET", &page.to_string()).await;
+    let (captured, _guard) = capture();
+    token_client(&server)
+        .zones_list()
+        .account_id(ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    let text = captured.take();
+    assert_eq!(
+        sorted(events(&text)),
+        sorted(vec![
+            event("zones_list", "result[].status", "enum value"),
+            event("zones_list", "result[].vanity", "field"),
+        ]),
+        "{text}"
+    );
+    assert!(!text.contains("private-"), "{text}");
+}
+
 #[tokio::test]
 async fn known_shapes_say_nothing() {
     let (captured, _guard) = capture();

@@ -169,7 +169,9 @@ async fn connection_refused_is_a_transport_error() {
     );
 }
 
-#[tokio::test]
+/// On the paused clock (the holding listener runs on the test's runtime): three attempts of
+/// 200 ms each, without backoffs between them (so that no jitter blurs the sum).
+#[tokio::test(start_paused = true)]
 async fn a_server_that_never_answers_times_out_within_the_bound() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -183,14 +185,20 @@ async fn a_server_that_never_answers_times_out_within_the_bound() {
         .api_token(TOKEN)
         .base_url(format!("http://{addr}"))
         .timeout(Duration::from_millis(200))
+        .retry_backoff(Duration::ZERO, Duration::ZERO)
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let error = get_account(&client).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    let took = started.elapsed();
     assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "bounded by the timeout, not hung"
+        matches!(error, Error::Timeout { attempts: 3, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        took,
+        3 * Duration::from_millis(200),
+        "bounded by the timeouts"
     );
     hold.abort();
 }

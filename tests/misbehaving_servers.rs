@@ -425,15 +425,29 @@ impl Call {
 enum Attempt {
     /// The request was read, then the connection closed with no answer.
     Dropped,
-    /// `status` with an error envelope (or, for a 2xx, a body that does not matter), cut at
-    /// `cut` bytes (`None`: whole).
-    Status { status: u16, cut: Option<usize> },
+    /// `status` with an error envelope (or, for a 2xx, a body that does not matter), cut at a
+    /// byte anywhere in it, the first to the last (`cut.index(len)` bytes sent; `None`: whole).
+    Status {
+        status: u16,
+        cut: Option<proptest::sample::Index>,
+    },
 }
 
 fn error_body(status: u16) -> Vec<u8> {
     let body = json!({"success": false, "errors": [{"code": 7000 + status as i64, "message": "no"}],
         "messages": [], "result": null});
     serde_json::to_vec(&body).unwrap()
+}
+
+/// The body served with `status`: an error envelope, or for a 2xx a success long enough that
+/// cuts fall well past its first 60 bytes.
+fn body_of(status: u16) -> Vec<u8> {
+    if status < 300 {
+        let pad = "x".repeat(200);
+        format!(r#"{{"success": true, "pad": "{pad}", "result": null}}"#).into_bytes()
+    } else {
+        error_body(status)
+    }
 }
 
 fn attempt_strategy() -> impl Strategy<Value = Attempt> {
@@ -455,7 +469,7 @@ fn attempt_strategy() -> impl Strategy<Value = Attempt> {
     ];
     prop_oneof![
         1 => Just(Attempt::Dropped),
-        4 => (status, proptest::option::of(0usize..60)).prop_map(|(status, cut)| Attempt::Status { status, cut }),
+        4 => (status, proptest::option::of(any::<proptest::sample::Index>())).prop_map(|(status, cut)| Attempt::Status { status, cut }),
     ]
 }
 
@@ -476,9 +490,7 @@ fn retried_after(attempt: &Attempt, idempotent: bool) -> bool {
         Attempt::Dropped => idempotent,
         // A 2xx cut short was processed: sent again only when idempotent. (A whole 2xx here is
         // a decode failure or a success: never retried.)
-        Attempt::Status { status, cut } if *status < 300 => {
-            idempotent && cut.is_some_and(|c| c < 200)
-        }
+        Attempt::Status { status, cut } if *status < 300 => idempotent && cut.is_some(),
         Attempt::Status { status, .. } => {
             *status == 429 || (idempotent && matches!(status, 408 | 409 | 500..=599))
         }
@@ -498,17 +510,13 @@ fn errors_keep_the_status_follow_it_in_retries_and_say_what_may_have_happened() 
         let respond: Respond = Arc::new(move |n, _| match served.get(n) {
             Some(Attempt::Dropped) => Answer::Drop,
             Some(Attempt::Status { status, cut }) => {
-                let mut body = error_body(*status);
-                if *status < 300 {
-                    // Padded so that a cut below 200 bytes always breaks it.
-                    body = format!("{{\"success\": true, \"pad\": \"{}\", \"result\": null}}", "x".repeat(200)).into_bytes();
-                }
+                let body = body_of(*status);
                 match cut {
-                    Some(cut) if *status >= 300 || *cut < 200 => {
-                        let cut = *cut % body.len();
+                    Some(cut) => {
+                        let cut = cut.index(body.len());
                         Answer::Cut { status: *status, body, cut }
                     }
-                    _ => Answer::Full { status: *status, body },
+                    None => Answer::Full { status: *status, body },
                 }
             }
             None => Answer::Full { status: 418, body: b"{}".to_vec() },
@@ -569,6 +577,51 @@ fn errors_keep_the_status_follow_it_in_retries_and_say_what_may_have_happened() 
         }
         let applied = plan[..expected].iter().map(applied_by).max().unwrap();
         prop_assert_eq!(error.applied(), applied, "{:?} {:?}: {}", call, plan, error);
+    });
+}
+
+/// Every cut of every body, exhaustively, for one attempt of a GET: the first byte to the last of
+/// an error body and of a 2xx body. The call fails (a body announced whole never arrived), keeps
+/// the status, and says whether a retry could help and what may have happened, as the status
+/// says.
+#[test]
+fn a_body_cut_at_any_byte_keeps_its_status() {
+    run(async {
+        for status in [200u16, 404, 429, 503] {
+            let body = body_of(status);
+            for cut in 0..body.len() {
+                let served = body.clone();
+                let respond: Respond = Arc::new(move |_, _| Answer::Cut {
+                    status,
+                    body: served.clone(),
+                    cut,
+                });
+                let (url, log) = serve(respond).await;
+                let client = Client::builder()
+                    .base_url(url)
+                    .api_token(TOKEN)
+                    .max_retries(0)
+                    .pace_requests(false)
+                    .build()
+                    .unwrap();
+                let error = Call::Get.send(&client).await.unwrap_err();
+                let at = format!("HTTP {status} cut at {cut} of {}: {error:?}", body.len());
+                assert_eq!(log.lock().unwrap().len(), 1, "{at}");
+                assert_eq!(error.attempts(), 1, "{at}");
+                assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{at}");
+                let retryable = matches!(status, 200 | 429 | 503);
+                assert_eq!(error.is_retryable(), retryable, "{at}");
+                let attempt = Attempt::Status { status, cut: None };
+                assert_eq!(error.applied(), applied_by(&attempt), "{at}");
+                if status < 300 {
+                    // A success cut short is never taken for a success that did not decode.
+                    assert!(
+                        matches!(error, Error::Transport { .. } | Error::Timeout { .. }),
+                        "{at}"
+                    );
+                }
+            }
+        }
     });
 }
 

@@ -8,7 +8,7 @@ mod common;
 use cloudflare_dns_settings::plan::desired_from_json;
 use cloudflare_dns_settings::types::{
     AccountSettingsPatch, Direction, DnsSettingsZonePatch, NameserversPatch, ZoneDefaultsPatch,
-    ZoneDefaultsPatchNameservers, ZoneMode,
+    ZoneDefaultsPatchNameservers, ZoneMode, ZonesListStatus,
 };
 use cloudflare_dns_settings::{Error, OpenEnum};
 use common::*;
@@ -130,6 +130,44 @@ async fn a_query_enum_takes_an_unknown_value_as_given() {
         .map(|r| r.url.query().unwrap_or("").to_string())
         .collect();
     assert_eq!(queries, ["direction=sideways", "direction=desc"]);
+}
+
+/// The zones list (issue 24) follows the same rule: its `status` filter takes a status added
+/// upstream as given, and the spec's statuses stay typed.
+#[tokio::test]
+async fn the_zones_list_status_takes_an_unknown_value_as_given() {
+    let server = server().await;
+    let page = r#"{"success":true,"errors":[],"messages":[],"result":[],
+        "result_info":{"page":1,"per_page":50,"count":0,"total_count":0}}"#;
+    Mock::given(method("GET"))
+        .respond_with(json_response(200, page))
+        .mount(&server)
+        .await;
+    let client = token_client(&server);
+    for status in [
+        OpenEnum::Other("archived".into()),
+        ZonesListStatus::Active.into(),
+    ] {
+        client
+            .zones_list()
+            .account_id(ACCOUNT)
+            .status(status)
+            .send()
+            .await
+            .unwrap();
+    }
+    let queries: Vec<String> = received(&server)
+        .await
+        .iter()
+        .map(|r| r.url.query().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            format!("account.id={ACCOUNT}&status=archived"),
+            format!("account.id={ACCOUNT}&status=active")
+        ]
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 mod spec_values;
 
 use cloudflare_dns_settings::Error;
-use cloudflare_dns_settings::plan::{Desired, desired_from_json, plan};
+use cloudflare_dns_settings::plan::{Desired, Unconverged, desired_from_json, plan};
 use cloudflare_dns_settings::types::{
     AccountSettings, AccountSettingsPatch, DnsSettingsZonePatch, DnsView, DnsViewPatch, SoaPatch,
     ZoneDefaultsPatch,
@@ -424,4 +424,87 @@ async fn a_changed_union_is_sent_whole() {
         json!({"nameservers": {"type": "custom.account", "ns_set": 3}})
     );
     let _: Option<types::NameserversPatch> = desired.nameservers;
+}
+
+/// An account server whose PATCH answers with the fixture's settings, `ns_ttl` set to `answered`.
+async fn account_server_answering(answered: i64) -> wiremock::MockServer {
+    let server = server().await;
+    let route = format!("/accounts/{ACCOUNT}/dns_settings");
+    Mock::given(method("GET"))
+        .and(path(route.clone()))
+        .respond_with(json_response(200, &fixture("account_settings.json")))
+        .mount(&server)
+        .await;
+    let mut after = json_fixture("account_settings.json");
+    after["result"]["zone_defaults"]["ns_ttl"] = json!(answered);
+    Mock::given(method("PATCH"))
+        .and(path(route))
+        .respond_with(json_response(200, &after.to_string()))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The answer to the PATCH is checked against the desired state: a field the API kept is
+/// reported (path, desired, what it kept), not counted as done.
+#[tokio::test]
+async fn a_field_the_patch_answer_does_not_show_is_unconverged() {
+    let current = account_settings().zone_defaults.ns_ttl;
+    let desired = AccountSettingsPatch {
+        zone_defaults: Some(ZoneDefaultsPatch {
+            ns_ttl: Some(current + 60),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    let ignoring = account_server_answering(current).await;
+    let applied = token_client(&ignoring)
+        .account_apply(ACCOUNT, &desired, false)
+        .await
+        .unwrap();
+    assert_eq!(methods(&received(&ignoring).await), ["GET", "PATCH"]);
+    assert_eq!(
+        applied.unconverged,
+        [Unconverged {
+            path: "zone_defaults.ns_ttl".into(),
+            desired: json!(current + 60),
+            kept: Some(json!(current)),
+        }]
+    );
+    assert!(!applied.converged());
+    assert_eq!(
+        applied.unconverged[0].to_string(),
+        format!(
+            "zone_defaults.ns_ttl: desired {}, the API kept {current}",
+            current + 60
+        )
+    );
+
+    let taking = account_server_answering(current + 60).await;
+    let applied = token_client(&taking)
+        .account_apply(ACCOUNT, &desired, false)
+        .await
+        .unwrap();
+    assert_eq!(applied.unconverged, []);
+    assert!(applied.converged());
+}
+
+#[tokio::test]
+async fn a_dry_run_with_changes_is_not_converged_and_nothing_to_change_is() {
+    let server = account_server().await;
+    let client = token_client(&server);
+    let change = AccountSettingsPatch {
+        enforce_dns_only: Some(!account_settings().enforce_dns_only.unwrap_or(false)),
+        ..Default::default()
+    };
+    let dry = client.account_apply(ACCOUNT, &change, true).await.unwrap();
+    assert!(!dry.converged());
+    assert_eq!(dry.unconverged, []);
+    let nothing = AccountSettingsPatch::default();
+    let applied = client
+        .account_apply(ACCOUNT, &nothing, false)
+        .await
+        .unwrap();
+    assert!(applied.converged());
 }

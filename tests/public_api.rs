@@ -3,6 +3,8 @@
 //! reading what is `pub` with syn (stable toolchain, no rustdoc JSON), and by the compiler for
 //! what `send()` returns.
 
+mod common;
+
 use std::future::Future;
 
 use cloudflare_dns_settings::types::AccountSettings;
@@ -97,15 +99,11 @@ fn offenders(source: &str, file: &str) -> Vec<String> {
 #[test]
 fn no_progenitor_type_in_any_public_signature() {
     let mut found = offenders(cloudflare_dns_settings::testing::SOURCE, "generated.rs");
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
     let mut files = 0;
-    for entry in std::fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            files += 1;
-            let text = std::fs::read_to_string(&path).unwrap();
-            found.extend(offenders(&text, &path.display().to_string()));
-        }
+    for path in common::hand_written_sources() {
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        found.extend(offenders(&text, &path.display().to_string()));
     }
     assert!(files >= 10, "read {files} hand-written files");
     assert!(

@@ -303,7 +303,12 @@ async fn a_callers_client_that_follows_a_patch_never_forwards_the_token() {
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Redirected { .. }), "{error:?}");
-        for request in received(&target).await {
+        // The redirect was followed (else "never forwarded" would hold for want of a request).
+        let seen = received(&target).await;
+        assert_eq!(seen.len(), 1, "{status}: reqwest followed once");
+        let resent = if status == 303 { "GET" } else { "PATCH" };
+        assert_eq!(seen[0].method.as_str(), resent, "{status}");
+        for request in seen {
             assert!(
                 !request.headers.contains_key("authorization"),
                 "{status}: token forwarded"

@@ -163,49 +163,55 @@ async fn x_should_retry_overrides_the_status_rule() {
     assert_eq!(received(&server).await.len(), 2);
 }
 
-#[tokio::test]
+/// A server on the test's runtime (so that the paused clock sees its answers before jumping to
+/// the next timer): `first` (status, headers, body) for the first request, then the account
+/// settings.
+async fn first_then_settings(status: u16, headers: &[(&str, &str)], body: &str) -> RawServer {
+    let json = ("content-type", b"application/json".to_vec());
+    let mut first_headers = vec![json.clone()];
+    first_headers.extend(headers.iter().map(|(n, v)| (*n, v.as_bytes().to_vec())));
+    let first = raw_response(status, &first_headers, body.as_bytes());
+    let then = raw_response(200, &[json], fixture("account_settings.json").as_bytes());
+    RawServer::start(move |n, _| RawReply::Bytes(if n == 0 { &first } else { &then }.clone())).await
+}
+
+fn raw_client(server: &RawServer) -> cloudflare_dns_settings::ClientBuilder {
+    cloudflare_dns_settings::Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.url())
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+/// On the paused clock: the retry waits exactly the 300 ms asked for.
+#[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_up_to_the_cap() {
-    let server = flaky(
-        ResponseTemplate::new(429).insert_header("retry-after-ms", "300"),
-        1,
-    )
-    .await;
-    let started = std::time::Instant::now();
-    get(&server).await.unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "waited {:?}",
-        started.elapsed()
-    );
+    let server = first_then_settings(429, &[("retry-after-ms", "300")], "").await;
+    let client = raw_client(&server).build().unwrap();
+    let started = tokio::time::Instant::now();
+    get_account(&client).await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_millis(300));
+    assert_eq!(server.requests(), 2);
 }
 
 /// Cloudflare blocks a token for five minutes after a 429: a wait beyond the cap is not retried
-/// into. The call fails at once, with the wait the server asked for.
-#[tokio::test]
+/// into. The call fails at once (on the paused clock: after no time at all), with the wait the
+/// server asked for.
+#[tokio::test(start_paused = true)]
 async fn a_wait_beyond_the_cap_fails_at_once_with_the_wait_asked_for() {
-    let server = flaky(
-        json_response(429, &fixture("error_10000_authentication.json"))
-            .insert_header("retry-after", "300"),
-        1,
+    let server = first_then_settings(
+        429,
+        &[("retry-after", "300")],
+        &fixture("error_10000_authentication.json"),
     )
     .await;
-    let client = builder(&server)
-        .api_token(TOKEN)
+    let client = raw_client(&server)
         .max_retry_after(Duration::from_secs(60))
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let error = get_account(&client).await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        received(&server).await.len(),
-        1,
-        "not retried into the lockout"
-    );
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert_eq!(server.requests(), 1, "not retried into the lockout");
     assert!(
         matches!(error, Error::RateLimited { attempts: 1, .. }),
         "{error:?}"

@@ -16,6 +16,12 @@
 //! crate must still decode (build/adjust.rs, `deprecated_response_fields_are_optional`). The
 //! deprecated fields are read from `spec/dns_settings.json`, not listed here.
 //!
+//! The test can fail: the number of shapes each model must give is counted apart (a plain walk
+//! of the snapshot's JSON and of the spec's deprecated fields), every distinct one must be served,
+//! and the README's figures ("N for Python SDK x.y.z, M for TypeScript SDK a.b.c") must be the
+//! counts served. An SDK operation `spec/` does not have (the zones resource's create, get, edit,
+//! delete) is skipped here: the audit explains it (spec/sdk-audit.json).
+//!
 //! Values: strings are 32 lowercase hex characters (a valid identifier, name and zone id alike),
 //! dates RFC 3339, integers 1, and the SDK's `number`s a whole 3600: the crate types TTLs and SOA
 //! timers as integers on purpose (spec/sdk-audit.json says why), so a fraction is a shape it
@@ -38,6 +44,29 @@ use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 const VIEW: &str = "f174e90afafe4643bbbc4a0ed4fc8415";
 const TEXT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// The operations `spec/dns_settings.json` has, as `"<METHOD> <path>"`. The SDKs' operations
+/// the spec leaves out (the zones resource's create, get, edit, delete) are the audit's to
+/// explain (spec/sdk-audit.json); they have no generated operation to decode with.
+fn spec_operations(spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        for verb in item.as_object().unwrap().keys() {
+            out.push(format!("{} {template}", verb.to_uppercase()));
+        }
+    }
+    out
+}
+
+/// `spec/dns_settings.json`.
+fn spec() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/spec/dns_settings.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
 
 /// The snapshots in spec/sdk/, one per official SDK (Python, TypeScript): upgrading a pin
 /// replaces its snapshot, and this test follows.
@@ -243,6 +272,19 @@ fn without(value: &mut Value, path: &str) {
 /// `deprecated`: the fields ([`deprecated_fields`]) also dropped from the full and the minimal
 /// shape, one at a time.
 fn shapes(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, Value>)> {
+    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    for (name, members) in candidates(response, deprecated) {
+        if !out.iter().any(|(_, seen)| *seen == members) {
+            out.push((name, members));
+        }
+    }
+    out
+}
+
+/// Every shape [`shapes`] considers, duplicates included: the four modes, then a full and a
+/// minimal instance per option of every union and enum, then the full and the minimal instance
+/// without each deprecated field.
+fn candidates(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, Value>)> {
     // The page model (result + result_info) is a model; a single result's wrapper is not (its
     // `Optional` is Stainless's, for every operation): the model is what `result` holds.
     let mut model = json!({"type": "object", "fields": response.clone()});
@@ -272,26 +314,71 @@ fn shapes(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, V
             }
         }
     }
-    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
-    let mut add = |name: String, members: Value| {
+    let object = |members: Value| {
         let Value::Object(members) = members else {
             unreachable!("the envelope is an object")
         };
-        if !out.iter().any(|(_, seen)| *seen == members) {
-            out.push((name, members));
-        }
+        members
     };
-    for (name, mode, choices) in wanted {
-        add(name, instance(&model, "", mode, &choices));
-    }
+    let mut out: Vec<(String, Map<String, Value>)> = wanted
+        .into_iter()
+        .map(|(name, mode, choices)| (name, object(instance(&model, "", mode, &choices))))
+        .collect();
     for path in deprecated {
         for (name, mode) in [("full", Mode::Full), ("minimal", Mode::Minimal)] {
             let mut members = instance(&model, "", mode, &Choices::new());
             without(&mut members, path);
-            add(format!("{name} without the deprecated {path}"), members);
+            out.push((
+                format!("{name} without the deprecated {path}"),
+                object(members),
+            ));
         }
     }
     out
+}
+
+/// How many candidates a response model must give, counted apart from [`choice_points`] by a
+/// plain walk of the snapshot's JSON: four (minimal, empty arrays, full, nulls), two (full,
+/// minimal) per option of every `oneOf` and every `enum` anywhere in it, inside every variant,
+/// and two (full, minimal) per deprecated field.
+fn expected_candidates(response: &Value, deprecated: usize) -> usize {
+    fn options(node: &Value) -> usize {
+        match node {
+            Value::Object(map) => {
+                let here = match (map.get("oneOf"), map.get("enum")) {
+                    (Some(Value::Array(variants)), _) => variants.len(),
+                    (None, Some(Value::Array(values))) => values.len(),
+                    _ => 0,
+                };
+                here + map.values().map(options).sum::<usize>()
+            }
+            Value::Array(items) => items.iter().map(options).sum(),
+            _ => 0,
+        }
+    }
+    4 + 2 * options(response) + 2 * deprecated
+}
+
+/// The count of shapes the README states for one SDK (`…: 87 for Python SDK 5.9.0, …`), and for
+/// which version; `language` is `Python` or `TypeScript`.
+fn readme_count(language: &str) -> (usize, String) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap()
+        .replace('\n', " ");
+    let marker = format!(" for {language} SDK ");
+    let (before, after) = readme.split_once(&marker).unwrap_or_else(|| {
+        panic!(
+            "the README states the number of {language} SDK shapes (`N for {language} SDK x.y.z`)"
+        )
+    });
+    let count = before.rsplit(' ').next().unwrap().parse().unwrap();
+    let version = after
+        .split([',', ')', ' '])
+        .next()
+        .unwrap()
+        .trim_end_matches('.')
+        .to_string();
+    (count, version)
 }
 
 /// A responder that serves whatever body the test last put in.
@@ -372,6 +459,15 @@ async fn call(client: &Client, operation: &str) -> Result<Value, Error> {
                 .send()
                 .await?,
         ),
+        "GET /zones" => to_json(
+            &client
+                .zones_list()
+                .account_id(ACCOUNT)
+                .page(1)
+                .per_page(50)
+                .send()
+                .await?,
+        ),
         other => panic!("no call for the SDK's operation `{other}`: add one to call()"),
     })
 }
@@ -410,19 +506,16 @@ async fn every_shape_of_one_sdk_decodes(file: &str, snapshot: &Value) {
     let server = server().await;
     let body = Arc::new(Mutex::new(String::new()));
     let client = token_client(&server);
-    let spec: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/spec/dns_settings.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let (mut total, mut failures) = (0, Vec::new());
+    let spec = spec();
+    let ours = spec_operations(&spec);
+    let (mut total, mut expected, mut failures) = (0, 0, Vec::new());
     let (mut per_operation, mut without_deprecated) = (Vec::new(), 0);
     for op in snapshot["operations"].as_array().unwrap() {
         let (verb, template) = (op["method"].as_str().unwrap(), op["path"].as_str().unwrap());
         let operation = format!("{verb} {template}");
+        if !ours.contains(&operation) {
+            continue;
+        }
         let url = template
             .replace("{account_id}", ACCOUNT)
             .replace("{zone_id}", ZONE)
@@ -432,7 +525,24 @@ async fn every_shape_of_one_sdk_decodes(file: &str, snapshot: &Value) {
             .respond_with(Serve(body.clone()))
             .mount(&server)
             .await;
-        let shapes = shapes(&op["response"], &deprecated_fields(&spec, verb, template));
+        let deprecated = deprecated_fields(&spec, verb, template);
+        let candidates = candidates(&op["response"], &deprecated);
+        assert_eq!(
+            candidates.len(),
+            expected_candidates(&op["response"], deprecated.len()),
+            "{file} {operation}: a union, enum or deprecated field of the model is not given its shapes"
+        );
+        let shapes = shapes(&op["response"], &deprecated);
+        let distinct: std::collections::BTreeSet<String> = candidates
+            .iter()
+            .map(|(_, members)| Value::Object(members.clone()).to_string())
+            .collect();
+        assert_eq!(
+            shapes.len(),
+            distinct.len(),
+            "{file} {operation}: a shape was lost"
+        );
+        expected += distinct.len();
         per_operation.push(format!("{operation}: {}", shapes.len()));
         for (name, members) in shapes {
             total += 1;
@@ -462,14 +572,28 @@ async fn every_shape_of_one_sdk_decodes(file: &str, snapshot: &Value) {
         per_operation.join("\n  ")
     );
     assert!(
-        per_operation.len() >= 9 && total >= 60,
-        "too few shapes: {total} from {} operations",
+        per_operation.len() >= 9,
+        "{} operations from {file}",
         per_operation.len()
     );
+    assert_eq!(total, expected, "every distinct shape of {file} is served");
     // spec/ marks `foundation_dns` deprecated in four responses: these shapes must exist.
     assert!(
         without_deprecated >= 4,
         "{without_deprecated} shapes without a deprecated field"
+    );
+    // The README states the figure; it follows the snapshot.
+    let language = if file.starts_with("cloudflare-python-") {
+        "Python"
+    } else {
+        "TypeScript"
+    };
+    let (stated, version) = readme_count(language);
+    assert_eq!(
+        (stated, file.ends_with(&format!("-{version}.json"))),
+        (total, true),
+        "README.md (\"The SDK audit\") states {stated} shapes for {language} SDK {version}, \
+         {file} gives {total}: update it"
     );
     assert!(
         failures.is_empty(),
@@ -489,6 +613,8 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
         ]}},
         "b": {"required": false, "schema": {"type": "string", "nullable": true}}
     }}}});
+    assert_eq!(candidates(&response, &[]).len(), 4 + 2 * (2 + 2));
+    assert_eq!(expected_candidates(&response, 0), 4 + 2 * (2 + 2));
     let got: Vec<Value> = shapes(&response, &[])
         .into_iter()
         .map(|(_, m)| m["result"].clone())
@@ -532,6 +658,10 @@ fn deprecated_fields_are_read_from_the_spec_and_dropped_one_at_a_time() {
             "b": {"required": true, "schema": {"type": "object", "fields": {
                 "c": {"required": true, "schema": {"type": "string"}},
                 "d": {"required": true, "schema": {"type": "string"}}}}}}}}}});
+    assert_eq!(
+        candidates(&response, &found).len(),
+        expected_candidates(&response, found.len())
+    );
     let got: Vec<(String, Value)> = shapes(&response, &found)
         .into_iter()
         .map(|(name, m)| (name, m["result"].clone()))

@@ -8,12 +8,14 @@
 //
 // or with the directory of another `cloudflare` package as the first argument.
 //
-// Nothing here names an endpoint. It reads every `resources/dns/settings/**/*.d.ts` of the SDK
-// with the TypeScript compiler (pinned beside it), and the compiled `.js` next to each for what
-// the declarations do not say: each resource method's HTTP verb and path template
-// (`this._client.patch(path\`/zones/${zone_id}/dns_settings\`, …)`), which of its params are
-// path parameters and whether the rest is sent as the body or the query
-// (`const { zone_id, ...body } = params`). Result types come from the declared return type
+// Nothing here names an endpoint. It reads the declarations of ROOTS (every
+// `resources/dns/settings/**/*.d.ts` of the SDK, and `resources/zones/zones.d.ts`, whose list of
+// zones the fleet reads) with the TypeScript compiler (pinned beside it), and the compiled `.js`
+// next to each for what the declarations do not say: each resource method's HTTP verb and path
+// template (`this._client.patch(path\`/zones/${zone_id}/dns_settings\`, …)`, or a plain string
+// such as `'/zones'`), which of its params are path parameters and whether the rest is sent as
+// the body or the query (`const { zone_id, ...body } = params`, or a first parameter named
+// `body` or `query` sent whole: `list(query = {}, options)`). Result types come from the declared return type
 // (`APIPromise<T>`, or `PagePromise<Page, Item>` for a list: the page's `result` and
 // `result_info`). Types are walked through the compiler's checker into:
 //
@@ -50,8 +52,9 @@ try {
 } catch {
   ts = require("typescript");
 }
-const settingsDir = path.join(sdkDir, "resources", "dns", "settings");
-if (!fs.existsSync(settingsDir)) fail(`${settingsDir} does not exist`);
+// The SDK's declarations read: a folder is read whole, a file alone. An operation read here that
+// spec/ does not have is a difference the audit reports (and spec/sdk-audit.json explains).
+const ROOTS = ["resources/dns/settings", "resources/zones/zones.d.ts"];
 
 function filesUnder(dir) {
   return fs
@@ -59,7 +62,11 @@ function filesUnder(dir) {
     .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
     .sort();
 }
-const declarations = filesUnder(settingsDir).filter((f) => f.endsWith(".d.ts"));
+const declarations = ROOTS.flatMap((root) => {
+  const at = path.join(sdkDir, ...root.split("/"));
+  if (!fs.existsSync(at)) fail(`${at} does not exist`);
+  return fs.statSync(at).isDirectory() ? filesUnder(at).filter((f) => f.endsWith(".d.ts")) : [at];
+});
 
 const program = ts.createProgram(declarations, {
   noEmit: true,
@@ -157,7 +164,14 @@ function calls(jsFile) {
           !found.verb
         ) {
           const template = n.arguments[0];
-          if (template && ts.isTaggedTemplateExpression(template)) {
+          if (template && ts.isStringLiteral(template)) {
+            // A path without parameters (`'/zones'`) is a plain string.
+            const verb = n.expression.name.getText();
+            found.verb = verb === "getAPIList" ? "get" : verb;
+            found.list = verb === "getAPIList";
+            found.path = template.text;
+            found.pathParameters = [];
+          } else if (template && ts.isTaggedTemplateExpression(template)) {
             const t = template.template;
             let text;
             const names = [];
@@ -230,9 +244,15 @@ for (const file of declarations) {
         (p, i, all) => call.pathParameters.includes(p) && all.indexOf(p) === i,
       );
       const params = member.parameters.find((p) => p.name.getText() === "params");
+      // A first parameter named `body` or `query` is sent whole, as what it is named.
+      const whole = member.parameters.find((p) => ["body", "query"].includes(p.name.getText()));
       let body = null;
       let query = null;
-      if (params && call.rest) {
+      if (whole) {
+        const fields = paramsFields(checker.getTypeAtLocation(whole), []);
+        if (whole.name.getText() === "body") body = fields;
+        else query = flattenQuery(fields);
+      } else if (params && call.rest) {
         const type = checker.getTypeAtLocation(params);
         const fields = paramsFields(type, call.destructured);
         if (call.rest === "body") body = fields;
@@ -267,7 +287,7 @@ for (const file of declarations) {
     }
   }
 }
-if (operations.length === 0) fail("found no operation under resources/dns/settings");
+if (operations.length === 0) fail(`found no operation under ${ROOTS.join(", ")}`);
 operations.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method)));
 
 const snapshot = {
@@ -275,7 +295,7 @@ const snapshot = {
     package: "cloudflare",
     version: sdkPackage.version,
     registry: "npm",
-    models: "resources/dns/settings/**/*.d.ts (interfaces and the methods' declared types), with the verbs and paths of the compiled .js beside them",
+    models: "resources/dns/settings/**/*.d.ts and resources/zones/zones.d.ts (interfaces and the methods' declared types), with the verbs and paths of the compiled .js beside them",
     made_by: ".ci/sdk-audit/extract-ts.mjs beside the packages of .ci/sdk-audit/package.json; never edit by hand (spec/README.md, \"The SDK audit\")",
   },
   operations,

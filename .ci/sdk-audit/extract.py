@@ -5,7 +5,9 @@ Run in the venv of the pinned SDK (.ci/sdk-audit/requirements.txt):
 
     .ci/sdk-audit/.venv/bin/python .ci/sdk-audit/extract.py > spec/sdk/cloudflare-python-<version>.json
 
-Nothing here names an endpoint. It walks every module under `cloudflare.resources.dns.settings`,
+Nothing here names an endpoint. It walks every module of ROOTS (every module under
+`cloudflare.resources.dns.settings`, and `cloudflare.resources.zones.zones`, whose list of zones
+the fleet reads),
 reads each synchronous resource method's source (the `self._get(...)`, `self._patch(...)`, ...
 call Stainless generates), and from it takes the HTTP method, the path template, the body and
 query parameter types (`maybe_transform(..., XParams)`) and the result type (`ResultWrapper[X]`,
@@ -36,7 +38,10 @@ import pydantic
 import typing_extensions
 
 import cloudflare
-import cloudflare.resources.dns.settings as root
+
+# The SDK modules read: a package is walked whole, a module alone. An operation read here that
+# spec/ does not have is a difference the audit reports (and spec/sdk-audit.json explains).
+ROOTS = ["cloudflare.resources.dns.settings", "cloudflare.resources.zones.zones"]
 
 HTTP = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
 LIST = "_get_api_list"
@@ -193,10 +198,14 @@ def operation(module, cls, name, function):
     if verb == LIST and keyword(call, "method") is not None:
         method = keyword(call, "method").value.upper()
     path_call = call.args[0]
-    if not (isinstance(path_call, ast.Call) and getattr(path_call.func, "id", "") == "path_template"):
-        fail(f"{cls.__name__}.{name}: the path is not a path_template(...) call")
-    path = path_call.args[0].value
-    path_params = sorted(k.arg for k in path_call.keywords)
+    if isinstance(path_call, ast.Constant) and isinstance(path_call.value, str):
+        # A path without parameters (`"/zones"`) is a plain string.
+        path, path_params = path_call.value, []
+    elif isinstance(path_call, ast.Call) and getattr(path_call.func, "id", "") == "path_template":
+        path = path_call.args[0].value
+        path_params = sorted(k.arg for k in path_call.keywords)
+    else:
+        fail(f"{cls.__name__}.{name}: the path is neither a string nor a path_template(...) call")
 
     body = None
     body_node = keyword(call, "body")
@@ -237,10 +246,20 @@ def operation(module, cls, name, function):
     }
 
 
+def modules():
+    """Every module of ROOTS, in a stable order."""
+    for name in ROOTS:
+        root = importlib.import_module(name)
+        if hasattr(root, "__path__"):
+            for info in pkgutil.walk_packages(root.__path__, root.__name__ + "."):
+                yield importlib.import_module(info.name)
+        else:
+            yield root
+
+
 def main():
     operations = []
-    for info in pkgutil.walk_packages(root.__path__, root.__name__ + "."):
-        module = importlib.import_module(info.name)
+    for module in modules():
         for cls_name, cls in sorted(vars(module).items()):
             if not (
                 inspect.isclass(cls)
@@ -256,15 +275,16 @@ def main():
                     op["sdk"] = f"{module.__name__.removeprefix('cloudflare.resources.')}.{cls_name}.{name}"
                     operations.append(op)
     if not operations:
-        fail("found no operation under cloudflare.resources.dns.settings")
+        fail(f"found no operation under {', '.join(ROOTS)}")
     operations.sort(key=lambda op: (op["path"], METHOD_ORDER.index(op["method"])))
     snapshot = {
         "provenance": {
             "package": "cloudflare",
             "version": cloudflare.__version__,
             "registry": "PyPI",
-            "models": "cloudflare/types/dns/settings/ (pydantic models, TypedDict params), "
-            "read through the resources under cloudflare/resources/dns/settings/",
+            "models": "cloudflare/types/dns/settings/ and cloudflare/types/zones/ (pydantic models, "
+            "TypedDict params), read through the resources under cloudflare/resources/dns/settings/ "
+            "and cloudflare/resources/zones/zones.py",
             "made_by": ".ci/sdk-audit/extract.py in the venv of .ci/sdk-audit/requirements.txt; "
             "never edit by hand (spec/README.md, \"The SDK audit\")",
         },
