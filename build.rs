@@ -10,6 +10,8 @@
 mod adjust;
 #[path = "build/checks.rs"]
 mod checks;
+#[path = "build/drift.rs"]
+mod drift;
 #[path = "build/generate.rs"]
 mod generate;
 #[path = "build/names.rs"]

@@ -39,8 +39,10 @@ pub struct Union {
     /// Each variant, in `oneOf` order: its component (and Rust type) name and the values of
     /// `property` it allows.
     pub variants: Vec<(String, Vec<Value>)>,
-    /// A response union: a value of no known kind is kept whole (`UnknownKind`).
-    pub open: bool,
+    /// A response union: any object of no known kind is kept whole (`UnknownKind`). A request
+    /// union takes a kind it does not know too, sent as given, but only one that says its kind
+    /// (`property` is there).
+    pub received: bool,
 }
 
 /// A property the spec marks `deprecated`, as a field of a generated struct.
@@ -81,11 +83,12 @@ pub fn for_generator(spec: &mut Value) -> Result<Adjusted, String> {
     drop_unreferenced_components(spec);
     let sides = sides(spec, &["requestBody"]);
     requests_omit_read_only_fields(spec, &sides);
+    deprecated_response_fields_are_optional(spec, &sides);
     let sides = sides_after(&sides, &names::type_names(spec, &sides)?);
     let unions = discriminated_unions(spec, &sides.response);
     nullable_fields_keep_explicit_null(spec);
     optional_lists_keep_absent_apart_from_empty(spec);
-    open_enums(spec, &sides.response, &unions);
+    open_enums(spec, &unions);
     visit_schemas(spec, Some(&sides.response), &mut |_, _, schema| {
         open_unions(schema);
         keep_unknown_fields(schema);
@@ -187,7 +190,7 @@ fn discriminated_unions(spec: &Value, received: &BTreeSet<String>) -> Vec<Union>
                     name: name.clone(),
                     property: property.clone(),
                     variants: names.into_iter().zip(values).collect(),
-                    open: received.contains(name),
+                    received: received.contains(name),
                 });
                 break;
             }
@@ -475,6 +478,42 @@ fn requests_omit_read_only_fields(spec: &mut Value, sides: &Sides) {
     }
 }
 
+/// Cloudflare removes deprecated fields (cloudflare-rs #251, #236), and the spec may still call
+/// one required in a response (`foundation_dns`, "use `nameservers.type`"): the day it goes,
+/// every response carrying it would fail to decode. A response-side property the spec marks
+/// `deprecated` (itself or the schema it references) is optional whatever `required` says, so
+/// its absence decodes. Requests keep what the spec says.
+fn deprecated_response_fields_are_optional(spec: &mut Value, sides: &Sides) {
+    let root = spec.clone();
+    let loosen = |schema: &mut Value| {
+        each_object(schema, &mut |object| {
+            let deprecated: BTreeSet<String> = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, property)| says(property, &root, "deprecated"))
+                .map(|(name, _)| name.clone())
+                .collect();
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !deprecated.contains(r)));
+            }
+        });
+    };
+    if let Some(schemas) = components_mut(spec) {
+        for (name, schema) in schemas.iter_mut() {
+            if sides.response.contains(name) && !sides.request.contains_key(name) {
+                loosen(schema);
+            }
+        }
+    }
+    for (_, _, op) in operations_mut(spec) {
+        if let Some(responses) = op.get_mut("responses") {
+            loosen(responses);
+        }
+    }
+}
+
 /// Upstream builds most objects as an `allOf` of parts: a shared base, then the properties and
 /// `required` list of one use (`dns-view-post` is `allOf: [dns-view, {required: [name, zones]}]`),
 /// sometimes narrowing a base property (`soa: soa-base` in the base, `soa: soa-response`, itself
@@ -684,12 +723,16 @@ fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed
-/// Rust enum would fail the whole response on a new one. Each string-enum property of a response
-/// becomes `OpenEnum<Known>` (src/wrappers.rs), which keeps an unknown value as `Other(String)`
-/// and sends it back unchanged. The known values stay a generated enum: a named component keeps
-/// its name, an inline enum is hoisted into a component named for its owner and property path
-/// (`ZoneDefaultsNameserversType`). The property that picks a union's variant stays closed.
-fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
+/// Rust enum would fail the whole response on a new one, and could not send a value added
+/// upstream last week until the spec is refreshed and the crate released. Each string-enum
+/// property, of a response or of a request body, and each string-enum parameter becomes
+/// `OpenEnum<Known>` (src/wrappers.rs): a response keeps an unknown value as `Other(String)` and
+/// serializes it back unchanged; a request sends `Other("…")` as given, while the spec's values
+/// stay the typed path (`Known(…)`, or `.into()` from the known enum). The known values stay a
+/// generated enum: a named component keeps its name, an inline enum is hoisted into a component
+/// named for its owner and property path (`ZoneDefaultsNameserversType`). The property that
+/// picks a union's variant stays closed: the union's `UnknownKind` carries a new kind whole.
+fn open_enums(spec: &mut Value, unions: &[Union]) {
     let root = spec.clone();
     // The property that picks a union's variant stays closed: its value chose the variant.
     let discriminator = |owner: &str, path: &str| {
@@ -697,7 +740,7 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
         unions.iter().any(of)
     };
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    visit_properties(spec, Some(received), &mut |owner, path, property, _| {
+    visit_properties(spec, None, &mut |owner, path, property, _| {
         if discriminator(owner, path) {
             return;
         }
@@ -710,6 +753,32 @@ fn open_enums(spec: &mut Value, received: &BTreeSet<String>, unions: &[Union]) {
         }
         open_enum(property, &format!("{owner}_{path}"), &root, &mut hoisted);
     });
+    // Parameters (a list's `direction`), of operations and of path items, named for them.
+    let mut parameters: Vec<(String, &mut Value)> = Vec::new();
+    for (path, item) in spec["paths"].as_object_mut().into_iter().flatten() {
+        for (key, value) in item.as_object_mut().into_iter().flatten() {
+            let owner = value["operationId"].as_str().unwrap_or(path).to_string();
+            match (key.as_str(), value) {
+                ("parameters", Value::Array(list)) => {
+                    parameters.extend(list.iter_mut().map(|p| (path.clone(), p)))
+                }
+                (_, Value::Object(op)) => {
+                    let list = op.get_mut("parameters").and_then(Value::as_array_mut);
+                    parameters.extend(list.into_iter().flatten().map(|p| (owner.clone(), p)));
+                }
+                _ => {}
+            }
+        }
+    }
+    for (owner, parameter) in parameters {
+        let name = format!(
+            "{owner}_{}",
+            parameter["name"].as_str().unwrap_or("parameter")
+        );
+        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
+            open_enum(schema, &name, &root, &mut hoisted);
+        }
+    }
     add_components(spec, hoisted);
 }
 

@@ -34,6 +34,11 @@ impl Types {
             items: items.collect(),
         }
     }
+
+    /// The struct or enum `name`.
+    pub fn get(&self, name: &str) -> Option<&syn::Item> {
+        self.items.get(name)
+    }
 }
 
 /// The function `check_<operation>(body: &types::Body) -> Result<(), crate::Error>` that checks

@@ -18,7 +18,7 @@ use syn::visit_mut::{self, VisitMut};
 
 use crate::adjust::{CRATE, Deprecated, Union};
 use crate::rules::{self, OperationRules, Rule};
-use crate::{adjust, checks, names, plans};
+use crate::{adjust, checks, drift, names, plans};
 
 /// What build.rs writes to `OUT_DIR`.
 pub struct Output {
@@ -98,6 +98,17 @@ fn generate(
         pub(crate) mod checks {
             use super::types;
             #(#functions)*
+        }
+    });
+    let drift = ops
+        .iter()
+        .filter_map(|(name, op)| Some(drift::function(name, op.result.as_ref()?, &types)));
+    file.items.push(syn::parse_quote! {
+        /// What each operation's result carries that the spec does not know, said once per path
+        /// (src/drift.rs).
+        pub(crate) mod drift {
+            use super::types;
+            #(#drift)*
         }
     });
     explicit_null_survives_deserialization(&mut file);
@@ -375,12 +386,17 @@ fn rewrite_send(
         None => (quote!(call), result.clone()),
     };
     let table_entry = format_ident!("{}", rules::static_name(&rules.operation_id));
-    kept.push(syn::Stmt::Expr(
-        syn::parse_quote! {
-            crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await
-        },
-        None,
-    ));
+    // What the result carries that the spec does not know is said (build/drift.rs).
+    let drift = format_ident!("{}", rules.operation_id);
+    kept.push(syn::parse_quote! {
+        let result = crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await;
+    });
+    kept.push(syn::parse_quote! {
+        if let Ok(value) = &result {
+            super::drift::#drift(super::operations::#table_entry.id, value);
+        }
+    });
+    kept.push(syn::Stmt::Expr(syn::parse_quote!(result), None));
     f.block.stmts = kept;
     f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
     Ok(())
@@ -669,7 +685,8 @@ fn round_trip_hooks(
 /// falls through to the next instead of saying which field. Where the spec tells variants apart
 /// by one property (adjust.rs, `Union`), the union reads the object, looks at that property and
 /// decodes the variant it names, reporting the path of a field that does not fit; a value of no
-/// known kind is kept whole in a response (`UnknownKind`) and refused in a request.
+/// known kind is kept whole in a response (`UnknownKind`), and in a request too when it names its
+/// kind (a kind Cloudflare added since the spec was cut, sent as given).
 fn unions_decode_by_their_discriminator(
     file: &mut syn::File,
     unions: &[Union],
@@ -701,12 +718,11 @@ fn unions_decode_by_their_discriminator(
             .iter()
             .map(|(ty, _)| format_ident!("{ty}"))
             .collect();
-        let unknown = union.open.then(|| {
-            quote! {
-                /// A kind this version of the spec does not describe, kept as received.
-                UnknownKind(::serde_json::Map<::std::string::String, ::serde_json::Value>),
-            }
-        });
+        let unknown = quote! {
+            /// A kind this version of the spec does not describe: in a response, kept as
+            /// received; in a request, sent as given.
+            UnknownKind(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        };
         let property = &union.property;
         // One arm per value of the property, to its variant.
         let (mut arms, mut allowed) = (Vec::new(), Vec::new());
@@ -721,11 +737,17 @@ fn unions_decode_by_their_discriminator(
                 allowed.push(value.to_string());
             }
         }
-        let other = if union.open {
+        let other = if union.received {
             quote! { _ => Ok(Self::UnknownKind(object)), }
         } else {
-            let message = format!("`{property}` must be one of {}", allowed.join(", "));
-            quote! { _ => Err(<D::Error as ::serde::de::Error>::custom(#message)), }
+            let message = format!(
+                "`{property}` is required: one of {}, or a kind of your own",
+                allowed.join(", ")
+            );
+            quote! {
+                Some(::serde_json::Value::String(_) | ::serde_json::Value::Bool(_)) => Ok(Self::UnknownKind(object)),
+                _ => Err(<D::Error as ::serde::de::Error>::custom(#message)),
+            }
         };
         let file: syn::File = syn::parse_quote! {
             #(#docs)*

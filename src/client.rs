@@ -102,7 +102,7 @@ impl std::fmt::Debug for StoreUrl {
 /// The environment variable naming a shared rate-limit store (the `redis` feature).
 pub const RATE_LIMIT_STORE_ENV: &str = "CLOUDFLARE_RATE_LIMIT_REDIS_URL";
 /// The environment variable naming the budget that credentials share in a rate-limit store
-/// (the `redis` feature; [`ClientBuilder::rate_limit_scope`]).
+/// (the `redis` feature; `ClientBuilder::rate_limit_scope`).
 pub const RATE_LIMIT_SCOPE_ENV: &str = "CLOUDFLARE_RATE_LIMIT_SCOPE";
 
 impl Default for ClientBuilder {

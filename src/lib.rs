@@ -9,6 +9,7 @@ extern crate self as cloudflare_dns_settings;
 mod budget_store;
 mod client;
 mod credentials;
+mod drift;
 mod envelope;
 mod error;
 pub mod fleet;

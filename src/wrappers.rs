@@ -78,7 +78,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
 /// A string enum that stays open: a value the spec lists is `Known`, any other value Cloudflare
 /// sends is kept as `Other` (never an error) and serialized back unchanged.
 ///
-/// In a request, an `Other` value is rejected before sending, since the spec does not allow it.
+/// In a request, `Other("…")` is sent exactly as given: a value Cloudflare added after this
+/// version of the spec (a new `zone_mode`) can be used before the crate knows it. The spec's
+/// values are the typed path: `ZoneMode::DnsOnly.into()`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OpenEnum<T> {
     /// A value this version of the spec lists.

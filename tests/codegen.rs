@@ -9,6 +9,8 @@ mod common;
 mod adjust;
 #[path = "../build/checks.rs"]
 mod checks;
+#[path = "../build/drift.rs"]
+mod drift;
 #[path = "../build/generate.rs"]
 mod generate;
 #[path = "../build/names.rs"]
@@ -195,6 +197,42 @@ fn changing_a_bound_in_the_spec_changes_the_check() {
             min: Some(600.0),
             max: Some(43200.0)
         }
+    );
+}
+
+/// The components of the adjusted spec (what progenitor reads) that list `field` as required.
+fn requiring(mut spec: Value, field: &str) -> Vec<String> {
+    names::operation_names(&mut spec).unwrap();
+    adjust::for_generator(&mut spec).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let lists = |s: &Value| {
+        s["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&field.into()))
+    };
+    schemas
+        .iter()
+        .filter(|(_, s)| lists(s))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A response field becomes optional by being marked deprecated in spec/, whichever it is: the
+/// rule reads the flag, not a list of names.
+#[test]
+fn a_field_marked_deprecated_is_optional_in_responses() {
+    let spec = spec();
+    assert_eq!(
+        requiring(spec.clone(), "foundation_dns"),
+        Vec::<String>::new()
+    );
+    let before = requiring(spec.clone(), "flatten_all_cnames");
+    assert!(before.len() >= 2, "required in the responses: {before:?}");
+    let mut marked = spec;
+    marked["components"]["schemas"]["dns-settings_flatten_all_cnames"]["deprecated"] = true.into();
+    assert_eq!(
+        requiring(marked, "flatten_all_cnames"),
+        Vec::<String>::new()
     );
 }
 

@@ -796,16 +796,19 @@ fn account_patch_every_field(seed: u64) -> AccountSettingsPatch {
             }),
             multi_provider: Some(seed % 2 == 1),
             nameservers: Some(ZoneDefaultsPatchNameservers {
-                type_: Some(pick(
-                    seed,
-                    &[
-                        Ns::CloudflareStandard,
-                        Ns::CloudflareAdvanced,
-                        Ns::CloudflareStandardRandom,
-                        Ns::CustomAccount,
-                        Ns::CustomTenant,
-                    ],
-                )),
+                type_: Some(
+                    pick(
+                        seed,
+                        &[
+                            Ns::CloudflareStandard,
+                            Ns::CloudflareAdvanced,
+                            Ns::CloudflareStandardRandom,
+                            Ns::CustomAccount,
+                            Ns::CustomTenant,
+                        ],
+                    )
+                    .into(),
+                ),
             }),
             ns_ttl: Some(bound(seed, 30, 86400, 3600)),
             secondary_overrides: Some(seed.is_multiple_of(2)),
@@ -813,7 +816,7 @@ fn account_patch_every_field(seed: u64) -> AccountSettingsPatch {
                 seed,
                 Nullable::Value("kristina.ns.cloudflare.com".into()),
             )),
-            zone_mode: Some(zone_mode(seed)),
+            zone_mode: Some(zone_mode(seed).into()),
         }),
     }
 }
@@ -876,7 +879,7 @@ fn zone_patch_every_field(seed: u64) -> DnsSettingsZonePatch {
         ns_ttl: Some(bound(seed, 30, 86400, 86400)),
         secondary_overrides: Some(seed % 2 == 1),
         soa: Some(soa(seed, Nullable::Value("ns1.example.com".into()))),
-        zone_mode: Some(zone_mode(seed)),
+        zone_mode: Some(zone_mode(seed).into()),
     }
 }
 

@@ -4,8 +4,9 @@
 //! optional), or the error names the removed field and the object it was missing from, carries
 //! the body exactly as received, and its message never prints that body. When it still
 //! decodes, the spec must say the field may be absent (not `required`, or with a `default`, or
-//! not in the spec at all: an unknown field or union kind): a required field that started
-//! defaulting (a TTL of 0, a flag false) fails here.
+//! not in the spec at all: an unknown field or union kind; or marked `deprecated`, which the
+//! build makes optional in responses): a required field that started defaulting (a TTL of 0, a
+//! flag false) fails here.
 
 mod spec_values;
 
@@ -125,7 +126,12 @@ fn may_be_absent(schema: &Value, spec: &Value, value: &Value, at: &[usize]) -> R
                 .is_some_and(|r| r.contains(&json!(key)));
             let default = property.get("default").is_some()
                 || resolve(property, spec).get("default").is_some();
-            if required && !default {
+            // A response field marked deprecated (itself or the schema it references) is
+            // optional whatever `required` says: Cloudflare drops deprecated fields
+            // (build/adjust.rs, `deprecated_response_fields_are_optional`).
+            let deprecated = property.get("deprecated") == Some(&json!(true))
+                || resolve(property, spec).get("deprecated") == Some(&json!(true));
+            if required && !default && !deprecated {
                 return Err(format!("`{key}` is required and has no default"));
             }
             Ok(())

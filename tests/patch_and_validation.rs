@@ -201,7 +201,7 @@ async fn zone_edit_checks_the_union_member_bound() {
                 type_: "custom.account".parse().unwrap(),
             },
         )),
-        zone_mode: Some(ZoneMode::DnsOnly),
+        zone_mode: Some(ZoneMode::DnsOnly.into()),
         ..Default::default()
     };
     let error = token_client(&server)

@@ -19,7 +19,10 @@ async fn seed_sample_result_decodes_every_field() {
     let settings = get_account(&token_client(&server)).await.unwrap();
     let z = &settings.zone_defaults;
     assert!(
-        !z.flatten_all_cnames && !z.foundation_dns && !z.multi_provider && !z.secondary_overrides
+        !z.flatten_all_cnames
+            && z.foundation_dns == Some(false)
+            && !z.multi_provider
+            && !z.secondary_overrides
     );
     assert_eq!(
         z.internal_dns.reference_zone_id.as_deref(),

@@ -1,14 +1,26 @@
-//! Everything the official SDK accepts, the crate decodes: response shapes generated from the
-//! SDK's own models (the committed snapshot `spec/sdk/cloudflare-python-<version>.json`, made
-//! by `.ci/sdk-audit/extract.py`; see spec/README.md, "The SDK audit"), not written by hand.
+//! Everything the official SDKs accept, the crate decodes: response shapes generated from the
+//! SDKs' own models (the committed snapshots `spec/sdk/cloudflare-python-<version>.json`, made
+//! by `.ci/sdk-audit/extract.py`, and `spec/sdk/cloudflare-typescript-<version>.json`, made by
+//! `.ci/sdk-audit/extract-ts.mjs`; see spec/README.md, "The SDK audit"), not written by hand.
 //!
-//! For every operation of the SDK, from its response model: the minimal instance (only the
+//! For every operation of each SDK, from its response model: the minimal instance (only the
 //! fields the SDK requires; arrays with one minimal item, and once empty), the full one (every
 //! field), every nullable field
 //! `null` (Stainless's Python models accept `null` in every optional field), and, for every
 //! union and every enum anywhere in the model, one full and one minimal instance per variant or
 //! value. Each is served in Cloudflare's envelope over loopback to the real generated operation
 //! (`.send().await`), must decode, and must keep every non-null value it carried.
+//!
+//! And for every field `spec/` marks deprecated in the operation's response (`foundation_dns`),
+//! the full and the minimal instance without it: Cloudflare drops deprecated fields, and the
+//! crate must still decode (build/adjust.rs, `deprecated_response_fields_are_optional`). The
+//! deprecated fields are read from `spec/dns_settings.json`, not listed here.
+//!
+//! The test can fail: the number of shapes each model must give is counted apart (a plain walk
+//! of the snapshot's JSON and of the spec's deprecated fields), every distinct one must be served,
+//! and the README's figures ("N for Python SDK x.y.z, M for TypeScript SDK a.b.c") must be the
+//! counts served. An SDK operation `spec/` does not have (the zones resource's create, get, edit,
+//! delete) is skipped here: the audit explains it (spec/sdk-audit.json).
 //!
 //! Values: strings are 32 lowercase hex characters (a valid identifier, name and zone id alike),
 //! dates RFC 3339, integers 1, and the SDK's `number`s a whole 3600: the crate types TTLs and SOA
@@ -33,16 +45,10 @@ use wiremock::{Mock, Request, Respond, ResponseTemplate};
 const VIEW: &str = "f174e90afafe4643bbbc4a0ed4fc8415";
 const TEXT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 
-/// The operations `spec/dns_settings.json` has, as `"<METHOD> <path>"`. The SDK's operations
+/// The operations `spec/dns_settings.json` has, as `"<METHOD> <path>"`. The SDKs' operations
 /// the spec leaves out (the zones resource's create, get, edit, delete) are the audit's to
 /// explain (spec/sdk-audit.json); they have no generated operation to decode with.
-fn spec_operations() -> Vec<String> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/spec/dns_settings.json"
-    ))
-    .unwrap();
-    let spec: Value = serde_json::from_str(&text).unwrap();
+fn spec_operations(spec: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for (template, item) in spec["paths"].as_object().unwrap() {
         for verb in item.as_object().unwrap().keys() {
@@ -52,29 +58,44 @@ fn spec_operations() -> Vec<String> {
     out
 }
 
-/// The single snapshot in spec/sdk/: upgrading the pin replaces it, and this test follows.
-fn snapshot() -> (String, Value) {
+/// `spec/dns_settings.json`.
+fn spec() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/spec/dns_settings.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The snapshots in spec/sdk/, one per official SDK (Python, TypeScript): upgrading a pin
+/// replaces its snapshot, and this test follows.
+fn snapshots() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/sdk");
     let mut found: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("cloudflare-python-") && n.ends_with(".json"))
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one SDK snapshot in {dir}: {found:?}"
+    found.sort();
+    let names: Vec<String> = found
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.len() == 2
+            && names[0].starts_with("cloudflare-python-")
+            && names[1].starts_with("cloudflare-typescript-"),
+        "expected one Python and one TypeScript snapshot in {dir}: {names:?}"
     );
-    let path = found.pop().unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    (
-        path.file_name().unwrap().to_string_lossy().into_owned(),
-        serde_json::from_str(&text).unwrap(),
-    )
+    found
+        .into_iter()
+        .zip(names)
+        .map(|(path, name)| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (name, serde_json::from_str(&text).unwrap())
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -173,11 +194,86 @@ fn choice_points(
     }
 }
 
+/// The spec's response fields marked `deprecated` (on the property or the schema it references)
+/// of operation `verb template`, as paths of [`member`]s below the envelope
+/// (`result.zone_defaults.foundation_dns`, `[]` for an array's items); a union's variants at the
+/// union's path.
+fn deprecated_fields(spec: &Value, verb: &str, template: &str) -> Vec<String> {
+    fn resolve<'a>(schema: &'a Value, spec: &'a Value) -> &'a Value {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => resolve(spec.pointer(&r[1..]).expect("a $ref resolves"), spec),
+            None => schema,
+        }
+    }
+    fn walk(schema: &Value, spec: &Value, at: &str, depth: usize, out: &mut Vec<String>) {
+        let schema = resolve(schema, spec);
+        if depth > 32 {
+            return;
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            let path = member(at, name);
+            let flag = |s: &Value| s.get("deprecated") == Some(&json!(true));
+            if (flag(property) || flag(resolve(property, spec))) && !out.contains(&path) {
+                out.push(path.clone());
+            }
+            walk(property, spec, &path, depth + 1, out);
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for part in schema[key].as_array().into_iter().flatten() {
+                walk(part, spec, at, depth + 1, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            walk(items, spec, &format!("{at}[]"), depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    let pointer = format!(
+        "/paths/{}/{}/responses/200/content/application~1json/schema",
+        template.replace('~', "~0").replace('/', "~1"),
+        verb.to_lowercase()
+    );
+    if let Some(envelope) = spec.pointer(&pointer) {
+        walk(envelope, spec, "", 0, &mut out);
+    }
+    out
+}
+
+/// `value` without the field at `path` (a [`deprecated_fields`] path), in every item of an array
+/// on the way.
+fn without(value: &mut Value, path: &str) {
+    if let Value::Array(items) = value {
+        return items.iter_mut().for_each(|item| without(item, path));
+    }
+    let path = path
+        .strip_prefix("[]")
+        .map_or(path, |p| p.trim_start_matches('.'));
+    let (head, rest) = match path.find(['.', '[']) {
+        Some(at) => (&path[..at], Some(path[at..].trim_start_matches('.'))),
+        None => (path, None),
+    };
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    match rest {
+        Some(rest) => {
+            if let Some(inner) = object.get_mut(head) {
+                without(inner, rest);
+            }
+        }
+        None => {
+            object.remove(head);
+        }
+    }
+}
+
 /// The response shapes of one SDK operation, named, without duplicates: each is the envelope's
 /// members besides `success`, `errors` and `messages` (`result`, and `result_info` for a page).
-fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
+/// `deprecated`: the fields ([`deprecated_fields`]) also dropped from the full and the minimal
+/// shape, one at a time.
+fn shapes(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, Value>)> {
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
-    for (name, members) in candidates(response) {
+    for (name, members) in candidates(response, deprecated) {
         if !out.iter().any(|(_, seen)| *seen == members) {
             out.push((name, members));
         }
@@ -186,8 +282,9 @@ fn shapes(response: &Value) -> Vec<(String, Map<String, Value>)> {
 }
 
 /// Every shape [`shapes`] considers, duplicates included: the four modes, then a full and a
-/// minimal instance per option of every union and enum.
-fn candidates(response: &Value) -> Vec<(String, Map<String, Value>)> {
+/// minimal instance per option of every union and enum, then the full and the minimal instance
+/// without each deprecated field.
+fn candidates(response: &Value, deprecated: &[String]) -> Vec<(String, Map<String, Value>)> {
     // The page model (result + result_info) is a model; a single result's wrapper is not (its
     // `Optional` is Stainless's, for every operation): the model is what `result` holds.
     let mut model = json!({"type": "object", "fields": response.clone()});
@@ -217,21 +314,34 @@ fn candidates(response: &Value) -> Vec<(String, Map<String, Value>)> {
             }
         }
     }
-    wanted
+    let object = |members: Value| {
+        let Value::Object(members) = members else {
+            unreachable!("the envelope is an object")
+        };
+        members
+    };
+    let mut out: Vec<(String, Map<String, Value>)> = wanted
         .into_iter()
-        .map(|(name, mode, choices)| {
-            let Value::Object(members) = instance(&model, "", mode, &choices) else {
-                unreachable!("the envelope is an object")
-            };
-            (name, members)
-        })
-        .collect()
+        .map(|(name, mode, choices)| (name, object(instance(&model, "", mode, &choices))))
+        .collect();
+    for path in deprecated {
+        for (name, mode) in [("full", Mode::Full), ("minimal", Mode::Minimal)] {
+            let mut members = instance(&model, "", mode, &Choices::new());
+            without(&mut members, path);
+            out.push((
+                format!("{name} without the deprecated {path}"),
+                object(members),
+            ));
+        }
+    }
+    out
 }
 
 /// How many candidates a response model must give, counted apart from [`choice_points`] by a
-/// plain walk of the snapshot's JSON: four (minimal, empty arrays, full, nulls), and two (full,
-/// minimal) per option of every `oneOf` and every `enum` anywhere in it, inside every variant.
-fn expected_candidates(response: &Value) -> usize {
+/// plain walk of the snapshot's JSON: four (minimal, empty arrays, full, nulls), two (full,
+/// minimal) per option of every `oneOf` and every `enum` anywhere in it, inside every variant,
+/// and two (full, minimal) per deprecated field.
+fn expected_candidates(response: &Value, deprecated: usize) -> usize {
     fn options(node: &Value) -> usize {
         match node {
             Value::Object(map) => {
@@ -246,19 +356,28 @@ fn expected_candidates(response: &Value) -> usize {
             _ => 0,
         }
     }
-    4 + 2 * options(response)
+    4 + 2 * options(response) + 2 * deprecated
 }
 
-/// The count of shapes the README states (`…: 77 for SDK 5.9.0)`), and for which SDK version.
-fn readme_count() -> (usize, String) {
+/// The count of shapes the README states for one SDK (`…: 87 for Python SDK 5.9.0, …`), and for
+/// which version; `language` is `Python` or `TypeScript`.
+fn readme_count(language: &str) -> (usize, String) {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .unwrap()
         .replace('\n', " ");
-    let (before, after) = readme
-        .split_once(" for SDK ")
-        .expect("the README states the number of SDK shapes (`: N for SDK x.y.z`)");
+    let marker = format!(" for {language} SDK ");
+    let (before, after) = readme.split_once(&marker).unwrap_or_else(|| {
+        panic!(
+            "the README states the number of {language} SDK shapes (`N for {language} SDK x.y.z`)"
+        )
+    });
     let count = before.rsplit(' ').next().unwrap().parse().unwrap();
-    let version = after.split(')').next().unwrap().to_string();
+    let version = after
+        .split([',', ')', ' '])
+        .next()
+        .unwrap()
+        .trim_end_matches('.')
+        .to_string();
     (count, version)
 }
 
@@ -377,14 +496,20 @@ fn lost(sent: &Value, decoded: &Value, at: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
-    let (file, snapshot) = snapshot();
+async fn every_shape_the_sdks_accept_decodes_through_the_real_operation() {
+    for (file, snapshot) in snapshots() {
+        every_shape_of_one_sdk_decodes(&file, &snapshot).await;
+    }
+}
+
+async fn every_shape_of_one_sdk_decodes(file: &str, snapshot: &Value) {
     let server = server().await;
     let body = Arc::new(Mutex::new(String::new()));
     let client = token_client(&server);
+    let spec = spec();
+    let ours = spec_operations(&spec);
     let (mut total, mut expected, mut failures) = (0, 0, Vec::new());
-    let mut per_operation = Vec::new();
-    let ours = spec_operations();
+    let (mut per_operation, mut without_deprecated) = (Vec::new(), 0);
     for op in snapshot["operations"].as_array().unwrap() {
         let (verb, template) = (op["method"].as_str().unwrap(), op["path"].as_str().unwrap());
         let operation = format!("{verb} {template}");
@@ -400,13 +525,14 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
             .respond_with(Serve(body.clone()))
             .mount(&server)
             .await;
-        let candidates = candidates(&op["response"]);
+        let deprecated = deprecated_fields(&spec, verb, template);
+        let candidates = candidates(&op["response"], &deprecated);
         assert_eq!(
             candidates.len(),
-            expected_candidates(&op["response"]),
-            "{operation}: a union or enum of the model is not given its shapes"
+            expected_candidates(&op["response"], deprecated.len()),
+            "{file} {operation}: a union, enum or deprecated field of the model is not given its shapes"
         );
-        let shapes = shapes(&op["response"]);
+        let shapes = shapes(&op["response"], &deprecated);
         let distinct: std::collections::BTreeSet<String> = candidates
             .iter()
             .map(|(_, members)| Value::Object(members.clone()).to_string())
@@ -414,12 +540,13 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
         assert_eq!(
             shapes.len(),
             distinct.len(),
-            "{operation}: a shape was lost"
+            "{file} {operation}: a shape was lost"
         );
         expected += distinct.len();
         per_operation.push(format!("{operation}: {}", shapes.len()));
         for (name, members) in shapes {
             total += 1;
+            without_deprecated += usize::from(name.contains("without the deprecated"));
             let mut envelope = json!({"success": true, "errors": [], "messages": []});
             envelope.as_object_mut().unwrap().extend(members.clone());
             *body.lock().unwrap() = envelope.to_string();
@@ -445,17 +572,28 @@ async fn every_shape_the_sdk_accepts_decodes_through_the_real_operation() {
         per_operation.join("\n  ")
     );
     assert!(
-        per_operation.len() >= 10,
-        "{} operations",
+        per_operation.len() >= 9,
+        "{} operations from {file}",
         per_operation.len()
     );
-    assert_eq!(total, expected, "every distinct shape is served");
+    assert_eq!(total, expected, "every distinct shape of {file} is served");
+    // spec/ marks `foundation_dns` deprecated in four responses: these shapes must exist.
+    assert!(
+        without_deprecated >= 4,
+        "{without_deprecated} shapes without a deprecated field"
+    );
     // The README states the figure; it follows the snapshot.
-    let (stated, version) = readme_count();
+    let language = if file.starts_with("cloudflare-python-") {
+        "Python"
+    } else {
+        "TypeScript"
+    };
+    let (stated, version) = readme_count(language);
     assert_eq!(
-        (stated, format!("cloudflare-python-{version}.json")),
-        (total, file.clone()),
-        "README.md (\"The SDK audit\") states {stated} shapes for SDK {version}: update it"
+        (stated, file.ends_with(&format!("-{version}.json"))),
+        (total, true),
+        "README.md (\"The SDK audit\") states {stated} shapes for {language} SDK {version}, \
+         {file} gives {total}: update it"
     );
     assert!(
         failures.is_empty(),
@@ -475,9 +613,9 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
         ]}},
         "b": {"required": false, "schema": {"type": "string", "nullable": true}}
     }}}});
-    assert_eq!(candidates(&response).len(), 4 + 2 * (2 + 2));
-    assert_eq!(expected_candidates(&response), 4 + 2 * (2 + 2));
-    let got: Vec<Value> = shapes(&response)
+    assert_eq!(candidates(&response, &[]).len(), 4 + 2 * (2 + 2));
+    assert_eq!(expected_candidates(&response, 0), 4 + 2 * (2 + 2));
+    let got: Vec<Value> = shapes(&response, &[])
         .into_iter()
         .map(|(_, m)| m["result"].clone())
         .collect();
@@ -491,6 +629,55 @@ fn shapes_cover_minimal_full_nulls_and_every_variant() {
             json!({"a": {}}),
             json!({"a": {"t": "y"}, "b": TEXT}),
             json!({"a": {"t": "y"}}),
+        ]
+    );
+}
+
+#[test]
+fn deprecated_fields_are_read_from_the_spec_and_dropped_one_at_a_time() {
+    let spec = json!({
+        "paths": {"/x/{id}": {"get": {"responses": {"200": {"content": {"application/json": {
+            "schema": {"allOf": [{"$ref": "#/components/schemas/envelope"}, {"properties": {
+                "result": {"type": "array", "items": {"$ref": "#/components/schemas/item"}}}}]}
+        }}}}}}},
+        "components": {"schemas": {
+            "envelope": {"properties": {"success": {"type": "boolean"}}},
+            "old": {"type": "boolean", "deprecated": true},
+            "item": {"type": "object", "required": ["a", "b"], "properties": {
+                "a": {"$ref": "#/components/schemas/old"},
+                "b": {"oneOf": [{"type": "object", "properties": {
+                    "c": {"type": "string", "deprecated": true}, "d": {"type": "string"}}}]}
+            }}
+        }}
+    });
+    let found = deprecated_fields(&spec, "GET", "/x/{id}");
+    assert_eq!(found, ["result[].a", "result[].b.c"]);
+    let response = json!({"result": {"required": true, "schema": {"type": "array", "items": {
+        "type": "object", "fields": {
+            "a": {"required": true, "schema": {"type": "boolean"}},
+            "b": {"required": true, "schema": {"type": "object", "fields": {
+                "c": {"required": true, "schema": {"type": "string"}},
+                "d": {"required": true, "schema": {"type": "string"}}}}}}}}}});
+    assert_eq!(
+        candidates(&response, &found).len(),
+        expected_candidates(&response, found.len())
+    );
+    let got: Vec<(String, Value)> = shapes(&response, &found)
+        .into_iter()
+        .map(|(name, m)| (name, m["result"].clone()))
+        .filter(|(name, _)| name.contains("deprecated"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "full without the deprecated result[].a".to_string(),
+                json!([{"b": {"c": TEXT, "d": TEXT}}])
+            ),
+            (
+                "full without the deprecated result[].b.c".to_string(),
+                json!([{"a": true, "b": {"d": TEXT}}])
+            ),
         ]
     );
 }

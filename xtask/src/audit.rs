@@ -11,7 +11,8 @@
 //! A difference is named `<METHOD> <path> <where>: <kind>`, e.g.
 //! `GET /zones/{zone_id}/dns_settings result.soa.mname: required`, where `<where>` is
 //! `body.…`, `query.<name>`, `path`, `result…` or `result_info…` (`[]` for an array's items,
-//! `#2` for a union's second variant) and `<kind>` one of `operation`, `parameter`, `field`,
+//! `(type=custom.account|custom.tenant)` for a union's variant of those kinds, `#2` for the
+//! second variant of a union whose variants no property tells apart) and `<kind>` one of `operation`, `parameter`, `field`,
 //! `required`, `nullable`, `optional-null`, `type`, `enum`, `union`, `format`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -260,6 +261,21 @@ fn normalize(spec: &Value, schema: &Value, side: Side) -> Result<Value, String> 
 /// Every difference between the spec's operations and the snapshot's, in a stable order.
 pub fn compare(spec: &Value, snapshot: &Value) -> Result<Vec<Difference>, String> {
     let ours = spec_operations(spec)?;
+    compare_operations(&ours, &snapshot_operations(snapshot)?)
+}
+
+/// Every difference between two snapshots (an older SDK's, then a newer one's, in the `spec` and
+/// `sdk` sides of each [`Difference`]): what changed upstream between them.
+pub fn compare_snapshots(older: &Value, newer: &Value) -> Result<Vec<Difference>, String> {
+    let older: BTreeMap<String, Value> = snapshot_operations(older)?
+        .into_iter()
+        .map(|(key, op)| (key, op.clone()))
+        .collect();
+    compare_operations(&older, &snapshot_operations(newer)?)
+}
+
+/// A snapshot's operations by `"<METHOD> <path>"`.
+fn snapshot_operations(snapshot: &Value) -> Result<BTreeMap<String, &Value>, String> {
     let mut theirs = BTreeMap::new();
     for op in snapshot
         .get("operations")
@@ -270,6 +286,13 @@ pub fn compare(spec: &Value, snapshot: &Value) -> Result<Vec<Difference>, String
         let path = op.get("path").and_then(Value::as_str).unwrap_or("");
         theirs.insert(format!("{method} {path}"), op);
     }
+    Ok(theirs)
+}
+
+fn compare_operations(
+    ours: &BTreeMap<String, Value>,
+    theirs: &BTreeMap<String, &Value>,
+) -> Result<Vec<Difference>, String> {
     let mut out = Vec::new();
     let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
     for key in keys {
@@ -411,6 +434,10 @@ impl Diff<'_> {
         }
         match (mine.get("oneOf"), theirs.get("oneOf")) {
             (Some(Value::Array(m)), Some(Value::Array(t))) => {
+                if let Some(property) = discriminator(m, t) {
+                    self.union_by_kind(at, &property, m, t, side);
+                    return;
+                }
                 if m.len() != t.len() {
                     self.push(
                         at,
@@ -488,6 +515,124 @@ impl Diff<'_> {
             _ => {}
         }
     }
+}
+
+impl Diff<'_> {
+    /// Compares two unions whose variants `property` tells apart, kind by kind: each variant is
+    /// matched with the other side's variant of the same kinds, whatever their order. The kinds
+    /// of a variant on one side only are one `union` difference at `<at>(<property>=<kinds>)`
+    /// naming them; a matched pair is compared at `<at>(<property>=<shared kinds>)`, without
+    /// `property` (its values were just compared).
+    fn union_by_kind(
+        &mut self,
+        at: &str,
+        property: &str,
+        mine: &[Value],
+        theirs: &[Value],
+        side: Side,
+    ) {
+        let (m_kinds, t_kinds) = (kinds(mine, property), kinds(theirs, property));
+        let label = |kinds: &[String]| format!("{at}({property}={})", kinds.join("|"));
+        // The kinds one side lacks, grouped by the variant that has them.
+        let mut one_sided: BTreeMap<String, (Option<usize>, Option<usize>)> = BTreeMap::new();
+        let mut pairs: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        let mut lacking: BTreeMap<(bool, usize), Vec<String>> = BTreeMap::new();
+        for (kind, m) in &m_kinds {
+            match t_kinds.get(kind) {
+                Some(t) => pairs.entry((*m, *t)).or_default().push(kind.clone()),
+                None => lacking.entry((true, *m)).or_default().push(kind.clone()),
+            }
+        }
+        for (kind, t) in &t_kinds {
+            if !m_kinds.contains_key(kind) {
+                lacking.entry((false, *t)).or_default().push(kind.clone());
+            }
+        }
+        for ((ours, index), kinds) in lacking {
+            let entry = (ours.then_some(index), (!ours).then_some(index));
+            one_sided.insert(label(&kinds), entry);
+        }
+        for (at, (m, t)) in one_sided {
+            let say = |variant: Option<usize>, variants: &[Value]| match variant {
+                Some(i) => format!("has it: {}", describe_kind(&variants[i])),
+                None => "has no such kind".to_string(),
+            };
+            self.push(&at, "union", &say(m, mine), &say(t, theirs));
+        }
+        // Each pair once, by its label, so that the order of the variants changes nothing.
+        let by_label: BTreeMap<String, (usize, usize)> = pairs
+            .into_iter()
+            .map(|(pair, kinds)| (label(&kinds), pair))
+            .collect();
+        for (at, (m, t)) in by_label {
+            let (m, t) = (
+                without_field(&mine[m], property),
+                without_field(&theirs[t], property),
+            );
+            self.schema(&at, &m, &t, side, true);
+        }
+    }
+}
+
+/// The property whose values tell the variants of both unions apart: every variant of each
+/// side is an object with that field as an `enum`, and no value is in two variants of a side.
+/// `type` first, then `advanced` (a nameserver set), then any other, by name.
+fn discriminator(mine: &[Value], theirs: &[Value]) -> Option<String> {
+    let fields = |v: &Value| v.get("fields").and_then(Value::as_object).cloned();
+    let mut candidates: Vec<String> = fields(mine.first()?)?.keys().cloned().collect();
+    candidates.sort_by_key(|p| (p != "type", p != "advanced", p.clone()));
+    candidates.into_iter().find(|property| {
+        [mine, theirs].iter().all(|variants| {
+            let mut seen = BTreeSet::new();
+            variants.iter().all(|variant| {
+                let values = variant
+                    .pointer(&format!("/fields/{}/schema/enum", pointer_escape(property)))
+                    .and_then(Value::as_array);
+                values.is_some_and(|values| {
+                    !values.is_empty() && values.iter().all(|v| seen.insert(kind_name(v)))
+                })
+            })
+        })
+    })
+}
+
+/// Each kind (a value of `property`) of a union, with the index of its variant.
+fn kinds(variants: &[Value], property: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (index, variant) in variants.iter().enumerate() {
+        let pointer = format!("/fields/{}/schema/enum", pointer_escape(property));
+        for value in variant
+            .pointer(&pointer)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.insert(kind_name(value), index);
+        }
+    }
+    out
+}
+
+/// A kind as a difference names it: a string as it is (`custom.account`), anything else as JSON
+/// (`true`).
+fn kind_name(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn pointer_escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// An object schema without one of its fields.
+fn without_field(schema: &Value, name: &str) -> Value {
+    let mut out = schema.clone();
+    if let Some(fields) = out.get_mut("fields").and_then(Value::as_object_mut) {
+        fields.remove(name);
+    }
+    out
 }
 
 fn none_if_empty(values: &[String]) -> String {
@@ -734,6 +879,79 @@ pub fn report(audit: &Audit, explanations: &[Explanation], sdk: &str) -> String 
     out
 }
 
+/// The patterns no audit used, when several SDKs are audited with one explanations file: a
+/// pattern must explain something in at least one of them.
+pub fn unused_everywhere(audits: &[&Audit]) -> Vec<(usize, String)> {
+    let Some((first, rest)) = audits.split_first() else {
+        return Vec::new();
+    };
+    first
+        .unused
+        .iter()
+        .filter(|pattern| rest.iter().all(|a| a.unused.contains(pattern)))
+        .cloned()
+        .collect()
+}
+
+/// The report of patterns that explain nothing.
+pub fn report_unused(unused: &[(usize, String)]) -> String {
+    let mut out = format!(
+        "EXPLAIN NOTHING ({}): these patterns of spec/sdk-audit.json match no difference \
+         any more; delete them\n",
+        unused.len()
+    );
+    for (e, pattern) in unused {
+        out.push_str(&format!("  explained[{e}]: {pattern}\n"));
+    }
+    out
+}
+
+/// Where two SDKs disagree ([`compare_snapshots`] of the two, `first` on the `spec` side of each
+/// difference): upstream drift in itself, said and never failed (each SDK is audited against
+/// spec/ on its own). What only the languages' type systems make different is counted, not
+/// listed ([`language_artefact`]), so that a real disagreement stands out.
+pub fn report_disagreements(first: &str, second: &str, differences: &[Difference]) -> String {
+    let python_first = first.contains("PyPI");
+    let (artefacts, real): (Vec<&Difference>, Vec<&Difference>) = differences
+        .iter()
+        .partition(|d| language_artefact(d, python_first));
+    let mut out = format!(
+        "{first} and {second} disagree in {} place(s) (upstream's own drift, for the record; not \
+         a failure), and in {} more only as their languages do (TypeScript has no integer and no \
+         date-time format; Stainless's Python models make every optional response field and \
+         every result nullable)\n",
+        real.len(),
+        artefacts.len()
+    );
+    for d in real {
+        out.push_str(&format!(
+            "  {}\n      {first}: {}\n      {second}: {}\n",
+            d.id(),
+            d.spec,
+            d.sdk
+        ));
+    }
+    out
+}
+
+/// Whether a disagreement between two SDKs is only their languages': an `integer` against a
+/// `number`, a string's `date-time` format against none, or a `null` only the Python SDK takes
+/// (`python_first`: the Python SDK is the `spec` side of the difference).
+pub fn language_artefact(d: &Difference, python_first: bool) -> bool {
+    let either = |a: &str, b: &str| (d.spec == a && d.sdk == b) || (d.spec == b && d.sdk == a);
+    let (python, other) = if python_first {
+        (&d.spec, &d.sdk)
+    } else {
+        (&d.sdk, &d.spec)
+    };
+    match d.kind {
+        "type" => either("integer", "number"),
+        "format" => d.spec.starts_with("string") && d.sdk.starts_with("string"),
+        "nullable" | "optional-null" => python == "nullable" && other == "not nullable",
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -914,6 +1132,330 @@ mod tests {
                 "GET /zones/{zone_id}/x query.page: parameter",
             ]
         );
+    }
+
+    /// spec/dns_settings.json as an SDK snapshot: what an SDK that agrees with it in everything
+    /// would give. The tests below change it the way an upstream release could.
+    fn snapshot_of_the_spec() -> (Value, Value) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/dns_settings.json");
+        let spec: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let operations: Vec<Value> = spec_operations(&spec)
+            .unwrap()
+            .into_iter()
+            .map(|(key, mut op)| {
+                let (method, path) = key.split_once(' ').unwrap();
+                op["method"] = json!(method);
+                op["path"] = json!(path);
+                op
+            })
+            .collect();
+        (spec, json!({ "operations": operations }))
+    }
+
+    /// The JSON pointer of every union (`oneOf`) in a snapshot.
+    fn unions(node: &Value, at: &str, out: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    if key == "oneOf" {
+                        out.push(here.clone());
+                    }
+                    unions(child, &here, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    unions(child, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every union of the generated snapshot, with the property that tells its kinds apart.
+    fn every_union(snapshot: &Value) -> Vec<(String, String)> {
+        let mut pointers = Vec::new();
+        unions(snapshot, "", &mut pointers);
+        pointers
+            .into_iter()
+            .map(|p| {
+                let variants = snapshot.pointer(&p).unwrap().as_array().unwrap();
+                let property = discriminator(variants, variants).expect("a discriminated union");
+                (p, property)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_spec_against_itself_has_no_difference() {
+        let (spec, snapshot) = snapshot_of_the_spec();
+        assert_eq!(compare(&spec, &snapshot).unwrap(), []);
+        // The zone's nameservers (by `type`) in three operations, the nameserver set (by
+        // `advanced`) in three: the tests below change each of them.
+        let found = every_union(&snapshot);
+        assert!(found.len() >= 6, "{found:?}");
+        assert!(found.iter().any(|(_, p)| p == "type"), "{found:?}");
+        assert!(found.iter().any(|(_, p)| p == "advanced"), "{found:?}");
+    }
+
+    #[test]
+    fn reordered_variants_are_no_difference() {
+        let (spec, snapshot) = snapshot_of_the_spec();
+        for (pointer, _) in every_union(&snapshot) {
+            for turn in [1, 2] {
+                let mut changed = snapshot.clone();
+                let variants = changed
+                    .pointer_mut(&pointer)
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap();
+                variants.reverse();
+                let len = variants.len();
+                variants.rotate_left(turn % len);
+                assert_eq!(
+                    compare(&spec, &changed).unwrap(),
+                    [],
+                    "{pointer}, turn {turn}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_kind_added_or_removed_is_one_difference_naming_it() {
+        let (spec, snapshot) = snapshot_of_the_spec();
+        for (pointer, property) in every_union(&snapshot) {
+            // Added: a variant of a new kind.
+            let mut added = snapshot.clone();
+            let variants = added.pointer_mut(&pointer).unwrap().as_array_mut().unwrap();
+            variants.push(json!({"type": "object", "fields": {
+                property.as_str(): {"required": true, "schema": {"enum": ["brand.new"]}},
+                "pool": {"required": true, "schema": {"type": "string"}}}}));
+            let found = compare(&spec, &added).unwrap();
+            assert_eq!(found.len(), 1, "{pointer}: {found:#?}");
+            assert!(
+                found[0].at.ends_with(&format!("({property}=brand.new)")),
+                "{found:?}"
+            );
+            assert_eq!(
+                (found[0].kind, found[0].spec.as_str()),
+                ("union", "has no such kind")
+            );
+            assert!(found[0].sdk.contains("pool"), "{found:?}");
+            // Removed: each variant in turn, all its kinds named in one difference.
+            let count = snapshot
+                .pointer(&pointer)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len();
+            for index in 0..count {
+                let mut removed = snapshot.clone();
+                let variants = removed
+                    .pointer_mut(&pointer)
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap();
+                let gone = variants.remove(index);
+                let mut kinds: Vec<String> = gone["fields"][&property]["schema"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(kind_name)
+                    .collect();
+                kinds.sort();
+                let found = compare(&spec, &removed).unwrap();
+                assert_eq!(found.len(), 1, "{pointer} without #{index}: {found:#?}");
+                assert!(
+                    found[0]
+                        .at
+                        .ends_with(&format!("({property}={})", kinds.join("|"))),
+                    "{found:?}"
+                );
+                assert_eq!(
+                    (found[0].kind, found[0].sdk.as_str()),
+                    ("union", "has no such kind")
+                );
+            }
+            // A new value of an existing variant: that kind alone.
+            let mut widened = snapshot.clone();
+            let values = widened
+                .pointer_mut(&format!("{pointer}/0/fields/{property}/schema/enum"))
+                .unwrap()
+                .as_array_mut()
+                .unwrap();
+            values.insert(0, json!("brand.new"));
+            let found = compare(&spec, &widened).unwrap();
+            assert_eq!(found.len(), 1, "{pointer}: {found:#?}");
+            assert!(found[0].at.ends_with(&format!("({property}=brand.new)")));
+        }
+    }
+
+    #[test]
+    fn a_field_added_or_retyped_in_a_variant_is_found_there_whatever_the_order() {
+        let (spec, snapshot) = snapshot_of_the_spec();
+        for (pointer, property) in every_union(&snapshot) {
+            let count = snapshot
+                .pointer(&pointer)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len();
+            for index in 0..count {
+                let mut changed = snapshot.clone();
+                let variants = changed
+                    .pointer_mut(&pointer)
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap();
+                let fields = variants[index]["fields"].as_object_mut().unwrap();
+                fields.insert(
+                    "zz_new".into(),
+                    json!({"required": false, "schema": {"type": "string"}}),
+                );
+                // Retype a field of the variant besides the kind, if it has one.
+                let retyped = fields
+                    .iter_mut()
+                    .find(|(name, f)| {
+                        **name != property && *name != "zz_new" && f["schema"]["type"] == "string"
+                    })
+                    .map(|(name, f)| {
+                        f["schema"]["type"] = json!("integer");
+                        name.clone()
+                    });
+                variants.reverse();
+                let found = compare(&spec, &changed).unwrap();
+                let mut expected = vec!["zz_new: field".to_string()];
+                if let Some(name) = &retyped {
+                    expected.push(format!("{name}: type"));
+                }
+                let tails: Vec<String> = found
+                    .iter()
+                    .map(|d| {
+                        d.id()
+                            .rsplit_once(").")
+                            .map(|(_, t)| t.to_string())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let mut tails_sorted = tails.clone();
+                tails_sorted.sort();
+                expected.sort();
+                assert_eq!(tails_sorted, expected, "{pointer} #{index}: {found:#?}");
+                assert!(
+                    found
+                        .iter()
+                        .all(|d| d.at.contains(&format!("({property}=")))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn two_sdks_each_alone_and_where_they_disagree() {
+        let (spec, python) = snapshot_of_the_spec();
+        let mut python = python;
+        python["provenance"] = json!({"package": "cloudflare", "version": "1", "registry": "PyPI"});
+        // The other SDK: a field only it has, and an integer it types `number` (its language's).
+        let mut typescript = python.clone();
+        let op = typescript["operations"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|op| op["method"] == "GET" && op["path"] == "/zones/{zone_id}/dns_settings")
+            .unwrap();
+        op["response"]["result"]["schema"]["fields"]["dnssec_mode"] =
+            json!({"required": false, "schema": {"type": "string"}});
+        let ns_ttl = &mut op["response"]["result"]["schema"]["fields"]["ns_ttl"]["schema"];
+        assert_eq!(ns_ttl["type"], "integer");
+        ns_ttl["type"] = json!("number");
+
+        // Each alone against spec/: the first agrees, the second has its two differences.
+        assert_eq!(compare(&spec, &python).unwrap(), []);
+        let alone = ids(&compare(&spec, &typescript).unwrap());
+        let op = "GET /zones/{zone_id}/dns_settings";
+        assert_eq!(
+            alone,
+            [
+                format!("{op} result.dnssec_mode: field"),
+                format!("{op} result.ns_ttl: type")
+            ]
+        );
+
+        // Where they disagree: the field is listed, the integer only counted.
+        let disagreements = compare_snapshots(&python, &typescript).unwrap();
+        assert_eq!(ids(&disagreements), alone);
+        let text = report_disagreements(
+            "cloudflare 1 of PyPI",
+            "cloudflare 2 of npm",
+            &disagreements,
+        );
+        assert!(
+            text.starts_with("cloudflare 1 of PyPI and cloudflare 2 of npm disagree in 1 place(s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("and in 1 more only as their languages do"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("  {op} result.dnssec_mode: field\n")),
+            "{text}"
+        );
+        assert!(!text.contains("ns_ttl"), "{text}");
+
+        // A pattern is unused only if no SDK's audit uses it.
+        let explanations = read_explanations(&json!({"explained": [
+            {"differences": ["* result.dnssec_mode: field"], "why": "only the second has it"},
+            {"differences": ["* result.nothing: field"], "why": "no SDK has it"}
+        ]}))
+        .unwrap();
+        let first = audit(compare(&spec, &python).unwrap(), &explanations);
+        let second = audit(compare(&spec, &typescript).unwrap(), &explanations);
+        assert_eq!(first.unused.len(), 2);
+        assert_eq!(
+            unused_everywhere(&[&first, &second]),
+            [(1, "* result.nothing: field".to_string())]
+        );
+    }
+
+    #[test]
+    fn language_artefacts_are_only_integer_number_date_time_and_python_nulls() {
+        let d = |kind: &'static str, spec: &str, sdk: &str| Difference {
+            operation: "GET /x".into(),
+            at: "result.a".into(),
+            kind,
+            spec: spec.into(),
+            sdk: sdk.into(),
+        };
+        assert!(language_artefact(&d("type", "integer", "number"), true));
+        assert!(language_artefact(&d("type", "number", "integer"), false));
+        assert!(!language_artefact(&d("type", "string", "number"), true));
+        assert!(language_artefact(
+            &d("format", "string (date-time)", "string"),
+            true
+        ));
+        assert!(language_artefact(
+            &d("nullable", "nullable", "not nullable"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("nullable", "nullable", "not nullable"),
+            false
+        ));
+        assert!(!language_artefact(
+            &d("nullable", "not nullable", "nullable"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("field", "has no such field", "optional, string"),
+            true
+        ));
+        assert!(!language_artefact(
+            &d("required", "optional", "required"),
+            true
+        ));
     }
 
     #[test]

@@ -10,12 +10,17 @@
 //! models (`spec/sdk/`, written by `.ci/sdk-audit/extract.py`) field by field, and fails on any
 //! difference that `spec/sdk-audit.json` does not explain (see `spec/README.md`).
 //!
+//! `sdk-newer` asks PyPI and npm whether a `cloudflare` newer than the pin exists and, for
+//! PyPI's, prints what it changes and the audit of `spec/` against it, as a notice; `--write`
+//! makes it the pin (src/newer.rs).
+//!
 //! Exit codes: 0 done (or, with `--check`, up to date; for `audit-sdk`, every difference
 //! explained); 1 `--check` found a difference, or the audit an unexplained one; 2 an error,
 //! reported on stderr with the file it concerns.
 
 mod audit;
 mod json;
+mod newer;
 mod refresh;
 
 use std::ffi::OsString;
@@ -45,16 +50,34 @@ example:
       --operations spec/operations.txt --reconcile spec/reconcile.json \\
       --overlay spec/overlay.json --out spec/dns_settings.json
 
-usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.json>
+usage: cargo run -p xtask -- audit-sdk --spec <fragment.json> --sdk <snapshot.json> [--sdk …]
                                        --explained <sdk-audit.json>
 
   --spec         the spec to audit (spec/dns_settings.json)
-  --sdk          the SDK's models, normalized by .ci/sdk-audit/extract.py
-                 (spec/sdk/cloudflare-python-<version>.json)
+  --sdk          an SDK's models, normalized by .ci/sdk-audit/extract.py or extract-ts.mjs
+                 (spec/sdk/cloudflare-python-<version>.json, cloudflare-typescript-<version>.json);
+                 repeat it to audit several SDKs with one explanations file
   --explained    the differences this crate makes on purpose, and why (spec/sdk-audit.json)
 
-  Prints every difference, explained or not; exits 1 if one is not explained or if a pattern
-  of --explained matches nothing.";
+  Prints every difference, explained or not, SDK by SDK, then where two SDKs disagree (for the
+  record); exits 1 if a difference is not explained or if a pattern of --explained matches
+  nothing in any SDK.
+
+usage: cargo run -p xtask -- sdk-newer [--write] [--root <dir>] [--pypi-newest <version>]
+                                       [--npm-newest <version>] [--snapshot <snapshot.json>]
+                                       [--npm-snapshot <snapshot.json>]
+
+  Asks PyPI and npm (once each) for the newest `cloudflare`. When one is newer than its pin
+  (.ci/sdk-audit/requirements.txt, .ci/sdk-audit/package.json), installs it under
+  .ci/sdk-audit/.venv-newest or .npm-newest, extracts its models, and prints what changed from
+  the pinned snapshot and the audit of spec/ against it.
+  A notice only: exits 0 whatever it finds or fails to ask.
+  --write          make it the pin: requirements.txt (its pip freeze) or package.json (and the
+                   lock, by npm), its snapshot in spec/sdk/ (the old one removed); then review
+                   with `bash .ci/sdk-audit.sh`
+  --root           the repository (default: the one xtask was built in)
+  --pypi-newest, --npm-newest   take this as the registry's newest instead of asking
+  --snapshot, --npm-snapshot    the newer SDK's snapshot, made elsewhere, instead of installing it";
 
 fn main() -> ExitCode {
     match run(std::env::args_os().skip(1).collect()) {
@@ -86,6 +109,7 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, String> {
             }
         },
         Some("audit-sdk") => audit_sdk(args),
+        Some("sdk-newer") => sdk_newer(args),
         Some("-h" | "--help" | "help") => {
             say(USAGE);
             Ok(ExitCode::SUCCESS)
@@ -214,12 +238,16 @@ fn split_flag(arg: &OsString) -> (String, Option<PathBuf>) {
 /// `audit-sdk --spec <file> --sdk <file> --explained <file>`.
 fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     let mut args = args.peekable();
-    let (mut spec, mut sdk, mut explained) = (None, None, None);
+    let (mut spec, mut explained) = (None, None);
+    let mut sdks: Vec<PathBuf> = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, inline) = split_flag(&arg);
         let slot = match flag.as_str() {
             "--spec" => &mut spec,
-            "--sdk" => &mut sdk,
+            "--sdk" => {
+                sdks.push(value_of(&flag, inline, &mut args)?);
+                continue;
+            }
             "--explained" => &mut explained,
             "-h" | "--help" => {
                 say(USAGE);
@@ -235,41 +263,103 @@ fn audit_sdk(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
     let required = |value: Option<PathBuf>, flag: &str| {
         value.ok_or_else(|| format!("`{flag} <file>` is required\n\n{USAGE}"))
     };
-    let (spec, sdk, explained) = (
+    let (spec, explained) = (
         required(spec, "--spec")?,
-        required(sdk, "--sdk")?,
         required(explained, "--explained")?,
     );
+    if sdks.is_empty() {
+        return Err(format!("`--sdk <file>` is required\n\n{USAGE}"));
+    }
     let read = |path: &PathBuf| -> Result<serde_json::Value, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
     };
-    let snapshot = read(&sdk)?;
-    let differences =
-        audit::compare(&read(&spec)?, &snapshot).map_err(|e| format!("{}: {e}", sdk.display()))?;
+    let spec = read(&spec)?;
     let explanations = audit::read_explanations(&read(&explained)?)
         .map_err(|e| format!("{}: {e}", explained.display()))?;
-    let found = audit::audit(differences, &explanations);
-    let version = |key: &str| {
-        snapshot
-            .pointer(&format!("/provenance/{key}"))
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("?")
-            .to_string()
-    };
-    let name = format!(
-        "{} {} ({})",
-        version("package"),
-        version("version"),
-        sdk.display()
-    );
-    say(audit::report(&found, &explanations, &name).trim_end());
-    Ok(if found.passed() {
+    let mut audits = Vec::new();
+    for sdk in &sdks {
+        let snapshot = read(sdk)?;
+        let differences =
+            audit::compare(&spec, &snapshot).map_err(|e| format!("{}: {e}", sdk.display()))?;
+        let provenance = |key: &str| {
+            snapshot
+                .pointer(&format!("/provenance/{key}"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+                .to_string()
+        };
+        let name = format!(
+            "{} {} of {}",
+            provenance("package"),
+            provenance("version"),
+            provenance("registry")
+        );
+        let found = audit::audit(differences, &explanations);
+        audits.push((name, sdk, snapshot, found));
+    }
+    let found: Vec<&audit::Audit> = audits.iter().map(|(.., found)| found).collect();
+    let unused = audit::unused_everywhere(&found);
+    let mut passed = unused.is_empty();
+    for (name, sdk, _, found) in &mut audits {
+        // Unused patterns are judged over every SDK (above).
+        found.unused.clear();
+        passed &= found.passed();
+        let title = format!("{name} ({})", sdk.display());
+        say(audit::report(found, &explanations, &title).trim_end());
+        say("");
+    }
+    if !unused.is_empty() {
+        say(audit::report_unused(&unused).trim_end());
+        say("");
+    }
+    for pair in audits.windows(2) {
+        let [(first, _, a, _), (second, _, b, _)] = pair else {
+            continue;
+        };
+        let disagreements = audit::compare_snapshots(a, b)?;
+        say(audit::report_disagreements(first, second, &disagreements).trim_end());
+    }
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `sdk-newer [--write] [--root <dir>] [--pypi-newest <v>] [--npm-newest <v>] [--snapshot <f>]`.
+fn sdk_newer(args: impl Iterator<Item = OsString>) -> Result<ExitCode, String> {
+    let mut args = args.peekable();
+    let mut options = newer::Options {
+        root: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
+        pypi_newest: None,
+        npm_newest: None,
+        snapshot: None,
+        npm_snapshot: None,
+        write: false,
+    };
+    let text = |p: PathBuf| p.to_string_lossy().into_owned();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = split_flag(&arg);
+        match flag.as_str() {
+            "--write" if inline.is_none() => options.write = true,
+            "--root" => options.root = value_of(&flag, inline, &mut args)?,
+            "--pypi-newest" => {
+                options.pypi_newest = Some(text(value_of(&flag, inline, &mut args)?))
+            }
+            "--npm-newest" => options.npm_newest = Some(text(value_of(&flag, inline, &mut args)?)),
+            "--snapshot" => options.snapshot = Some(value_of(&flag, inline, &mut args)?),
+            "--npm-snapshot" => options.npm_snapshot = Some(value_of(&flag, inline, &mut args)?),
+            "-h" | "--help" => {
+                say(USAGE);
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => return Err(format!("unexpected argument `{flag}`\n\n{USAGE}")),
+        }
+    }
+    newer::run(&options, &mut |line| say(line))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a line; a closed stdout (`| head`) is not worth a panic.
