@@ -251,16 +251,8 @@ impl Drop for Turn<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::headers::tests::headers;
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
 
     #[tokio::test(start_paused = true)]
     async fn a_spent_window_holds_requests_until_room_comes_back() {
