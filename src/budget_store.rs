@@ -59,6 +59,13 @@ const HELD_IN_FLIGHT: u64 = 120;
 /// reach the API after it was given up, as the in-process budget counts a request to the end of
 /// the second it ended in.
 const UNKNOWN_SLACK_MS: u64 = 1000;
+/// Settlements kept for the store while it does not answer (the oldest go first): a store away
+/// for long loses them, and their requests leave it by the in-flight hold.
+const MAX_PENDING: usize = 10_000;
+/// The most entries one script adds at once (a store that lost its state is filled, requests
+/// the API counts beyond the store's are added): a budget larger than this, which no Cloudflare
+/// limit is, is filled only this far rather than stalling Redis.
+const MAX_ADDED: u64 = 10_000;
 /// Into how many shares the budget is split while the store is away, before the store has ever
 /// said how many clients use it.
 const UNKNOWN_SHARERS: u64 = 4;
@@ -69,9 +76,10 @@ const HASH_KEY: &[u8] = b"cloudflare-dns-settings rate-limit budget v1";
 /// KEYS: the window (sorted set), the state (hash: limit, window, locked, gen, filled, n), the
 /// sharers (sorted set). ARGV: the request, the limit and window (s) the client knows, the
 /// in-flight hold (s), the client, the unknown-end slack (ms), the generation the client expects
-/// (empty when it has none within a window). A state of another generation than expected was
-/// lost while requests of the window still count at the API: the window is filled, once, until
-/// a window from now (nobody knows the whole window, so nobody spends it). Returns `{wait_ms,
+/// (empty when it has none within a window), the most entries it may add. A state of another
+/// generation than expected was lost while requests of the window still count at the API: the
+/// window is filled, once, until a window from now (nobody knows the whole window, so nobody
+/// spends it). Returns `{wait_ms,
 /// sharers, gen, in_flight}`, or when admitted `{0, sharers, gen, n, used}`: `n` counts
 /// admissions, `used` what the window held before this one. Times in milliseconds of Redis's
 /// clock (exact in a Lua number, and in the `%.14g` Redis formats it with).
@@ -97,7 +105,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local used = redis.call('ZCARD', KEYS[1])
 if ARGV[7] ~= '' and tonumber(ARGV[7]) ~= gen and not st[5] then
   redis.call('HSET', KEYS[2], 'filled', 1)
-  for i = 1, limit - used do
+  for i = 1, math.min(limit - used, tonumber(ARGV[8])) do
     redis.call('ZADD', KEYS[1], now + window, 'lost:' .. gen .. ':' .. i)
   end
   used = math.max(used, limit)
@@ -130,7 +138,7 @@ return {math.max(1, nth - now), sharers, gen, in_flight}
 /// the limit and window (s) the client knows; then from the answer, each empty when it said
 /// nothing: the policy's limit and window (s), the lockout (ms), what remains; then `n` and
 /// `used` from its admission (empty when unknown); the unknown-end slack (ms); the generation
-/// of its admission (empty when unknown).
+/// of its admission (empty when unknown); the most entries it may add.
 const SETTLE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -145,8 +153,9 @@ if ARGV[2] == 'n' then
   redis.call('ZREM', KEYS[1], ARGV[1])
 else
   if ARGV[2] == 'u' then keep = window + tonumber(ARGV[11]) end
-  -- Added if it is not there (the store lost it): it reached the API all the same.
-  redis.call('ZADD', KEYS[1], 'LT', now + keep, ARGV[1])
+  -- From its end (however late), and added if it is not there (the store lost it): it reached
+  -- the API all the same.
+  redis.call('ZADD', KEYS[1], now + keep, ARGV[1])
 end
 if ARGV[7] ~= '' and now + tonumber(ARGV[7]) > locked then
   locked = now + tonumber(ARGV[7])
@@ -165,7 +174,7 @@ if ARGV[8] ~= '' and ARGV[9] ~= '' then
     held = tonumber(ARGV[10]) + 1 + math.max(since, 0)
   end
   local missing = limit - held - tonumber(ARGV[8])
-  for i = 1, math.min(missing, limit) do
+  for i = 1, math.min(missing, limit, tonumber(ARGV[13])) do
     redis.call('ZADD', KEYS[1], now + window, ARGV[1] .. ':' .. i)
   end
 end
@@ -195,9 +204,10 @@ struct Inner {
     round_trip: Duration,
     /// The connection, while the store is reachable.
     conn: Mutex<Option<Connection>>,
-    /// Whether a task is connecting, whether one ever tried, and word that one has ended.
+    /// Whether a task is connecting, until when the first connection may take, and word that a
+    /// connection attempt has ended.
     connecting: AtomicBool,
-    tried: AtomicBool,
+    first: Mutex<Option<Instant>>,
     connected: Notify,
     health: Mutex<Health>,
     sharers: AtomicU64,
@@ -206,7 +216,7 @@ struct Inner {
     admissions: Mutex<HashMap<u64, (u64, u64, u64)>>,
     /// Settlements not yet sent (the settle script's arguments), and whether a task is about to
     /// send them.
-    pending: Mutex<Vec<[String; 12]>>,
+    pending: Mutex<Vec<[String; 13]>>,
     flushing: AtomicBool,
     /// The generation of the store's state last seen, and when.
     seen: Mutex<Option<(u64, Instant)>>,
@@ -270,7 +280,7 @@ impl RedisBudget {
             round_trip,
             conn: Mutex::new(None),
             connecting: AtomicBool::new(false),
-            tried: AtomicBool::new(false),
+            first: Mutex::new(None),
             connected: Notify::new(),
             health: Mutex::new(Health::default()),
             sharers: AtomicU64::new(0),
@@ -319,9 +329,9 @@ fn random() -> u64 {
 
 impl Inner {
     /// The connection. Without one, and unless the store is known to be away, a task connects;
-    /// the caller waits for it at most one round trip (the first time, as long as connecting
-    /// may take): a store farther away is used from a later call on, and this one paces in
-    /// process meanwhile.
+    /// the caller waits for it at most one round trip (while the first connection is being
+    /// made, until it may have taken [`CONNECT_ROUND_TRIPS`]): a store farther away is used from
+    /// a later call on, and this one paces in process meanwhile.
     async fn connection(self: &Arc<Self>) -> Result<Connection, StoreAway> {
         if let Some(conn) = self.conn.lock().map_err(|_| StoreAway)?.clone() {
             return Ok(conn);
@@ -338,16 +348,19 @@ impl Inner {
         let ended = self.connected.notified();
         tokio::pin!(ended);
         ended.as_mut().enable();
-        let first = !self.tried.swap(true, Ordering::AcqRel);
-        if !self.connecting.swap(true, Ordering::AcqRel) {
-            tokio::spawn(self.clone().connect());
-        }
-        let wait = if first {
-            self.round_trip * CONNECT_ROUND_TRIPS
-        } else {
-            self.round_trip
+        let now = Instant::now();
+        let first = {
+            let mut first = self.first.lock().map_err(|_| StoreAway)?;
+            *first.get_or_insert_with(|| now.checked_add(self.connect_bound()).unwrap_or(now))
         };
-        let _ = tokio::time::timeout(wait, ended).await;
+        if !self.connecting.swap(true, Ordering::AcqRel) {
+            // Whatever becomes of the task (it ends, or its runtime drops it unrun), the flag
+            // goes down and waiters hear of it.
+            let attempt = Attempt(self.clone());
+            tokio::spawn(async move { attempt.0.clone().connect().await });
+        }
+        let until = first.max(now.checked_add(self.round_trip).unwrap_or(now));
+        let _ = tokio::time::timeout_at(until, ended).await;
         self.conn
             .lock()
             .map_err(|_| StoreAway)?
@@ -373,7 +386,7 @@ impl Inner {
             let (take, settle): (String, String) = load.query_async(&mut conn).await?;
             redis::RedisResult::Ok((conn, Arc::new([take, settle])))
         };
-        match tokio::time::timeout(self.round_trip * CONNECT_ROUND_TRIPS, connect).await {
+        match tokio::time::timeout(self.connect_bound(), connect).await {
             Ok(Ok(conn)) => {
                 if let Ok(mut slot) = self.conn.lock() {
                     *slot = Some(conn);
@@ -387,8 +400,11 @@ impl Inner {
                 self.away("no answer in time");
             }
         }
-        self.connecting.store(false, Ordering::Release);
-        self.connected.notify_waiters();
+    }
+
+    /// How long connecting may take.
+    fn connect_bound(&self) -> Duration {
+        self.round_trip.saturating_mul(CONNECT_ROUND_TRIPS)
     }
 
     /// Marks the store away (saying so once) and drops the connection; returns [`StoreAway`].
@@ -457,8 +473,9 @@ impl Inner {
     }
 
     /// Sends the settlements waiting and, with `take`'s arguments, the admission script, in one
-    /// pipeline (one round trip), bounded in time; the admission's answer. Settlements that
-    /// cannot be sent are dropped: their requests leave the store by the in-flight hold.
+    /// pipeline (one round trip), bounded in time; the admission's answer. Settlements whose
+    /// round trip failed are kept for the next (settling twice is settling once), up to
+    /// [`MAX_PENDING`].
     async fn run(
         self: &Arc<Self>,
         take: Option<&(dyn Fn(&mut redis::Pipeline) + Sync)>,
@@ -493,14 +510,22 @@ impl Inner {
                 pipe.query_async::<()>(&mut conn).await.map(|()| None)
             }
         };
-        match tokio::time::timeout(self.round_trip, answer).await {
+        let failed = match tokio::time::timeout(self.round_trip, answer).await {
             Ok(Ok(answer)) => {
                 self.back();
-                Ok(answer)
+                return Ok(answer);
             }
-            Ok(Err(e)) => Err(self.away(&e.to_string())),
-            Err(_) => Err(self.away("no answer in time")),
+            Ok(Err(e)) => self.away(&e.to_string()),
+            Err(_) => self.away("no answer in time"),
+        };
+        if let Ok(mut queue) = self.pending.lock() {
+            let mut kept = pending;
+            kept.append(&mut queue);
+            let over = kept.len().saturating_sub(MAX_PENDING);
+            kept.drain(..over);
+            *queue = kept;
         }
+        Err(failed)
     }
 
     /// One admission round trip (see [`TAKE`]).
@@ -519,9 +544,19 @@ impl Inner {
                 .arg(HELD_IN_FLIGHT)
                 .arg(&self.me)
                 .arg(UNKNOWN_SLACK_MS)
-                .arg(&expected);
+                .arg(&expected)
+                .arg(MAX_ADDED);
         };
-        let answer = self.run(Some(&take)).await?.unwrap_or_default();
+        let answer = match self.run(Some(&take)).await {
+            Ok(answer) => answer.unwrap_or_default(),
+            Err(away) => {
+                // The script may have run (a slow answer, a broken connection): whatever it
+                // admitted is released with the next round trip (a release of nothing is
+                // nothing).
+                self.settle(ticket, End::NotSent, limit, window);
+                return Err(away);
+            }
+        };
         match answer[..] {
             [0, sharers, generation, n, used] => {
                 self.saw(generation, sharers, window);
@@ -575,6 +610,7 @@ impl Inner {
             text(admission.map(|a| a.1)),
             UNKNOWN_SLACK_MS.to_string(),
             text(admission.map(|a| a.2)),
+            MAX_ADDED.to_string(),
         ];
         let Ok(mut pending) = self.pending.lock() else {
             return;
@@ -586,13 +622,34 @@ impl Inner {
                 self.flushing.store(false, Ordering::Release);
                 return;
             };
-            let inner = self.clone();
+            let flush = Flush(self.clone());
             runtime.spawn(async move {
                 tokio::task::yield_now().await;
-                inner.flushing.store(false, Ordering::Release);
+                let inner = flush.0.clone();
+                drop(flush);
                 let _ = inner.run(None).await;
             });
         }
+    }
+}
+
+/// A connection attempt's task: its end (or its drop, unrun) lowers the flag and wakes waiters.
+struct Attempt(Arc<Inner>);
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        self.0.connecting.store(false, Ordering::Release);
+        self.0.connected.notify_waiters();
+    }
+}
+
+/// A flush about to run: once it starts (or is dropped, unrun), the next settlement may start
+/// another.
+struct Flush(Arc<Inner>);
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        self.0.flushing.store(false, Ordering::Release);
     }
 }
 

@@ -198,22 +198,16 @@ impl<'a> Turn<'a> {
         status: StatusCode,
         retry_after: Option<Duration>,
     ) {
-        let Some(pacer) = self.pacer else {
-            return;
-        };
-        let news = match pacer.budget.lock() {
-            Ok(mut budget) => budget.read(headers, status, retry_after),
-            Err(_) => News::default(),
-        };
-        self.finish(End::Answered(news));
+        self.finish(|budget| End::Answered(budget.read(headers, status, retry_after)));
     }
 
     /// The request never reached the server (the connection could not be made).
     pub fn not_sent(mut self) {
-        self.finish(End::NotSent);
+        self.finish(|_| End::NotSent);
     }
 
-    fn finish(&mut self, end: End) {
+    /// Ends the turn as `end` says, under one lock of the budget.
+    fn finish(&mut self, end: impl FnOnce(&mut Budget) -> End) {
         let Some(pacer) = self.pacer.take() else {
             return;
         };
@@ -221,6 +215,7 @@ impl<'a> Turn<'a> {
             return;
         };
         let now = Instant::now();
+        let end = end(&mut budget);
         // While the news is learned the request still counts as in flight: a response's
         // `remaining` already counts it.
         match &end {
@@ -245,7 +240,7 @@ impl<'a> Turn<'a> {
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        self.finish(End::Unknown);
+        self.finish(|_| End::Unknown);
     }
 }
 
