@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
-    operations_mut, properties, ref_name, says, type_of, walk,
+    operations_mut, properties, ref_name, rename_ref, says, type_of, walk,
 };
 
 /// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
@@ -707,18 +707,6 @@ fn closure(node: &Value, root: &Value, seen: &mut BTreeSet<String>) {
         }
         Value::Array(items) => items.iter().for_each(|v| closure(v, root, seen)),
         _ => {}
-    }
-}
-
-/// Points every `$ref` to a renamed component at its new name.
-pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
-    each_object(node, &mut |object| rename_ref(object, renames));
-}
-
-/// Points `object`, if it is a `$ref` to a renamed component, at its new name.
-fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String>) {
-    if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
-        object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
     }
 }
 

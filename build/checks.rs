@@ -13,9 +13,9 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
 
-use crate::generate::{generic, last_ident};
 use crate::rules::{Check, OperationRules, Rule};
 use crate::spec::{MAX_DEPTH, join};
+use crate::syntax::{generic, last_ident};
 
 /// The generated types, by name.
 pub struct Types {

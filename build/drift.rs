@@ -11,8 +11,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::checks::{self, Types};
-use crate::generate::{generic, idents, last_ident};
 use crate::spec::{MAX_DEPTH, join};
+use crate::syntax::{generic, idents, last_ident};
 
 /// `fn <operation>(operation: &'static str, value: &Result)`, the walk of one operation's result.
 pub fn function(operation: &str, result: &syn::Type, types: &Types) -> TokenStream {

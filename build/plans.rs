@@ -10,8 +10,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::generate::Operation;
 use crate::rules::OperationRules;
+use crate::sends::Operation;
 use crate::spec::{type_of, walk};
 
 /// One GET/PATCH pair.

@@ -2,6 +2,8 @@
 //! operations, property paths, and the two walks (every object of a document; every schema below
 //! one, by property path).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 pub const SCHEMAS: &str = "#/components/schemas/";
@@ -153,4 +155,16 @@ pub fn walk(
         Ok(())
     }
     go(schema, root, path, visit, 0)
+}
+
+/// Points every `$ref` to a renamed component at its new name.
+pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
+    each_object(node, &mut |object| rename_ref(object, renames));
+}
+
+/// Points `object`, if it is a `$ref` to a renamed component, at its new name.
+pub fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String>) {
+    if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
+        object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
+    }
 }

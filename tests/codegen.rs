@@ -13,14 +13,24 @@ mod checks;
 mod drift;
 #[path = "../build/generate.rs"]
 mod generate;
+#[path = "../build/hooks.rs"]
+mod hooks;
 #[path = "../build/names.rs"]
 mod names;
 #[path = "../build/plans.rs"]
 mod plans;
 #[path = "../build/rules.rs"]
 mod rules;
+#[path = "../build/sends.rs"]
+mod sends;
 #[path = "../build/spec.rs"]
 mod spec;
+#[path = "../build/surface.rs"]
+mod surface;
+#[path = "../build/syntax.rs"]
+mod syntax;
+#[path = "../build/unions.rs"]
+mod unions;
 
 use proc_macro2::{Group, Punct, Spacing, TokenStream, TokenTree};
 use serde_json::Value;
