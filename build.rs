@@ -10,6 +10,8 @@
 mod adjust;
 #[path = "build/checks.rs"]
 mod checks;
+#[path = "build/contract.rs"]
+mod contract;
 #[path = "build/drift.rs"]
 mod drift;
 #[path = "build/generate.rs"]
@@ -71,10 +73,10 @@ fn progenitor(spec: serde_json::Value) -> Result<proc_macro2::TokenStream, Strin
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote::quote!(crate::client::ClientState))
+        .with_inner_type(contract::tokens(contract::CLIENT_STATE))
         .with_derive("PartialEq")
         .with_crate(
-            adjust::CRATE.replace('_', "-"),
+            contract::CRATE.replace('_', "-"),
             progenitor::CrateVers::Any,
             None,
         )

@@ -8,14 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::contract::{self, CRATE};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
     operations_mut, properties, ref_name, rename_ref, says, type_of, walk,
 };
-
-/// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
-pub const CRATE: &str = "cloudflare_dns_settings";
 
 /// progenitor reads OpenAPI 3.0 only; a 3.1 document would fail later with a vaguer message.
 pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
@@ -225,7 +223,7 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
                     let item = follow(&result, &root).get("items").cloned().ok_or_else(|| {
                         format!("{method} {path}: a response with `result_info` has no `result` array")
                     })?;
-                    json!({ "x-rust-type": rust_type("Page", item) })
+                    json!({ "x-rust-type": rust_type(contract::PAGE, item) })
                 }
                 None => result,
             };
@@ -632,7 +630,8 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
             let mut inner = property.clone();
             inner.remove("nullable");
             inner.remove("description");
-            let wrapper = json!({ "x-rust-type": rust_type("Nullable", Value::Object(inner)) });
+            let wrapper =
+                json!({ "x-rust-type": rust_type(contract::NULLABLE, Value::Object(inner)) });
             replace_with_ref(
                 property,
                 hoist(&mut hoisted, &format!("{owner}_{path}-nullable"), wrapper),
@@ -790,7 +789,8 @@ fn open_enum(
         }
         None => return,
     };
-    let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
+    let wrapper =
+        json!({ "x-rust-type": rust_type(contract::OPEN_ENUM, json!({ "$ref": known })) });
     replace_with_ref(schema, hoist(hoisted, &format!("{name}-open"), wrapper));
 }
 

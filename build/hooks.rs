@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use quote::{format_ident, quote};
 
+use crate::contract;
 use crate::rules::OperationRules;
 use crate::sends::Operation;
 use crate::syntax::generic;
@@ -18,15 +19,21 @@ pub fn round_trip_hooks(
     ops: &BTreeMap<String, Operation>,
 ) -> Vec<syn::Item> {
     let (mut responses, mut requests, mut unset_bodies) = (Vec::new(), Vec::new(), Vec::new());
+    let (page, result) = (
+        contract::tokens(contract::ENVELOPE_PAGE),
+        contract::tokens(contract::ENVELOPE_RESULT),
+    );
+    let error = contract::tokens(contract::ERROR);
+    let received = contract::received(quote!(body));
     for op in operations {
         let Some(generated) = ops.get(&op.operation_id) else {
             continue;
         };
         let id = &op.upstream_operation_id;
         if let Some(ty) = &generated.result {
-            responses.push(match generic(ty, "Page") {
-                Some(item) => quote!(#id => json(crate::envelope::page::<#item>(&received)),),
-                None => quote!(#id => json(crate::envelope::result::<#ty>(&received)),),
+            responses.push(match generic(ty, contract::PAGE) {
+                Some(item) => quote!(#id => json(#page::<#item>(&received)),),
+                None => quote!(#id => json(#result::<#ty>(&received)),),
             });
         }
         if let Some(ty) = &generated.body {
@@ -43,7 +50,7 @@ pub fn round_trip_hooks(
             /// Sends operation `operation` (upstream's operationId) with every path parameter set
             /// and no `.body(…)`; `None` for an operation without a body. For tests.
             #[doc(hidden)]
-            pub async fn send_without_body(client: &Client, operation: &str) -> Option<Result<(), crate::Error>> {
+            pub async fn send_without_body(client: &Client, operation: &str) -> Option<Result<(), #error>> {
                 Some(match operation {
                     #(#unset_bodies)*
                     _ => return None,
@@ -54,17 +61,11 @@ pub fn round_trip_hooks(
             /// The 2xx `body` of operation `operation` (upstream's operationId), decoded as a call
             /// decodes it and serialized back; `None` for an unknown operation. For tests.
             #[doc(hidden)]
-            pub fn decode_response(operation: &str, body: &[u8]) -> Option<Result<::serde_json::Value, crate::Error>> {
-                fn json<T: ::serde::Serialize>(value: Result<T, crate::Error>) -> Result<::serde_json::Value, crate::Error> {
+            pub fn decode_response(operation: &str, body: &[u8]) -> Option<Result<::serde_json::Value, #error>> {
+                fn json<T: ::serde::Serialize>(value: Result<T, #error>) -> Result<::serde_json::Value, #error> {
                     value.map(|v| ::serde_json::to_value(v).unwrap_or(::serde_json::Value::Null))
                 }
-                let received = crate::envelope::Received {
-                    status: ::reqwest::StatusCode::OK,
-                    headers: ::reqwest::header::HeaderMap::new(),
-                    body: ::bytes::Bytes::copy_from_slice(body),
-                    attempts: 1,
-                    earlier: crate::Applied::No,
-                };
+                let received = #received;
                 Some(match operation {
                     #(#responses)*
                     _ => return None,

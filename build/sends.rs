@@ -9,13 +9,13 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::visit_mut::{self, VisitMut};
 
-use crate::checks;
 use crate::rules::{self, OperationRules, Rule};
 use crate::syntax::{
     QueryParams, call_args, encoded_path, format_arguments, generic, generic_argument,
     header_append, idents, idents_of, is_ident, last_ident, literal_to_string, local,
     operation_info, url_format,
 };
+use crate::{checks, contract};
 
 /// What one operation's generated code is made of, read from progenitor's builder for it.
 #[derive(Default)]
@@ -200,15 +200,19 @@ fn rewrite_send(
             kept.push(syn::parse_quote! { super::checks::#check(&body)?; });
         }
     }
-    let (function, decoded) = match generic(&result, "Page") {
-        Some(item) => (quote!(call_page), item.clone()),
-        None => (quote!(call), result.clone()),
+    let (function, decoded) = match generic(&result, contract::PAGE) {
+        Some(item) => (contract::TRANSPORT_CALL_PAGE, item.clone()),
+        None => (contract::TRANSPORT_CALL, result.clone()),
     };
+    let (function, error) = (
+        contract::tokens(function),
+        contract::tokens(contract::ERROR),
+    );
     let table_entry = format_ident!("{}", rules::static_name(&rules.operation_id));
     // What the result carries that the spec does not know is said (build/drift.rs).
     let drift = format_ident!("{}", rules.operation_id);
     kept.push(syn::parse_quote! {
-        let result = crate::transport::#function::<#decoded>(client, request, &super::operations::#table_entry).await;
+        let result = #function::<#decoded>(client, request, &super::operations::#table_entry).await;
     });
     kept.push(syn::parse_quote! {
         if let Ok(value) = &result {
@@ -217,7 +221,7 @@ fn rewrite_send(
     });
     kept.push(syn::Stmt::Expr(syn::parse_quote!(result), None));
     f.block.stmts = kept;
-    f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, crate::Error>);
+    f.sig.output = syn::parse_quote!(-> ::std::result::Result<#result, #error>);
     Ok(())
 }
 
@@ -237,8 +241,9 @@ fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
         return Err("`let request = ….build()?` has no `?`".into());
     };
     let expr = built.expr;
+    let error = contract::tokens(contract::ERROR);
     Ok(syn::parse_quote! {
-        let request = || -> ::std::result::Result<::reqwest::Request, crate::Error> { #expr };
+        let request = || -> ::std::result::Result<::reqwest::Request, #error> { #expr };
     })
 }
 
@@ -260,8 +265,9 @@ fn parameter_checks(rules: &OperationRules, op: &Operation) -> Result<Vec<syn::S
         ));
     }
     let mut out: Vec<syn::Stmt> = Vec::new();
+    let path_param = contract::tokens(contract::VALIDATE_PATH_PARAM);
     for (name, ident) in names.iter().zip(&op.path) {
-        out.push(syn::parse_quote! { crate::validate::path_param(#name, &#ident)?; });
+        out.push(syn::parse_quote! { #path_param(#name, &#ident)?; });
         for rule in rules.path.iter().filter(|r| r.field == *name) {
             let check = checks::call(&rule.check, name, quote!(v));
             out.push(syn::parse_quote! { { let v = &#ident; #check } });
@@ -298,7 +304,9 @@ impl VisitMut for SendEdits<'_> {
             && idents_of(&p.path) == ["Error", "InvalidRequest"]
         {
             let field = self.binding.unwrap_or("request");
-            *expr = syn::parse_quote!(|problem: ::std::string::String| crate::Error::from_builder(#field, problem));
+            let from_builder = contract::tokens(contract::ERROR_FROM_BUILDER);
+            *expr =
+                syn::parse_quote!(|problem: ::std::string::String| #from_builder(#field, problem));
             return;
         }
         // `….build()?`: reqwest's builder error → ours.
@@ -307,7 +315,8 @@ impl VisitMut for SendEdits<'_> {
             && call.method == "build"
         {
             let inner = t.expr.clone();
-            *t.expr = syn::parse_quote!(#inner.map_err(crate::Error::from_reqwest));
+            let from_reqwest = contract::tokens(contract::ERROR_FROM_REQWEST);
+            *t.expr = syn::parse_quote!(#inner.map_err(#from_reqwest));
             visit_mut::visit_expr_mut(self, &mut t.expr);
             return;
         }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use syn::visit_mut::{self, VisitMut};
 
-use crate::adjust::{CRATE, Deprecated};
+use crate::adjust::Deprecated;
 use crate::checks;
+use crate::contract::{self, CRATE};
 use crate::syntax::{derives, generic, idents, module};
 
 /// progenitor re-exports its own `Error`, `ResponseValue`, `ByteStream` and `ClientInfo`, has a
@@ -136,9 +137,12 @@ pub fn explicit_null_survives_deserialization(file: &mut syn::File) {
     struct Fields;
     impl VisitMut for Fields {
         fn visit_field_mut(&mut self, field: &mut syn::Field) {
-            if generic(&field.ty, "Option").is_some_and(|t| idents(t) == [CRATE, "Nullable"]) {
+            if generic(&field.ty, "Option")
+                .is_some_and(|t| idents(t) == [CRATE, contract::NULLABLE])
+            {
+                let present = contract::NULLABLE_DESERIALIZE_PRESENT;
                 field.attrs.push(syn::parse_quote!(
-                    #[serde(default, deserialize_with = "::cloudflare_dns_settings::Nullable::deserialize_present")]
+                    #[serde(default, deserialize_with = #present)]
                 ));
             }
             visit_mut::visit_field_mut(self, field);

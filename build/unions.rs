@@ -4,6 +4,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::adjust::Union;
+use crate::contract;
 use crate::syntax::{last_ident, module};
 
 /// typify decodes a `oneOf` as `#[serde(untagged)]`: the first variant that accepts the object
@@ -53,6 +54,7 @@ pub fn unions_decode_by_their_discriminator(
         let property = &union.property;
         // One arm per value of the property, to its variant.
         let (mut arms, mut allowed) = (Vec::new(), Vec::new());
+        let union_variant = contract::tokens(contract::UNION_VARIANT);
         for ((_, values), ident) in union.variants.iter().zip(&variants) {
             for value in values {
                 let pattern = match value {
@@ -60,7 +62,7 @@ pub fn unions_decode_by_their_discriminator(
                     Value::String(s) => quote!(Some(::serde_json::Value::String(v)) if v == #s),
                     _ => quote!(None if false),
                 };
-                arms.push(quote! { #pattern => crate::wrappers::union_variant(object).map(Self::#ident), });
+                arms.push(quote! { #pattern => #union_variant(object).map(Self::#ident), });
                 allowed.push(value.to_string());
             }
         }

@@ -9,6 +9,8 @@ mod common;
 mod adjust;
 #[path = "../build/checks.rs"]
 mod checks;
+#[path = "../build/contract.rs"]
+mod contract;
 #[path = "../build/drift.rs"]
 mod drift;
 #[path = "../build/generate.rs"]
@@ -313,4 +315,116 @@ fn hand_written_code_names_no_endpoint() {
             );
         }
     }
+}
+
+/// Every `crate::…` and `::cloudflare_dns_settings::…` path the Rust `source` names (in code or in
+/// an attribute's string, `deserialize_with = "…"`), and every field of a struct literal of such a
+/// path, as `"<path>.<field>"`.
+fn runtime_names(source: &str) -> std::collections::BTreeSet<String> {
+    use syn::visit::Visit;
+    struct Names(std::collections::BTreeSet<String>);
+    fn name(path: &syn::Path) -> Option<String> {
+        let idents: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        match (
+            path.leading_colon.is_some(),
+            idents.first().map(String::as_str),
+        ) {
+            (false, Some("crate")) if idents.len() > 1 => Some(idents.join("::")),
+            (true, Some(contract::CRATE)) => Some(format!("::{}", idents.join("::"))),
+            _ => None,
+        }
+    }
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            self.0.extend(name(path));
+            syn::visit::visit_path(self, path);
+        }
+        fn visit_expr_struct(&mut self, literal: &'ast syn::ExprStruct) {
+            if let Some(path) = name(&literal.path) {
+                for field in &literal.fields {
+                    if let syn::Member::Named(member) = &field.member {
+                        self.0.insert(format!("{path}.{member}"));
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, literal);
+        }
+        fn visit_lit_str(&mut self, literal: &'ast syn::LitStr) {
+            if let Ok(path) = syn::parse_str::<syn::Path>(&literal.value()) {
+                self.0.extend(name(&path));
+            }
+        }
+        fn visit_attribute(&mut self, attribute: &'ast syn::Attribute) {
+            fn strings(tokens: TokenStream, out: &mut Vec<syn::LitStr>) {
+                for tree in tokens {
+                    match tree {
+                        TokenTree::Group(g) => strings(g.stream(), out),
+                        TokenTree::Literal(l) => out.extend(syn::parse_str(&l.to_string()).ok()),
+                        _ => {}
+                    }
+                }
+            }
+            if !attribute.path().is_ident("doc") {
+                let mut found = Vec::new();
+                strings(
+                    quote::ToTokens::to_token_stream(&attribute.meta),
+                    &mut found,
+                );
+                found.iter().for_each(|s| self.visit_lit_str(s));
+            }
+            syn::visit::visit_attribute(self, attribute);
+        }
+    }
+    let file = syn::parse_file(source).expect("the generated source parses");
+    let mut names = Names(Default::default());
+    names.visit_file(&file);
+    names.0
+}
+
+/// The runtime contract is one list, on both sides: every item of the crate the generated code
+/// names is listed in build/contract.rs (the only place in build/ that names one), and
+/// src/contract.rs lists exactly what build/contract.rs lists.
+#[test]
+fn the_runtime_contract_is_one_list() {
+    use std::collections::BTreeSet;
+    let build: BTreeSet<String> = contract::PATHS
+        .iter()
+        .chain(contract::FIELDS)
+        .map(|s| s.to_string())
+        .collect();
+    let generated = runtime_names(cloudflare_dns_settings::testing::SOURCE);
+    let unlisted: Vec<&String> = generated.difference(&build).collect();
+    assert!(
+        unlisted.is_empty(),
+        "the generated code names {unlisted:?}, which build/contract.rs does not list: name it \
+         there (PATHS or FIELDS), take it from there in build/, and list it in src/contract.rs"
+    );
+
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/contract.rs")).unwrap();
+    let file = syn::parse_file(&text).unwrap();
+    let items = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Const(c) if c.ident == "ITEMS" => Some(&c.expr),
+            _ => None,
+        })
+        .expect("src/contract.rs has `const ITEMS`");
+    struct Strings(BTreeSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Strings {
+        fn visit_lit_str(&mut self, literal: &'ast syn::LitStr) {
+            self.0.insert(literal.value());
+        }
+    }
+    let mut crate_side = Strings(BTreeSet::new());
+    syn::visit::Visit::visit_expr(&mut crate_side, items);
+    let crate_side = crate_side.0;
+    let only_build: Vec<&String> = build.difference(&crate_side).collect();
+    let only_crate: Vec<&String> = crate_side.difference(&build).collect();
+    assert!(
+        only_build.is_empty() && only_crate.is_empty(),
+        "the two sides of the runtime contract differ: build/contract.rs alone lists \
+         {only_build:?}, src/contract.rs alone lists {only_crate:?}"
+    );
 }
