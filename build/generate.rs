@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::rules::{self, OperationRules};
 use crate::syntax::module;
-use crate::{adjust, checks, drift, hooks, names, plans, sends, surface, unions};
+use crate::{adjust, checks, drift, hooks, names, plans, sends, spec, surface, unions};
 
 /// What build.rs writes to `OUT_DIR`.
 pub struct Output {
@@ -32,7 +32,7 @@ pub fn pipeline(
     progenitor: impl FnOnce(Value) -> Result<TokenStream, String>,
 ) -> Result<Output, String> {
     let mut spec: Value = serde_json::from_str(spec).map_err(|e| format!("not valid JSON: {e}"))?;
-    adjust::require_openapi_3_0(&spec)?;
+    spec::require_openapi_3_0(spec::openapi_version(&spec))?;
     names::operation_names(&mut spec)?;
     let operations = rules::extract(&spec)?;
     let pairs = plans::pairs(&spec, &operations)?;

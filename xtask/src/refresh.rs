@@ -351,19 +351,14 @@ pub fn parse_operations(text: &str) -> Result<Vec<Wanted>, String> {
     Ok(wanted)
 }
 
-/// progenitor reads OpenAPI 3.0 only.
+/// The generator's own check (build/spec.rs), on this tree's `openapi` field.
 pub fn require_openapi_3_0(doc: &Json) -> Result<(), String> {
-    match doc.as_object().and_then(|o| o.get("openapi")) {
-        Some(Json::String(v)) if v.starts_with("3.0.") => Ok(()),
-        Some(Json::String(v)) => Err(format!(
-            "`openapi: {v}` is not supported: the generator (progenitor 0.15) reads OpenAPI 3.0.x only"
-        )),
-        Some(other) => Err(format!(
-            "`openapi` is {}, not a version string such as \"3.0.3\"",
-            compact(other)
-        )),
-        None => Err("no `openapi` version field; expected an OpenAPI 3.0.x document".into()),
-    }
+    use crate::spec_reader::{OpenApiVersion, require_openapi_3_0};
+    require_openapi_3_0(match doc.as_object().and_then(|o| o.get("openapi")) {
+        Some(Json::String(v)) => OpenApiVersion::Is(v),
+        Some(other) => OpenApiVersion::NotAString(compact(other)),
+        None => OpenApiVersion::Missing,
+    })
 }
 
 /// Step 2, the header: `openapi` and `info` from the first document that has them; `servers` and
