@@ -12,7 +12,8 @@ use crate::contract::{self, CRATE};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
-    merged_all_of, operations_mut, properties, ref_name, rename_ref, says, type_of, walk,
+    merged_all_of, operations_mut, properties, ref_name, reference_closure, refs_in, rename_ref,
+    says, type_of, walk,
 };
 
 /// A `oneOf` whose variants are told apart by the value of one property (the zone's
@@ -595,20 +596,25 @@ fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {
     }
 }
 
+/// Adds to `seen` the schemas `node` reaches through `$ref`s, transitively (build/spec.rs,
+/// [`reference_closure`]; through components of any kind). A reference that leads nowhere is
+/// left to the steps that resolve it.
 fn closure(node: &Value, root: &Value, seen: &mut BTreeSet<String>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(name) = ref_name(map.get("$ref"))
-                && seen.insert(name.to_string())
-                && let Some(target) = component(root, name)
-            {
-                closure(target, root, seen);
-            }
-            map.values().for_each(|v| closure(v, root, seen));
-        }
-        Value::Array(items) => items.iter().for_each(|v| closure(v, root, seen)),
-        _ => {}
-    }
+    let start = refs_in(node).into_iter().map(|target| (target, ()));
+    let reached = reference_closure(
+        start,
+        &mut |kind, name, _| {
+            let component = root.get("components").and_then(|c| c.get(kind)?.get(name));
+            Ok(component.map(|c| refs_in(c).into_iter().map(|t| (t, ())).collect()))
+        },
+        &mut |_, _, _| Ok(()),
+    );
+    let reached = reached.unwrap_or_default().into_iter();
+    seen.extend(
+        reached
+            .filter(|(kind, _)| kind == "schemas")
+            .map(|(_, name)| name),
+    );
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed

@@ -1,12 +1,13 @@
 //! The one spec reader, for every other file of build/ and for xtask (the refresh and the SDK
 //! audit include this file as their `spec_reader` module): the OpenAPI 3.0 check, `$ref`s and
 //! their one depth limit, the one `allOf` merge, the operations, property paths, and the two
-//! walks (every object of a document; every schema below one, by property path).
+//! walks (every object of a document; every schema below one, by property path), and the one
+//! reference closure.
 //!
 //! It depends on nothing but serde_json: xtask compiles it as it is (`#[path]`), and build/** is
 //! in the published package.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
@@ -302,4 +303,77 @@ fn includes(outer: &str, inner: &str, root: &Value, depth: usize) -> bool {
         .flat_map(|s| list(s, "allOf"));
     let mut names = parts.filter_map(|part| ref_name(part.get("$ref")));
     depth < MAX_DEPTH && names.any(|r| r == inner || includes(r, inner, root, depth + 1))
+}
+
+/// `#/components/<kind>/<name>…` → `(kind, name)`, the name unescaped as a JSON Pointer segment
+/// (`~1` is `/`, `~0` is `~`); `None` for any other reference (another document, a pointer
+/// elsewhere, an empty name).
+pub fn component_ref(target: &str) -> Option<(&str, String)> {
+    let mut segments = target.strip_prefix("#/components/")?.split('/');
+    let kind = segments.next().filter(|kind| !kind.is_empty())?;
+    let name = segments.next().filter(|name| !name.is_empty())?;
+    Some((kind, name.replace("~1", "/").replace("~0", "~")))
+}
+
+/// Every string `$ref` under `node`, in document order.
+pub fn refs_in(node: &Value) -> Vec<String> {
+    fn go(node: &Value, out: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    out.push(target.clone());
+                }
+                map.values().for_each(|v| go(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| go(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    go(node, &mut out);
+    out
+}
+
+/// Why [`reference_closure`] did not follow a reference.
+pub enum Unfollowed<'a> {
+    /// Not a reference to a component ([`component_ref`]).
+    NotAComponent,
+    /// To component `name` of `kind`, which there is not.
+    #[allow(dead_code)] // Read by the refresh (xtask), which names them in its errors.
+    Missing { kind: &'a str, name: &'a str },
+}
+
+/// The reference closure, whatever tree the document is held in (build/ reads serde_json's, the
+/// refresh its own): from the references `start` (each with a note of where it was found), every
+/// component they reach, transitively, each once, as `(kind, name)` in the order first reached.
+/// `component(kind, name, at)` gives the references of that component (each with where), or
+/// `None` when there is no such component; `unfollowed(target, at, why)` hears of every
+/// reference that cannot be followed, and an error from it stops the walk.
+#[allow(clippy::type_complexity)]
+pub fn reference_closure<At>(
+    start: impl IntoIterator<Item = (String, At)>,
+    component: &mut dyn FnMut(&str, &str, &At) -> Result<Option<Vec<(String, At)>>, String>,
+    unfollowed: &mut dyn FnMut(&str, &At, Unfollowed<'_>) -> Result<(), String>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut queue: VecDeque<(String, At)> = start.into_iter().collect();
+    let (mut seen, mut reached) = (BTreeSet::new(), Vec::new());
+    while let Some((target, at)) = queue.pop_front() {
+        let Some((kind, name)) = component_ref(&target) else {
+            unfollowed(&target, &at, Unfollowed::NotAComponent)?;
+            continue;
+        };
+        let key = (kind.to_string(), name);
+        if seen.contains(&key) {
+            continue;
+        }
+        match component(kind, &key.1, &at)? {
+            Some(refs) => {
+                queue.extend(refs);
+                seen.insert(key.clone());
+                reached.push(key);
+            }
+            None => unfollowed(&target, &at, Unfollowed::Missing { kind, name: &key.1 })?,
+        }
+    }
+    Ok(reached)
 }
