@@ -428,3 +428,69 @@ fn the_runtime_contract_is_one_list() {
          {only_build:?}, src/contract.rs alone lists {only_crate:?}"
     );
 }
+
+/// build/'s files import one way: helpers (syntax.rs, spec.rs, contract.rs) at the bottom, the
+/// steps above them, generate.rs (the orchestration) on top. An import cycle fails here, named.
+#[test]
+fn build_has_no_import_cycle() {
+    use std::collections::BTreeMap;
+    fn crate_modules(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => out.push(p.ident.to_string()),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.ident.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| crate_modules(t, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/build");
+    let mut imports: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let file = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut modules = Vec::new();
+        for item in &file.items {
+            if let syn::Item::Use(u) = item
+                && let syn::UseTree::Path(p) = &u.tree
+                && p.ident == "crate"
+            {
+                crate_modules(&p.tree, &mut modules);
+            }
+        }
+        modules.retain(|m| m != "self" && m != name);
+        imports.insert(name.to_string(), modules);
+    }
+    assert!(imports.contains_key("generate") && imports.contains_key("syntax"));
+    // Depth-first, with the path so far: a module met again on it closes a cycle.
+    fn visit(
+        module: &str,
+        imports: &BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            panic!(
+                "build/ has an import cycle: {} -> {module}",
+                path[at..].join(" -> ")
+            );
+        }
+        if done.iter().any(|m| m == module) {
+            return;
+        }
+        path.push(module.to_string());
+        for next in imports.get(module).into_iter().flatten() {
+            if imports.contains_key(next) {
+                visit(next, imports, path, done);
+            }
+        }
+        path.pop();
+        done.push(module.to_string());
+    }
+    let mut done = Vec::new();
+    for module in imports.keys() {
+        visit(module, &imports, &mut Vec::new(), &mut done);
+    }
+}
