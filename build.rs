@@ -1,10 +1,12 @@
 //! Generates the client from `spec/dns_settings.json` with progenitor.
 //!
-//! Steps: read the spec, name the operations (build/names.rs), extract the table of operations
-//! and their request checks (build/rules.rs), adjust a copy of the spec for the generator (one
-//! function per adjustment, each saying why: build/adjust.rs), generate with progenitor and route
-//! every `send()` through the crate's transport (build/generate.rs), format with prettyplease,
-//! write both files to `OUT_DIR`. Nothing here names an endpoint.
+//! Steps (build/generate.rs runs them): read the spec (build/spec.rs, the one spec reader, shared
+//! with xtask), name the operations (build/names.rs), extract the table of operations and their
+//! request checks (build/rules.rs), adjust a copy of the spec for the generator (one function per
+//! adjustment, each saying why: build/adjust.rs), generate with progenitor, then edit its output
+//! one step per file (surface.rs, unions.rs, sends.rs, hooks.rs, plans.rs, checks.rs, drift.rs;
+//! syn helpers in syntax.rs, the runtime items they name in contract.rs), format with
+//! prettyplease, write both files to `OUT_DIR`. Nothing here names an endpoint.
 
 #[path = "build/adjust.rs"]
 mod adjust;

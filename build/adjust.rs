@@ -2,7 +2,7 @@
 //!
 //! `spec/` stays as upstream writes it, so that a refresh is mechanical; everything the generator
 //! needs help with is done here, one function per adjustment, each saying why. Generation itself
-//! is in generate.rs.
+//! is in generate.rs and the steps it runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +18,7 @@ use crate::spec::{
 
 /// A `oneOf` whose variants are told apart by the value of one property (the zone's
 /// `nameservers` by `type`, a nameserver set by `advanced`): decoded by that value, never by
-/// trying variants in turn (build/generate.rs).
+/// trying variants in turn (build/unions.rs).
 #[derive(Debug, Clone)]
 pub struct Union {
     /// The union's component (and Rust type) name.

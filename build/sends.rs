@@ -138,7 +138,7 @@ pub fn sends_through_the_transport(
             op.check = Some(check);
             functions.insert(name.clone(), function);
         }
-        // The body starts unset (see `no_type_builders`).
+        // The body starts unset (see surface.rs, `no_type_builders`).
         let empty = op
             .body
             .as_ref()
@@ -372,7 +372,7 @@ impl VisitMut for SendEdits<'_> {
 struct BuilderEdits {
     /// A setter's refusal: "conversion to `String` for account_id failed".
     refusal: Option<String>,
-    /// The body starts unset (see [`no_type_builders`]).
+    /// The body starts unset (see surface.rs, `no_type_builders`).
     empty_body: bool,
 }
 
