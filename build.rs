@@ -1,27 +1,41 @@
 //! Generates the client from `spec/dns_settings.json` with progenitor.
 //!
-//! Steps: read the spec, name the operations (build/names.rs), extract the table of operations
-//! and their request checks (build/rules.rs), adjust a copy of the spec for the generator (one
-//! function per adjustment, each saying why: build/adjust.rs), generate with progenitor and route
-//! every `send()` through the crate's transport (build/generate.rs), format with prettyplease,
-//! write both files to `OUT_DIR`. Nothing here names an endpoint.
+//! Steps (build/generate.rs runs them): read the spec (build/spec.rs, the one spec reader, shared
+//! with xtask), name the operations (build/names.rs), extract the table of operations and their
+//! request checks (build/rules.rs), adjust a copy of the spec for the generator (one function per
+//! adjustment, each saying why: build/adjust.rs), generate with progenitor, then edit its output
+//! one step per file (surface.rs, unions.rs, sends.rs, hooks.rs, plans.rs, checks.rs, drift.rs;
+//! syn helpers in syntax.rs, the runtime items they name in contract.rs), format with
+//! prettyplease, write both files to `OUT_DIR`. Nothing here names an endpoint.
 
 #[path = "build/adjust.rs"]
 mod adjust;
 #[path = "build/checks.rs"]
 mod checks;
+#[path = "build/contract.rs"]
+mod contract;
 #[path = "build/drift.rs"]
 mod drift;
 #[path = "build/generate.rs"]
 mod generate;
+#[path = "build/hooks.rs"]
+mod hooks;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/plans.rs"]
 mod plans;
 #[path = "build/rules.rs"]
 mod rules;
+#[path = "build/sends.rs"]
+mod sends;
 #[path = "build/spec.rs"]
 mod spec;
+#[path = "build/surface.rs"]
+mod surface;
+#[path = "build/syntax.rs"]
+mod syntax;
+#[path = "build/unions.rs"]
+mod unions;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,10 +75,10 @@ fn progenitor(spec: serde_json::Value) -> Result<proc_macro2::TokenStream, Strin
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote::quote!(crate::client::ClientState))
+        .with_inner_type(contract::tokens(contract::CLIENT_STATE))
         .with_derive("PartialEq")
         .with_crate(
-            adjust::CRATE.replace('_', "-"),
+            contract::CRATE.replace('_', "-"),
             progenitor::CrateVers::Any,
             None,
         )

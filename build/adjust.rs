@@ -2,35 +2,23 @@
 //!
 //! `spec/` stays as upstream writes it, so that a refresh is mechanical; everything the generator
 //! needs help with is done here, one function per adjustment, each saying why. Generation itself
-//! is in generate.rs.
+//! is in generate.rs and the steps it runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::contract::{self, CRATE};
 use crate::names::{self, Sides};
 use crate::spec::{
     MAX_DEPTH, SCHEMAS, component, components, components_mut, each_object, follow, join, list,
-    operations_mut, properties, ref_name, says, type_of, walk,
+    merged_all_of, operations_mut, properties, ref_name, reference_closure, refs_in, rename_ref,
+    says, type_of, walk,
 };
-
-/// The path of this crate as seen from the generated code (see `extern crate self` in lib.rs).
-pub const CRATE: &str = "cloudflare_dns_settings";
-
-/// progenitor reads OpenAPI 3.0 only; a 3.1 document would fail later with a vaguer message.
-pub fn require_openapi_3_0(spec: &Value) -> Result<(), String> {
-    match spec.get("openapi").and_then(Value::as_str) {
-        Some(v) if v.starts_with("3.0.") => Ok(()),
-        Some(v) => Err(format!(
-            "`openapi: {v}` is not supported; progenitor reads OpenAPI 3.0.x"
-        )),
-        None => Err("no `openapi` version field; expected \"3.0.x\"".into()),
-    }
-}
 
 /// A `oneOf` whose variants are told apart by the value of one property (the zone's
 /// `nameservers` by `type`, a nameserver set by `advanced`): decoded by that value, never by
-/// trying variants in turn (build/generate.rs).
+/// trying variants in turn (build/unions.rs).
 #[derive(Debug, Clone)]
 pub struct Union {
     /// The union's component (and Rust type) name.
@@ -225,7 +213,7 @@ fn responses_carry_result_only(spec: &mut Value) -> Result<(), String> {
                     let item = follow(&result, &root).get("items").cloned().ok_or_else(|| {
                         format!("{method} {path}: a response with `result_info` has no `result` array")
                     })?;
-                    json!({ "x-rust-type": rust_type("Page", item) })
+                    json!({ "x-rust-type": rust_type(contract::PAGE, item) })
                 }
                 None => result,
             };
@@ -527,98 +515,11 @@ fn merge_all_of_objects(spec: &mut Value) {
     let root = spec.clone();
     each_object(spec, &mut |object| {
         if object.contains_key("allOf")
-            && let Some(merged) = merged(object, &root, 0)
+            && let Some(merged) = merged_all_of(object, &root)
         {
             *object = merged;
         }
     });
-}
-
-/// The keys of an `allOf` part that is a plain object (besides `x-` extensions).
-const PLAIN_OBJECT: &str =
-    "type properties required description title additionalProperties readOnly deprecated";
-
-/// The one object an `allOf` of objects means, or `None` when a part is not a plain object.
-fn merged(schema: &Map<String, Value>, root: &Value, depth: usize) -> Option<Map<String, Value>> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let mut out = schema.clone();
-    let parts = out.remove("allOf")?;
-    let mut props: Map<String, Value> = out
-        .remove("properties")
-        .and_then(|p| p.as_object().cloned())
-        .unwrap_or_default();
-    let mut required: Vec<Value> = out
-        .remove("required")
-        .and_then(|r| r.as_array().cloned())
-        .unwrap_or_default();
-    for part in parts.as_array()? {
-        let mut part = follow(part, root).as_object()?.clone();
-        if part.contains_key("allOf") {
-            part = merged(&part, root, depth + 1)?;
-        }
-        let plain = part
-            .keys()
-            .all(|k| PLAIN_OBJECT.split(' ').any(|p| p == k) || k.starts_with("x-"))
-            && part.get("type").is_none_or(|t| t == "object");
-        if !plain {
-            return None;
-        }
-        for key in ["description", "additionalProperties"] {
-            if let Some(value) = part.get(key) {
-                out.entry(key).or_insert_with(|| value.clone());
-            }
-        }
-        let part = Value::Object(part);
-        for (name, definition) in properties(&part) {
-            let kept = match props.get(name) {
-                None => definition.clone(),
-                Some(old) => narrower(old, definition, root),
-            };
-            props.insert(name.clone(), kept);
-        }
-        for r in list(&part, "required") {
-            if !required.contains(r) {
-                required.push(r.clone());
-            }
-        }
-    }
-    out.insert("type".into(), json!("object"));
-    if !props.is_empty() {
-        out.insert("properties".into(), Value::Object(props));
-    }
-    if !required.is_empty() {
-        out.insert("required".into(), Value::Array(required));
-    }
-    Some(out)
-}
-
-/// Of two definitions of one property that must both hold: the one that implies the other, else
-/// both.
-fn narrower(a: &Value, b: &Value, root: &Value) -> Value {
-    if a == b {
-        return a.clone();
-    }
-    let target = |v: &Value| ref_name(v.get("$ref")).map(String::from);
-    if let (Some(x), Some(y)) = (target(a), target(b)) {
-        if includes(&y, &x, root, 0) {
-            return b.clone();
-        }
-        if includes(&x, &y, root, 0) {
-            return a.clone();
-        }
-    }
-    json!({ "allOf": [a, b] })
-}
-
-/// Whether component `outer`'s `allOf` includes component `inner`, directly or through parts.
-fn includes(outer: &str, inner: &str, root: &Value, depth: usize) -> bool {
-    let parts = component(root, outer)
-        .into_iter()
-        .flat_map(|s| list(s, "allOf"));
-    let mut names = parts.filter_map(|part| ref_name(part.get("$ref")));
-    depth < MAX_DEPTH && names.any(|r| r == inner || includes(r, inner, root, depth + 1))
 }
 
 /// A nullable optional field has three states in a PATCH: omitted (leave unchanged), `null`
@@ -632,7 +533,8 @@ fn nullable_fields_keep_explicit_null(spec: &mut Value) {
             let mut inner = property.clone();
             inner.remove("nullable");
             inner.remove("description");
-            let wrapper = json!({ "x-rust-type": rust_type("Nullable", Value::Object(inner)) });
+            let wrapper =
+                json!({ "x-rust-type": rust_type(contract::NULLABLE, Value::Object(inner)) });
             replace_with_ref(
                 property,
                 hoist(&mut hoisted, &format!("{owner}_{path}-nullable"), wrapper),
@@ -694,32 +596,25 @@ fn add_components(spec: &mut Value, hoisted: Vec<(String, Value)>) {
     }
 }
 
+/// Adds to `seen` the schemas `node` reaches through `$ref`s, transitively (build/spec.rs,
+/// [`reference_closure`]; through components of any kind). A reference that leads nowhere is
+/// left to the steps that resolve it.
 fn closure(node: &Value, root: &Value, seen: &mut BTreeSet<String>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(name) = ref_name(map.get("$ref"))
-                && seen.insert(name.to_string())
-                && let Some(target) = component(root, name)
-            {
-                closure(target, root, seen);
-            }
-            map.values().for_each(|v| closure(v, root, seen));
-        }
-        Value::Array(items) => items.iter().for_each(|v| closure(v, root, seen)),
-        _ => {}
-    }
-}
-
-/// Points every `$ref` to a renamed component at its new name.
-pub fn rename_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
-    each_object(node, &mut |object| rename_ref(object, renames));
-}
-
-/// Points `object`, if it is a `$ref` to a renamed component, at its new name.
-fn rename_ref(object: &mut Map<String, Value>, renames: &BTreeMap<String, String>) {
-    if let Some(new) = ref_name(object.get("$ref")).and_then(|name| renames.get(name)) {
-        object.insert("$ref".into(), Value::String(format!("{SCHEMAS}{new}")));
-    }
+    let start = refs_in(node).into_iter().map(|target| (target, ()));
+    let reached = reference_closure(
+        start,
+        &mut |kind, name, _| {
+            let component = root.get("components").and_then(|c| c.get(kind)?.get(name));
+            Ok(component.map(|c| refs_in(c).into_iter().map(|t| (t, ())).collect()))
+        },
+        &mut |_, _, _| Ok(()),
+    );
+    let reached = reached.unwrap_or_default().into_iter();
+    seen.extend(
+        reached
+            .filter(|(kind, _)| kind == "schemas")
+            .map(|(_, name)| name),
+    );
 }
 
 /// Cloudflare adds enum values without notice (`cloudflare.advanced` appeared in 2025); a closed
@@ -802,7 +697,8 @@ fn open_enum(
         }
         None => return,
     };
-    let wrapper = json!({ "x-rust-type": rust_type("OpenEnum", json!({ "$ref": known })) });
+    let wrapper =
+        json!({ "x-rust-type": rust_type(contract::OPEN_ENUM, json!({ "$ref": known })) });
     replace_with_ref(schema, hoist(hoisted, &format!("{name}-open"), wrapper));
 }
 

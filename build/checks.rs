@@ -13,9 +13,10 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
 
-use crate::generate::{generic, last_ident};
+use crate::contract;
 use crate::rules::{Check, OperationRules, Rule};
 use crate::spec::{MAX_DEPTH, join};
+use crate::syntax::{generic, last_ident};
 
 /// The generated types, by name.
 pub struct Types {
@@ -53,9 +54,10 @@ pub fn function(
     }
     let name = format_ident!("check_{}", op.operation_id);
     let walk = walk(body, "", quote!(body), &op.body, types, 0);
+    let error = contract::tokens(contract::ERROR);
     let function = quote! {
         #[allow(unused_variables, unused_parens, clippy::all)]
-        pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), crate::Error> {
+        pub(crate) fn #name(body: &#body) -> ::std::result::Result<(), #error> {
             #walk
             Ok(())
         }
@@ -91,8 +93,9 @@ fn walk(
     };
     match name.as_str() {
         "Option" => inner(path, &|i| quote! { if let Some(v) = #value { #i } }),
-        "Nullable" => inner(path, &|i| {
-            quote! { if let ::cloudflare_dns_settings::Nullable::Value(v) = #value { #i } }
+        contract::NULLABLE => inner(path, &|i| {
+            let nullable_value = contract::tokens(contract::NULLABLE_VALUE);
+            quote! { if let #nullable_value(v) = #value { #i } }
         }),
         "Box" => inner(path, &|i| quote! { { let v = &**#value; #i } }),
         "Vec" => inner(
@@ -158,11 +161,13 @@ pub fn call(check: &Check, field: &str, value: TokenStream) -> TokenStream {
     match check {
         Check::Range { min, max } => {
             let (min, max) = (option(*min), option(*max));
-            quote! { crate::validate::range(#field, *#value as f64, #min, #max)?; }
+            let range = contract::tokens(contract::VALIDATE_RANGE);
+            quote! { #range(#field, *#value as f64, #min, #max)?; }
         }
         Check::Length { min, max } => {
             let (min, max) = (option(min.map(|m| m as f64)), option(max.map(|m| m as f64)));
-            quote! { crate::validate::length(#field, #value.as_str(), #min, #max)?; }
+            let length = contract::tokens(contract::VALIDATE_LENGTH);
+            quote! { #length(#field, #value.as_str(), #min, #max)?; }
         }
     }
 }

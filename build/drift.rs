@@ -11,8 +11,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::checks::{self, Types};
-use crate::generate::{generic, idents, last_ident};
+use crate::contract;
 use crate::spec::{MAX_DEPTH, join};
+use crate::syntax::{generic, idents, last_ident};
 
 /// `fn <operation>(operation: &'static str, value: &Result)`, the walk of one operation's result.
 pub fn function(operation: &str, result: &syn::Type, types: &Types) -> TokenStream {
@@ -51,24 +52,32 @@ fn walk(
     };
     match name.as_str() {
         "Option" => wrap(inner(path), &|i| quote! { if let Some(v) = #value { #i } }),
-        "Nullable" => wrap(inner(path), &|i| {
-            quote! { if let ::cloudflare_dns_settings::Nullable::Value(v) = #value { #i } }
+        contract::NULLABLE => wrap(inner(path), &|i| {
+            let nullable_value = contract::tokens(contract::NULLABLE_VALUE);
+            quote! { if let #nullable_value(v) = #value { #i } }
         }),
         "Box" => wrap(inner(path), &|i| quote! { { let v = &**#value; #i } }),
         "Vec" => wrap(inner(&format!("{path}[]")), &|i| {
             quote! { for v in #value.iter() { #i } }
         }),
-        "Page" => {
-            let item = generic(ty, "Page")
+        contract::PAGE => {
+            let item = generic(ty, contract::PAGE)
                 .map(|t| walk(t, &format!("{path}[]"), quote!(v), types, depth + 1))
                 .unwrap_or_default();
             wrap(item, &|i| quote! { for v in #value.result.iter() { #i } })
         }
-        "OpenEnum" => quote! {
-            if let ::cloudflare_dns_settings::OpenEnum::Other(_) = #value {
-                crate::drift::seen(operation, #path, crate::drift::Drift::EnumValue);
+        contract::OPEN_ENUM => {
+            let other = contract::tokens(contract::OPEN_ENUM_OTHER);
+            let (seen, enum_value) = (
+                contract::tokens(contract::DRIFT_SEEN),
+                contract::tokens(contract::DRIFT_ENUM_VALUE),
+            );
+            quote! {
+                if let #other(_) = #value {
+                    #seen(operation, #path, #enum_value);
+                }
             }
-        },
+        }
         other => match types.get(other) {
             Some(syn::Item::Struct(s)) => {
                 let mut out = TokenStream::new();
@@ -77,10 +86,11 @@ fn walk(
                     let member = quote!((&#value.#ident));
                     if flattened(field) && idents(&field.ty).last().is_some_and(|t| t == "Map") {
                         // Tested before iterating: a known shape's map is empty.
+                        let seen_field = contract::tokens(contract::DRIFT_SEEN_FIELD);
                         out.extend(quote! {
                             if !#member.is_empty() {
                                 for key in #member.keys() {
-                                    crate::drift::seen_field(operation, #path, key);
+                                    #seen_field(operation, #path, key);
                                 }
                             }
                         });
@@ -103,9 +113,13 @@ fn walk(
                         continue;
                     };
                     if v == "UnknownKind" {
+                        let (seen, union_kind) = (
+                            contract::tokens(contract::DRIFT_SEEN),
+                            contract::tokens(contract::DRIFT_UNION_KIND),
+                        );
                         arms.push(quote! {
                             types::#ty::UnknownKind(_) => {
-                                crate::drift::seen(operation, #path, crate::drift::Drift::UnionKind);
+                                #seen(operation, #path, #union_kind);
                             }
                         });
                     } else {

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::adjust::rename_refs;
-use crate::spec::{component, components, components_mut, each_object, operations_mut, ref_name};
+use crate::spec::{
+    component, components, components_mut, each_object, operations_mut, ref_name, rename_refs,
+};
 
 /// Gives every operation a method name, kept as its `operationId` for progenitor; upstream's id
 /// moves to `x-upstream-operation-id`.

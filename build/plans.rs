@@ -10,8 +10,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::generate::Operation;
+use crate::contract;
 use crate::rules::OperationRules;
+use crate::sends::Operation;
 use crate::spec::{type_of, walk};
 
 /// One GET/PATCH pair.
@@ -91,12 +92,16 @@ pub fn generate(
             Some(check) => quote!(checks::#check(self)?;),
             None => TokenStream::new(),
         };
+        let (desired_trait, error) = (
+            contract::tokens(contract::PLAN_DESIRED),
+            contract::tokens(contract::ERROR),
+        );
         items.push(syn::parse_quote! {
-            impl crate::plan::Desired for #desired {
+            impl #desired_trait for #desired {
                 type Current = #current;
                 const SETS: &'static [&'static str] = &[#(#sets),*];
                 const WHOLE: &'static [&'static str] = &[#(#whole),*];
-                fn check(&self) -> ::std::result::Result<(), crate::Error> {
+                fn check(&self) -> ::std::result::Result<(), #error> {
                     #body_check
                     Ok(())
                 }
@@ -119,14 +124,22 @@ pub fn generate(
         };
         let doc = format!(
             "Makes the settings at `{}` look like `desired`: reads them ([`Client::{get}`]), \
-             plans the smallest PATCH ([`crate::plan::plan`]) and sends it ([`Client::{patch}`]) \
+             plans the smallest PATCH ([`{plan}`]) and sends it ([`Client::{patch}`]) \
              unless there is nothing to change or `dry_run`, then checks the answer against \
-             `desired` ([`crate::plan::verify`]): a field the API kept otherwise is in \
+             `desired` ([`{verify}`]): a field the API kept otherwise is in \
              `unconverged`. `desired` is checked against the \
              spec before anything is sent. The read and the PATCH are two calls, each bounded by \
              the client's deadline.",
-            pair.patch.path_template
+            pair.patch.path_template,
+            plan = contract::PLAN_PLAN,
+            verify = contract::PLAN_VERIFY,
         );
+        let (applied, plan, verify) = (
+            contract::tokens(contract::PLAN_APPLIED),
+            contract::tokens(contract::PLAN_PLAN),
+            contract::tokens(contract::PLAN_VERIFY),
+        );
+        let applied_value = contract::applied();
         items.push(syn::parse_quote! {
             impl Client {
                 #[doc = #doc]
@@ -135,10 +148,10 @@ pub fn generate(
                     #(#params: &str,)*
                     desired: &#desired,
                     dry_run: bool,
-                ) -> ::std::result::Result<crate::plan::Applied<#desired>, crate::Error> {
+                ) -> ::std::result::Result<#applied<#desired>, #error> {
                     #check
                     let before = self.#get_fn()#(.#params(#params))*.send().await?;
-                    let plan = crate::plan::plan(&before, desired)?;
+                    let plan = #plan(&before, desired)?;
                     let after = match (&plan.patch, dry_run) {
                         (Some(patch), false) => Some(
                             self.#patch_fn()#(.#params(#params))*.body(patch.clone()).send().await?,
@@ -148,10 +161,10 @@ pub fn generate(
                     // What the PATCH answered is checked against the desired state: a field
                     // the API kept otherwise is reported, never counted as done.
                     let unconverged = match &after {
-                        Some(after) => crate::plan::verify(after, desired)?,
+                        Some(after) => #verify(after, desired)?,
                         None => ::std::vec::Vec::new(),
                     };
-                    Ok(crate::plan::Applied { plan, before, after, unconverged })
+                    Ok(#applied_value)
                 }
             }
         });

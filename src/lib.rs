@@ -8,6 +8,7 @@ extern crate self as cloudflare_dns_settings;
 #[cfg(feature = "redis")]
 mod budget_store;
 mod client;
+mod contract;
 mod credentials;
 mod drift;
 mod envelope;

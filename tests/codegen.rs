@@ -9,18 +9,30 @@ mod common;
 mod adjust;
 #[path = "../build/checks.rs"]
 mod checks;
+#[path = "../build/contract.rs"]
+mod contract;
 #[path = "../build/drift.rs"]
 mod drift;
 #[path = "../build/generate.rs"]
 mod generate;
+#[path = "../build/hooks.rs"]
+mod hooks;
 #[path = "../build/names.rs"]
 mod names;
 #[path = "../build/plans.rs"]
 mod plans;
 #[path = "../build/rules.rs"]
 mod rules;
+#[path = "../build/sends.rs"]
+mod sends;
 #[path = "../build/spec.rs"]
 mod spec;
+#[path = "../build/surface.rs"]
+mod surface;
+#[path = "../build/syntax.rs"]
+mod syntax;
+#[path = "../build/unions.rs"]
+mod unions;
 
 use proc_macro2::{Group, Punct, Spacing, TokenStream, TokenTree};
 use serde_json::Value;
@@ -302,5 +314,183 @@ fn hand_written_code_names_no_endpoint() {
                 path.display()
             );
         }
+    }
+}
+
+/// Every `crate::…` and `::cloudflare_dns_settings::…` path the Rust `source` names (in code or in
+/// an attribute's string, `deserialize_with = "…"`), and every field of a struct literal of such a
+/// path, as `"<path>.<field>"`.
+fn runtime_names(source: &str) -> std::collections::BTreeSet<String> {
+    use syn::visit::Visit;
+    struct Names(std::collections::BTreeSet<String>);
+    fn name(path: &syn::Path) -> Option<String> {
+        let idents: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        match (
+            path.leading_colon.is_some(),
+            idents.first().map(String::as_str),
+        ) {
+            (false, Some("crate")) if idents.len() > 1 => Some(idents.join("::")),
+            (true, Some(contract::CRATE)) => Some(format!("::{}", idents.join("::"))),
+            _ => None,
+        }
+    }
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            self.0.extend(name(path));
+            syn::visit::visit_path(self, path);
+        }
+        fn visit_expr_struct(&mut self, literal: &'ast syn::ExprStruct) {
+            if let Some(path) = name(&literal.path) {
+                for field in &literal.fields {
+                    if let syn::Member::Named(member) = &field.member {
+                        self.0.insert(format!("{path}.{member}"));
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, literal);
+        }
+        fn visit_lit_str(&mut self, literal: &'ast syn::LitStr) {
+            if let Ok(path) = syn::parse_str::<syn::Path>(&literal.value()) {
+                self.0.extend(name(&path));
+            }
+        }
+        fn visit_attribute(&mut self, attribute: &'ast syn::Attribute) {
+            fn strings(tokens: TokenStream, out: &mut Vec<syn::LitStr>) {
+                for tree in tokens {
+                    match tree {
+                        TokenTree::Group(g) => strings(g.stream(), out),
+                        TokenTree::Literal(l) => out.extend(syn::parse_str(&l.to_string()).ok()),
+                        _ => {}
+                    }
+                }
+            }
+            if !attribute.path().is_ident("doc") {
+                let mut found = Vec::new();
+                strings(
+                    quote::ToTokens::to_token_stream(&attribute.meta),
+                    &mut found,
+                );
+                found.iter().for_each(|s| self.visit_lit_str(s));
+            }
+            syn::visit::visit_attribute(self, attribute);
+        }
+    }
+    let file = syn::parse_file(source).expect("the generated source parses");
+    let mut names = Names(Default::default());
+    names.visit_file(&file);
+    names.0
+}
+
+/// The runtime contract is one list, on both sides: every item of the crate the generated code
+/// names is listed in build/contract.rs (the only place in build/ that names one), and
+/// src/contract.rs lists exactly what build/contract.rs lists.
+#[test]
+fn the_runtime_contract_is_one_list() {
+    use std::collections::BTreeSet;
+    let build: BTreeSet<String> = contract::PATHS
+        .iter()
+        .chain(contract::FIELDS)
+        .map(|s| s.to_string())
+        .collect();
+    let generated = runtime_names(cloudflare_dns_settings::testing::SOURCE);
+    let unlisted: Vec<&String> = generated.difference(&build).collect();
+    assert!(
+        unlisted.is_empty(),
+        "the generated code names {unlisted:?}, which build/contract.rs does not list: name it \
+         there (PATHS or FIELDS), take it from there in build/, and list it in src/contract.rs"
+    );
+
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/contract.rs")).unwrap();
+    let file = syn::parse_file(&text).unwrap();
+    let items = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Const(c) if c.ident == "ITEMS" => Some(&c.expr),
+            _ => None,
+        })
+        .expect("src/contract.rs has `const ITEMS`");
+    struct Strings(BTreeSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Strings {
+        fn visit_lit_str(&mut self, literal: &'ast syn::LitStr) {
+            self.0.insert(literal.value());
+        }
+    }
+    let mut crate_side = Strings(BTreeSet::new());
+    syn::visit::Visit::visit_expr(&mut crate_side, items);
+    let crate_side = crate_side.0;
+    let only_build: Vec<&String> = build.difference(&crate_side).collect();
+    let only_crate: Vec<&String> = crate_side.difference(&build).collect();
+    assert!(
+        only_build.is_empty() && only_crate.is_empty(),
+        "the two sides of the runtime contract differ: build/contract.rs alone lists \
+         {only_build:?}, src/contract.rs alone lists {only_crate:?}"
+    );
+}
+
+/// build/'s files import one way: helpers (syntax.rs, spec.rs, contract.rs) at the bottom, the
+/// steps above them, generate.rs (the orchestration) on top. An import cycle fails here, named.
+#[test]
+fn build_has_no_import_cycle() {
+    use std::collections::BTreeMap;
+    fn crate_modules(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => out.push(p.ident.to_string()),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.ident.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| crate_modules(t, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/build");
+    let mut imports: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let file = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut modules = Vec::new();
+        for item in &file.items {
+            if let syn::Item::Use(u) = item
+                && let syn::UseTree::Path(p) = &u.tree
+                && p.ident == "crate"
+            {
+                crate_modules(&p.tree, &mut modules);
+            }
+        }
+        modules.retain(|m| m != "self" && m != name);
+        imports.insert(name.to_string(), modules);
+    }
+    assert!(imports.contains_key("generate") && imports.contains_key("syntax"));
+    // Depth-first, with the path so far: a module met again on it closes a cycle.
+    fn visit(
+        module: &str,
+        imports: &BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            panic!(
+                "build/ has an import cycle: {} -> {module}",
+                path[at..].join(" -> ")
+            );
+        }
+        if done.iter().any(|m| m == module) {
+            return;
+        }
+        path.push(module.to_string());
+        for next in imports.get(module).into_iter().flatten() {
+            if imports.contains_key(next) {
+                visit(next, imports, path, done);
+            }
+        }
+        path.pop();
+        done.push(module.to_string());
+    }
+    let mut done = Vec::new();
+    for module in imports.keys() {
+        visit(module, &imports, &mut Vec::new(), &mut done);
     }
 }

@@ -127,58 +127,24 @@ pub fn spec_operations(spec: &Value) -> Result<BTreeMap<String, Value>, String> 
     Ok(out)
 }
 
-/// Follows `$ref`s (local ones only).
-fn resolve<'a>(spec: &'a Value, mut node: &'a Value) -> Result<&'a Value, String> {
-    for _ in 0..64 {
-        let Some(target) = node.get("$ref").and_then(Value::as_str) else {
-            return Ok(node);
-        };
-        node = target
-            .strip_prefix('#')
-            .and_then(|pointer| spec.pointer(pointer))
-            .ok_or_else(|| format!("`$ref: {target}` does not resolve in the spec"))?;
-    }
-    Err("a `$ref` chain longer than 64 (a cycle?)".into())
+/// Follows `$ref`s (local ones only), with the generator's depth limit (build/spec.rs).
+fn resolve<'a>(spec: &'a Value, node: &'a Value) -> Result<&'a Value, String> {
+    crate::spec_reader::resolve(node, spec)
 }
 
-/// A schema with its `$ref`s resolved and its `allOf` merged into one object: properties
-/// united (a later part's property wins), `required` united, other keywords from the last part
-/// that has them, the schema's own keywords last.
+/// A schema with its `$ref`s resolved and its `allOf` merged into one object, by the generator's
+/// own merge (build/spec.rs, `merged_all_of`): what the spec means is read once, the same way.
 fn flatten(spec: &Value, schema: &Value) -> Result<Map<String, Value>, String> {
     let schema = resolve(spec, schema)?;
     let Some(object) = schema.as_object() else {
         return Err(format!("a schema is not an object: {schema}"));
     };
-    let mut merged = Map::new();
-    if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
-        for part in parts {
-            merge_into(&mut merged, flatten(spec, part)?);
-        }
+    if !object.contains_key("allOf") {
+        return Ok(object.clone());
     }
-    let mut own = object.clone();
-    own.remove("allOf");
-    merge_into(&mut merged, own);
-    Ok(merged)
-}
-
-fn merge_into(merged: &mut Map<String, Value>, part: Map<String, Value>) {
-    for (key, value) in part {
-        match (key.as_str(), merged.get_mut(&key), value) {
-            ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
-                mine.extend(theirs);
-            }
-            ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
-                for name in theirs {
-                    if !mine.contains(&name) {
-                        mine.push(name);
-                    }
-                }
-            }
-            (_, _, value) => {
-                merged.insert(key, value);
-            }
-        }
-    }
+    crate::spec_reader::merged_all_of(object, spec).ok_or_else(|| {
+        format!("an `allOf` whose parts are not plain objects (the generator keeps it): {schema}")
+    })
 }
 
 /// An OpenAPI schema in the snapshot's language.

@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::json::{self, Json, Object};
+use crate::spec_reader::{self, Unfollowed};
 
 /// The HTTP methods of an OpenAPI 3.0 Path Item, in the order the output lists them.
 pub const METHODS: [&str; 8] = [
@@ -351,19 +352,14 @@ pub fn parse_operations(text: &str) -> Result<Vec<Wanted>, String> {
     Ok(wanted)
 }
 
-/// progenitor reads OpenAPI 3.0 only.
+/// The generator's own check (build/spec.rs), on this tree's `openapi` field.
 pub fn require_openapi_3_0(doc: &Json) -> Result<(), String> {
-    match doc.as_object().and_then(|o| o.get("openapi")) {
-        Some(Json::String(v)) if v.starts_with("3.0.") => Ok(()),
-        Some(Json::String(v)) => Err(format!(
-            "`openapi: {v}` is not supported: the generator (progenitor 0.15) reads OpenAPI 3.0.x only"
-        )),
-        Some(other) => Err(format!(
-            "`openapi` is {}, not a version string such as \"3.0.3\"",
-            compact(other)
-        )),
-        None => Err("no `openapi` version field; expected an OpenAPI 3.0.x document".into()),
-    }
+    use crate::spec_reader::{OpenApiVersion, require_openapi_3_0};
+    require_openapi_3_0(match doc.as_object().and_then(|o| o.get("openapi")) {
+        Some(Json::String(v)) => OpenApiVersion::Is(v),
+        Some(other) => OpenApiVersion::NotAString(compact(other)),
+        None => OpenApiVersion::Missing,
+    })
 }
 
 /// Step 2, the header: `openapi` and `info` from the first document that has them; `servers` and
@@ -705,38 +701,55 @@ fn closure(
         }
     }
 
-    while let Some(Ref { target, at }) = queue.pop_front() {
-        let Some((kind, name)) = component_of(&target) else {
-            let Some(files) = strict else {
-                continue;
+    // The walk itself is the reader's (build/spec.rs, `reference_closure`), the generator's too.
+    let start = queue.into_iter().map(|Ref { target, at }| (target, at));
+    spec_reader::reference_closure(
+        start,
+        &mut |kind, name, at| {
+            // Not a kind of component at all: `unfollowed` says so.
+            let Some(kind) = KINDS.iter().find(|k| **k == kind) else {
+                return Ok(None);
             };
-            return Err(format!(
-                "{files}: `$ref: {target}` at {at} is not supported: only local references into \
-                 `#/components/<kind>/<name>` are"
-            ));
-        };
-        if found
-            .get(kind)
-            .is_some_and(|named| named.contains_key(&name))
-        {
-            continue;
-        }
-        match lookup(kind, &name, &at)? {
-            Some(component) => {
-                let mut here = format!("/components/{kind}/{}", json::escape(&name));
-                collect_refs(&component, &mut here, &mut queue);
-                found.entry(kind).or_default().insert(name, component);
+            if found
+                .get(kind)
+                .is_some_and(|named| named.contains_key(name))
+            {
+                return Ok(Some(Vec::new()));
             }
-            None => {
-                if let Some(files) = strict {
-                    return Err(format!(
-                        "{files}: dangling `$ref: {target}` at {at}: there is no \
-                         `components.{kind}` entry `{name}`"
-                    ));
+            Ok(match lookup(kind, name, at)? {
+                Some(component) => {
+                    let mut refs = VecDeque::new();
+                    let mut here = format!("/components/{kind}/{}", json::escape(name));
+                    collect_refs(&component, &mut here, &mut refs);
+                    found
+                        .entry(kind)
+                        .or_default()
+                        .insert(name.to_string(), component);
+                    Some(
+                        refs.into_iter()
+                            .map(|Ref { target, at }| (target, at))
+                            .collect(),
+                    )
                 }
-            }
-        }
-    }
+                None => None,
+            })
+        },
+        &mut |target, at, why| {
+            let Some(files) = strict else {
+                return Ok(());
+            };
+            Err(match why {
+                Unfollowed::Missing { kind, name } if KINDS.contains(&kind) => format!(
+                    "{files}: dangling `$ref: {target}` at {at}: there is no \
+                     `components.{kind}` entry `{name}`"
+                ),
+                _ => format!(
+                    "{files}: `$ref: {target}` at {at} is not supported: only local references \
+                     into `#/components/<kind>/<name>` are"
+                ),
+            })
+        },
+    )?;
     Ok(found)
 }
 
@@ -771,16 +784,6 @@ fn collect_refs(node: &Json, at: &mut String, out: &mut VecDeque<Ref>) {
         }
         _ => {}
     }
-}
-
-/// `#/components/schemas/a~1b/properties/c` → `("schemas", "a/b")`.
-fn component_of(target: &str) -> Option<(&'static str, String)> {
-    let rest = target.strip_prefix("#/components/")?;
-    let mut segments = rest.split('/');
-    let kind = segments.next()?;
-    let kind = KINDS.iter().find(|k| **k == kind)?;
-    let name = segments.next().filter(|name| !name.is_empty())?;
-    Some((kind, json::unescape(name)))
 }
 
 /// The names of the security schemes that the top-level `security` and each operation's
@@ -1023,15 +1026,21 @@ mod tests {
     }
 
     #[test]
-    fn component_of_reads_kind_and_unescaped_name() {
+    fn component_ref_reads_kind_and_unescaped_name() {
+        use crate::spec_reader::component_ref;
         assert_eq!(
-            component_of("#/components/schemas/a~1b~0c/properties/x"),
+            component_ref("#/components/schemas/a~1b~0c/properties/x"),
             Some(("schemas", "a/b~c".to_string()))
         );
-        assert_eq!(component_of("#/components/widgets/a"), None);
-        assert_eq!(component_of("#/components/schemas/"), None);
-        assert_eq!(component_of("other.json#/components/schemas/a"), None);
-        assert_eq!(component_of("#/paths/~1a"), None);
+        // Read, and refused by the refresh: not a kind of OpenAPI 3.0 component.
+        assert_eq!(
+            component_ref("#/components/widgets/a"),
+            Some(("widgets", "a".to_string()))
+        );
+        assert!(!KINDS.contains(&"widgets"));
+        assert_eq!(component_ref("#/components/schemas/"), None);
+        assert_eq!(component_ref("other.json#/components/schemas/a"), None);
+        assert_eq!(component_ref("#/paths/~1a"), None);
     }
 
     #[test]
