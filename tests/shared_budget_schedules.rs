@@ -149,6 +149,15 @@ fn member(base_url: &str, store: &str, token: usize, limit: usize, window: Durat
         .unwrap()
 }
 
+/// The runtime the fleet's clients and the model run on: two workers, as a small process has.
+fn fleet_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 async fn flushall(redis: &Redis) {
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -211,11 +220,7 @@ fn a_fleet_survives_cancellations_flushes_and_slow_answers() {
     let result = runner.run(
         &(1usize..=4, 1usize..=3, delays, steps()),
         |(clients, tokens, delays, steps)| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = fleet_runtime();
             runtime.block_on(async {
                 flushall(&redis).await;
                 let delays = delays.into_iter().map(Duration::from_millis).collect();
@@ -289,11 +294,7 @@ fn a_fleet_survives_cancellations_flushes_and_slow_answers() {
 #[ignore = "needs redis-server (run by .ci/run)"]
 fn the_call_after_a_full_window_in_flight_waits_for_the_answers_not_the_hold() {
     let redis = Redis::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fleet_runtime();
     runtime.block_on(async {
         let window = Duration::from_secs(3);
         let model = Model::new(LIMIT, window, vec![Duration::from_millis(300)]);
@@ -471,11 +472,7 @@ fn a_store_far_away_is_used() {
 #[ignore = "needs redis-server (run by .ci/run)"]
 fn tokens_of_one_user_share_a_budget_through_a_scope() {
     let redis = Redis::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fleet_runtime();
     runtime.block_on(async {
         let model = Model::new(LIMIT, WINDOW, Vec::new());
         let url = serve(model.clone()).await;
