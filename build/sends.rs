@@ -88,7 +88,7 @@ fn read_builder(
 /// bounded read and the one decode of the envelope) and returns what it returns:
 /// `Result<T, crate::Error>`, where `T` is the envelope's `result`, or a `Page<T>` for a list.
 /// Along the way:
-/// - a builder value that was never set or did not convert is `Error::InvalidInput` naming the
+/// - a builder value that was never set or did not convert is `ErrorKind::InvalidInput` naming the
 ///   field, not progenitor's `Error::InvalidRequest(String)`;
 /// - the path and query parameters and the body are checked against the spec while still
 ///   typed, before anything is serialized;

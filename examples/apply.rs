@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use cloudflare_dns_settings::plan::{Applied, Desired, desired_from_json};
 use cloudflare_dns_settings::types::{AccountSettingsPatch, DnsSettingsZonePatch};
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use support::{DEMO_ACCOUNT, DEMO_ZONE, has_credentials, mock_cloudflare, report};
 
 const USAGE: &str = "usage: apply (account|zone) DESIRED.json [--yes]";
@@ -42,9 +42,11 @@ async fn run() -> Result<(), Error> {
     let [what, file] = positional[..] else {
         return Err(usage("arguments", "expected what to apply and a file"));
     };
-    let text = std::fs::read_to_string(file).map_err(|e| Error::InvalidInput {
-        field: file.clone(),
-        problem: format!("cannot be read: {e}"),
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Error::from(ErrorKind::InvalidInput {
+            field: file.clone(),
+            problem: format!("cannot be read: {e}"),
+        })
     })?;
 
     let (client, account, zone) = if has_credentials() {
@@ -60,7 +62,7 @@ async fn run() -> Result<(), Error> {
         );
         let server = mock_cloudflare()
             .await
-            .map_err(|e| Error::Config(format!("cannot start the mock: {e}")))?;
+            .map_err(|e| Error::from(ErrorKind::Config(format!("cannot start the mock: {e}"))))?;
         let client = Client::builder()
             .api_token("demo-token")
             .base_url(server)
@@ -107,8 +109,9 @@ fn show<D: Desired>(applied: Applied<D>, yes: bool) {
 }
 
 fn usage(field: &str, problem: &str) -> Error {
-    Error::InvalidInput {
+    ErrorKind::InvalidInput {
         field: field.to_string(),
         problem: format!("{problem}; {USAGE}"),
     }
+    .into()
 }

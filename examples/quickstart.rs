@@ -18,7 +18,7 @@ mod support;
 use std::process::ExitCode;
 
 use cloudflare_dns_settings::types::{AccountSettingsPatch, Soa, SoaPatch, ZoneDefaultsPatch};
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use support::{DEMO_ACCOUNT, has_credentials, mock_cloudflare, print_json, report};
 
 #[tokio::main]
@@ -44,9 +44,11 @@ async fn run() -> Result<(), Error> {
 /// Against the API named by the environment.
 async fn live(ns_ttl: Option<i64>) -> Result<(), Error> {
     let client = Client::from_env()?;
-    let account_id = std::env::var("CLOUDFLARE_ACCOUNT_ID").map_err(|_| Error::InvalidInput {
-        field: "CLOUDFLARE_ACCOUNT_ID".into(),
-        problem: "is not set; it names the account whose settings to read".into(),
+    let account_id = std::env::var("CLOUDFLARE_ACCOUNT_ID").map_err(|_| {
+        Error::from(ErrorKind::InvalidInput {
+            field: "CLOUDFLARE_ACCOUNT_ID".into(),
+            problem: "is not set; it names the account whose settings to read".into(),
+        })
     })?;
     let settings = client.account_get().account_id(&account_id).send().await?;
     print_json("Account DNS settings", &settings);
@@ -77,7 +79,7 @@ async fn demo() -> Result<(), Error> {
     println!("No credentials in the environment: using an embedded mock Cloudflare on loopback.");
     let server = mock_cloudflare()
         .await
-        .map_err(|e| Error::Config(format!("cannot start the mock: {e}")))?;
+        .map_err(|e| Error::from(ErrorKind::Config(format!("cannot start the mock: {e}"))))?;
     let client = Client::builder()
         .api_token("demo-token")
         .base_url(&server)
@@ -136,16 +138,19 @@ fn parse_ns_ttl() -> Result<Option<i64>, Error> {
             Some(("--ns-ttl", v)) => Some(v.to_string()),
             None if arg == "--ns-ttl" => args.next(),
             _ => {
-                return Err(Error::InvalidInput {
+                return Err(ErrorKind::InvalidInput {
                     field: arg,
                     problem: "is not an option; usage: quickstart [--ns-ttl SECONDS]".into(),
-                });
+                }
+                .into());
             }
         };
         let value = value.unwrap_or_default();
-        ns_ttl = Some(value.parse().map_err(|_| Error::InvalidInput {
-            field: "--ns-ttl".into(),
-            problem: format!("{value:?} is not a whole number of seconds"),
+        ns_ttl = Some(value.parse().map_err(|_| {
+            Error::from(ErrorKind::InvalidInput {
+                field: "--ns-ttl".into(),
+                problem: format!("{value:?} is not a whole number of seconds"),
+            })
         })?);
     }
     Ok(ns_ttl)

@@ -22,7 +22,7 @@ mod support;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use cloudflare_dns_settings::{Client, Error, RATE_LIMIT_STORE_ENV};
+use cloudflare_dns_settings::{Client, Error, ErrorKind, RATE_LIMIT_STORE_ENV};
 use support::{DEMO_ACCOUNT, mock_cloudflare, report};
 
 const CALLS: usize = 10;
@@ -57,14 +57,14 @@ async fn parent() -> Result<(), Error> {
     }
     let base_url = mock_cloudflare()
         .await
-        .map_err(|e| Error::Config(format!("cannot start the mock: {e}")))?;
-    let exe = std::env::current_exe().map_err(|e| Error::Config(e.to_string()))?;
+        .map_err(|e| config(format!("cannot start the mock: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| config(e.to_string()))?;
     let members: Vec<_> = (0..2)
         .map(|i| {
             Command::new(&exe)
                 .args(["--member", &i.to_string(), "--base-url", &base_url])
                 .spawn()
-                .map_err(|e| Error::Config(format!("cannot start a member: {e}")))
+                .map_err(|e| config(format!("cannot start a member: {e}")))
         })
         .collect::<Result<_, _>>()?;
     // The mock runs on this process's runtime: wait for the members off it.
@@ -74,7 +74,7 @@ async fn parent() -> Result<(), Error> {
         }
     })
     .await
-    .map_err(|e| Error::Config(e.to_string()))?;
+    .map_err(|e| config(e.to_string()))?;
     Ok(())
 }
 
@@ -99,4 +99,9 @@ async fn member(name: &str, base_url: &str) -> Result<(), Error> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// What this example could not do, as the crate's error.
+fn config(problem: String) -> Error {
+    ErrorKind::Config(problem).into()
 }

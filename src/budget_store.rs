@@ -250,8 +250,9 @@ pub(crate) enum Owner<'a> {
 
 impl RedisBudget {
     /// A store at `url` (`redis://host:port/db`), for the budget of `owner` at `base_url`, each
-    /// round trip bounded by `round_trip`. Nothing is sent until the first request; a URL that
-    /// is not one is an [`Error::Config`] that does not echo it (it may carry a password).
+    /// round trip bounded by `round_trip`. Nothing is sent until the first request; a URL that is
+    /// not one is an [`ErrorKind::Config`](crate::ErrorKind::Config) that does not echo it (it may
+    /// carry a password).
     pub fn open(
         url: &str,
         owner: Owner<'_>,
@@ -259,7 +260,7 @@ impl RedisBudget {
         round_trip: Duration,
     ) -> Result<Self, Error> {
         let client = redis::Client::open(url).map_err(|e| {
-            Error::Config(format!(
+            Error::config(format!(
                 "the rate-limit store URL is not a Redis URL ({:?}); expected redis://host:port/db",
                 e.kind()
             ))

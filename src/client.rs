@@ -16,7 +16,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest response body read; a larger one is [`Error::ResponseTooLarge`].
+/// Largest response body read; a larger one is
+/// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Retries after the first attempt, for connection errors, timeouts, 408, 409, 429 and 5xx.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -26,10 +27,10 @@ pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest wait honoured from a `retry-after` or `retry-after-ms` header.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-/// Longest an attempt waits for room in the rate-limit budget; a wait known to be longer fails
-/// the call at once with [`Error::RateLimited`], and so does one that reaches it. Longer than
-/// Cloudflare's 5-minute window, so that a paced bulk job waits for the window rather than
-/// failing.
+/// Longest an attempt waits for room in the rate-limit budget; a wait known to be longer fails the
+/// call at once with [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited), and so does one
+/// that reaches it. Longer than Cloudflare's 5-minute window, so that a paced bulk job waits for
+/// the window rather than failing.
 pub const DEFAULT_MAX_PACING_WAIT: Duration = Duration::from_secs(330);
 /// Longest a whole call may take: every attempt, backoff, `retry-after` wait and pacing wait
 /// together. Room for a full rate-limit window of pacing plus a few attempts; never forever.
@@ -208,10 +209,10 @@ impl ClientBuilder {
     }
 
     /// Send through this `reqwest::Client` (a proxy, custom roots, …) instead of one the crate
-    /// builds. The crate's checks still apply: https only (or loopback http), per-attempt
-    /// timeouts and the call's deadline, bounded bodies, and no redirect is ever accepted (a
-    /// response from another URL than the one asked is [`Error::Redirected`]). Because a
-    /// `reqwest::Client` may follow redirects and would then forward `X-Auth-Email` and
+    /// builds. The crate's checks still apply: https only (or loopback http), per-attempt timeouts
+    /// and the call's deadline, bounded bodies, and no redirect is ever accepted (a response from
+    /// another URL than the one asked is [`ErrorKind::Redirected`](crate::ErrorKind::Redirected)).
+    /// Because a `reqwest::Client` may follow redirects and would then forward `X-Auth-Email` and
     /// `X-Auth-Key` to wherever they point, it works with an API token only: with the legacy
     /// key pair [`build`](Self::build) refuses it. The connect timeout, pool settings and user
     /// agent are then those of the client given.
@@ -229,19 +230,21 @@ impl ClientBuilder {
     }
 
     /// Longest wait honoured from `retry-after` / `retry-after-ms` (default
-    /// [`DEFAULT_MAX_RETRY_AFTER`]). A response asking for longer is not retried: the call
-    /// fails at once (a 429 as [`Error::RateLimited`], carrying the wait asked for).
+    /// [`DEFAULT_MAX_RETRY_AFTER`]). A response asking for longer is not retried: the call fails at
+    /// once (a 429 as [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited), carrying the wait
+    /// asked for).
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.retry.max_retry_after = cap;
         self
     }
 
-    /// Rate-limit pacing (default on). The client and its clones keep within a sliding budget
-    /// of requests per window: Cloudflare's documented limit (see [`rate_limit`](Self::rate_limit))
+    /// Rate-limit pacing (default on). The client and its clones keep within a sliding budget of
+    /// requests per window: Cloudflare's documented limit (see [`rate_limit`](Self::rate_limit))
     /// until responses say otherwise through `Ratelimit-Policy`, `Ratelimit` or `X-RateLimit-*`.
     /// When the budget is spent, a request waits for room rather than running into a 429 and a
     /// token blocked for 5 minutes; a wait longer than [`max_pacing_wait`](Self::max_pacing_wait)
-    /// or the deadline fails the call at once with [`Error::RateLimited`].
+    /// or the deadline fails the call at once with
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited).
     pub fn pace_requests(mut self, on: bool) -> Self {
         self.pace_requests = on;
         self
@@ -330,7 +333,7 @@ impl ClientBuilder {
     /// the legacy key pair on a caller's own HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         let credentials = self.credentials.ok_or_else(|| {
-            Error::Config(
+            Error::config(
                 "no credentials: call api_token(…) or api_key(…), or use Client::from_env()".into(),
             )
         })?;
@@ -339,7 +342,7 @@ impl ClientBuilder {
         let custom_http = self.http_client.is_some();
         let http = match self.http_client {
             Some(_) if matches!(credentials, Credentials::ApiKey { .. }) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "http_client(…) works with an API token only: a reqwest::Client may follow \
                      redirects, and would forward X-Auth-Email and X-Auth-Key to another host"
                         .into(),
@@ -348,7 +351,7 @@ impl ClientBuilder {
             Some(http) => http,
             None => {
                 let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
-                    Error::Config("the user agent is not a valid header value".into())
+                    Error::config("the user agent is not a valid header value".into())
                 })?;
                 let mut http = reqwest::Client::builder()
                     .user_agent(user_agent)
@@ -368,7 +371,7 @@ impl ClientBuilder {
                     http = http.timeout(timeout);
                 }
                 http.build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
             }
         };
         let (limit, window) = self.rate_limit;
@@ -388,7 +391,7 @@ impl ClientBuilder {
             }
             #[cfg(not(feature = "redis"))]
             (true, Some(_)) => {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "{RATE_LIMIT_STORE_ENV} names a shared rate-limit store, which needs this \
                      crate's `redis` feature"
                 )));
@@ -416,13 +419,13 @@ fn checked_base_url(raw: &str) -> Result<(String, bool), Error> {
     // origin of a URL that parsed, nothing of one that did not.
     if raw.contains('@') {
         // A user name or password, perhaps with a `/` that makes it read as a host and a path.
-        return Err(Error::Config(
+        return Err(Error::config(
             "the base URL (not shown) contains `@`: credentials go in `api_token` or `api_key`"
                 .into(),
         ));
     }
     let url = reqwest::Url::parse(raw)
-        .map_err(|e| Error::Config(format!("the base URL (not shown) is not a URL: {e}")))?;
+        .map_err(|e| Error::config(format!("the base URL (not shown) is not a URL: {e}")))?;
     // With no `@`, it carries no user name or password.
     let shown = origin(&url).unwrap_or_else(|| "(no host)".into());
     let loopback = match url.host() {
@@ -435,18 +438,18 @@ fn checked_base_url(raw: &str) -> Result<(String, bool), Error> {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "base URL `{shown}` is plain http to a non-loopback host; credentials would travel unencrypted (use https)"
             )));
         }
         _ => {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "the base URL (not shown) is not http(s)".into(),
             ));
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "the base URL for `{shown}` must not carry a query or fragment (not shown)"
         )));
     }

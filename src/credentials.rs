@@ -46,13 +46,13 @@ impl Credentials {
         }
         match (get("CLOUDFLARE_EMAIL"), get("CLOUDFLARE_API_KEY")) {
             (Some(email), Some(key)) => Ok(Credentials::api_key(email, key)),
-            (Some(_), None) => Err(Error::Config(
+            (Some(_), None) => Err(Error::config(
                 "CLOUDFLARE_EMAIL is set but CLOUDFLARE_API_KEY is not; set both, or CLOUDFLARE_API_TOKEN".into(),
             )),
-            (None, Some(_)) => Err(Error::Config(
+            (None, Some(_)) => Err(Error::config(
                 "CLOUDFLARE_API_KEY is set but CLOUDFLARE_EMAIL is not; set both, or CLOUDFLARE_API_TOKEN".into(),
             )),
-            (None, None) => Err(Error::Config(
+            (None, None) => Err(Error::config(
                 "no credentials: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY".into(),
             )),
         }
@@ -63,7 +63,7 @@ impl Credentials {
     pub(crate) fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
         fn secret(name: &str, value: &str) -> Result<HeaderValue, Error> {
             let mut v = HeaderValue::from_str(value).map_err(|_| {
-                Error::Config(format!(
+                Error::config(format!(
                     "the {name} contains a character not allowed in an HTTP header (such as a line break)"
                 ))
             })?;

@@ -11,15 +11,16 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, IntoDeserializer};
 
-use crate::error::{ApiMessage, Applied};
+use crate::error::{ApiMessage, Applied, Context, ErrorKind};
 use crate::{Error, Page, ResultInfo};
 
-/// At most this much of a non-JSON body is kept in [`Error::UnexpectedResponse`].
+/// At most this much of a non-JSON body is kept in
+/// [`ErrorKind::UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse).
 const BODY_PREFIX_BYTES: usize = 512;
 
 pub(crate) static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
 
-/// A response as the transport read it: status, headers and the whole (bounded) body.
+/// A successful response as the transport read it: status, headers and the whole (bounded) body.
 pub(crate) struct Received {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -90,68 +91,63 @@ fn failure<R>(received: &Received, envelope: &Envelope<R>) -> Option<Error> {
         Some(true) if errors.is_empty() => None,
         // Not an envelope at all (`{}`, or some other object): name what is missing.
         None if envelope.errors.is_none() => Some(decode_path::<EnvelopeShape>(received)),
-        _ => Some(received.settled(Error::Api {
-            status: received.status,
-            errors: errors.to_vec(),
-            messages: envelope.messages.clone().unwrap_or_default(),
-            ray_id: ray_id(&received.headers),
-            attempts: received.attempts,
-            applied: Applied::No,
-        })),
+        // Cloudflare refused the request, whatever the status said.
+        _ => {
+            let mut context = received.context(Applied::No);
+            context.errors = errors.to_vec();
+            let messages = envelope.messages.clone().unwrap_or_default();
+            Some(Error::new(ErrorKind::Api { messages }, context))
+        }
     }
 }
 
 impl Received {
-    /// `error` with this response's attempts and what the earlier ones may have done.
-    fn settled(&self, mut error: Error) -> Error {
-        error.settle(self.attempts, self.earlier);
-        error
+    /// The facts of an error found in this response, whose request `applied` as it says.
+    fn context(&self, applied: Applied) -> Context {
+        Context {
+            status: Some(self.status),
+            ray_id: ray_id(&self.headers),
+            errors: Vec::new(),
+            attempts: self.attempts,
+            applied: self.earlier.max(applied),
+        }
     }
 }
 
-/// The error for a final response that is not a success: the envelope's errors when it carries
-/// one (a 429 becomes [`Error::RateLimited`]), else the start of the body (which may be all that
-/// arrived). The caller settles its attempts and [`Applied`].
+/// What a final response that is not a success says went wrong, and the envelope's `errors`:
+/// those of the envelope when it carries one (a 429 is [`ErrorKind::RateLimited`], which waits
+/// `retry_after`), else the start of the body (which may be all that arrived).
 pub(crate) fn failed(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
-    attempts: u32,
     retry_after: Option<std::time::Duration>,
-) -> Error {
+) -> (ErrorKind, Vec<ApiMessage>) {
     let envelope = serde_json::from_slice::<Envelope<IgnoredAny>>(body)
         .ok()
         .filter(|e| e.success.is_some() || e.errors.is_some());
-    let ray_id = ray_id(headers);
     match envelope {
-        _ if status == StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
-            status: Some(status),
-            retry_after,
-            errors: envelope.and_then(|e| e.errors).unwrap_or_default(),
-            ray_id,
-            attempts,
-            applied: Applied::No,
-        },
-        Some(envelope) => Error::Api {
-            status,
-            errors: envelope.errors.unwrap_or_default(),
-            messages: envelope.messages.unwrap_or_default(),
-            ray_id,
-            attempts,
-            applied: Applied::No,
-        },
-        None => Error::UnexpectedResponse {
-            status,
-            content_type: headers
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            body_prefix: String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX_BYTES)])
-                .into_owned(),
-            ray_id,
-            attempts,
-            applied: Applied::No,
-        },
+        _ if status == StatusCode::TOO_MANY_REQUESTS => (
+            ErrorKind::RateLimited { retry_after },
+            envelope.and_then(|e| e.errors).unwrap_or_default(),
+        ),
+        Some(envelope) => (
+            ErrorKind::Api {
+                messages: envelope.messages.unwrap_or_default(),
+            },
+            envelope.errors.unwrap_or_default(),
+        ),
+        None => (
+            ErrorKind::UnexpectedResponse {
+                content_type: headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body_prefix: String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX_BYTES)])
+                    .into_owned(),
+            },
+            Vec::new(),
+        ),
     }
 }
 
@@ -192,16 +188,12 @@ fn decode_path<T: DeserializeOwned>(received: &Received) -> Error {
 }
 
 fn decode_error(received: &Received, path: &str, source: serde_json::Error) -> Error {
-    received.settled(Error::Decode {
-        status: received.status,
-        path: match path {
-            "" | "." => "(root)".to_string(),
-            p => p.to_string(),
-        },
-        ray_id: ray_id(&received.headers),
-        attempts: received.attempts,
-        applied: Applied::Yes,
-        source,
-        body: received.body.clone(),
-    })
+    let path = match path {
+        "" | "." => "(root)".to_string(),
+        p => p.to_string(),
+    };
+    let body = received.body.clone();
+    // A 2xx came back: the request was applied.
+    let context = received.context(Applied::Yes);
+    Error::new(ErrorKind::Decode { path, source, body }, context)
 }

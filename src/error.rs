@@ -1,22 +1,53 @@
-//! The crate's one error type.
+//! The crate's one error type: what went wrong (an [`ErrorKind`]) and the facts every failed call
+//! has (the HTTP status, the `cf-ray` id, Cloudflare's codes, the attempts, whether the request may
+//! have taken effect), stated once. A call builds its error once, at its end, from its final
+//! outcome (src/transport/); nothing patches an error after it was built.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-/// Everything that can go wrong with a call, each variant carrying what a caller acts on.
+use crate::retry::retryable_status;
+
+/// Everything that can go wrong with a call: the cause ([`kind`](Error::kind)) and what every
+/// failed call carries.
 ///
 /// Use the accessors ([`status`](Error::status), [`codes`](Error::codes),
-/// [`ray_id`](Error::ray_id), [`is_retryable`](Error::is_retryable)) rather than matching, so
-/// that new variants do not break your code.
-#[derive(Debug, thiserror::Error)]
+/// [`ray_id`](Error::ray_id), [`attempts`](Error::attempts), [`applied`](Error::applied),
+/// [`is_retryable`](Error::is_retryable)) for the facts, and match on [`kind`](Error::kind) (with
+/// `..` in each pattern) for what is particular to one cause.
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    context: Context,
+}
+
+/// The facts every error states once; all empty for an error raised before anything was sent.
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    /// HTTP status of the final response, when one came (of a body that broke off, too).
+    pub status: Option<StatusCode>,
+    /// The `cf-ray` header of the final response.
+    pub ray_id: Option<String>,
+    /// The envelope's `errors`, when the final response carried an envelope.
+    pub errors: Vec<ApiMessage>,
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// Whether the request may have reached the server and taken effect, over every attempt.
+    pub applied: Applied,
+}
+
+/// What went wrong. `#[non_exhaustive]`: match with a `_` arm, and each variant with `..`.
+#[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The request was refused before anything was sent: a field is out of its allowed range,
     /// an identifier is unsafe in a URL path, a required parameter is missing, or the request
     /// could not be built (field `request`).
-    #[error("invalid `{field}`: {problem}; nothing was sent")]
     InvalidInput {
         /// Dotted path of the field (`zone_defaults.soa.refresh`) or parameter (`account_id`).
         field: String,
@@ -26,116 +57,46 @@ pub enum Error {
 
     /// The client could not be built: no credentials, a credential unusable in a header, a bad
     /// base URL, or a setting out of range. The message never contains a secret.
-    #[error("client configuration: {0}")]
     Config(String),
 
     /// Cloudflare answered with its envelope and `success: false` or a non-empty `errors`, at
-    /// any HTTP status (including 200).
-    #[error("{}", api_summary(*.status, errors, ray_id.as_deref(), *attempts))]
+    /// any HTTP status (including 200). The `errors` are [`Error::errors`].
     Api {
-        /// HTTP status of the response.
-        status: StatusCode,
-        /// Every item of the envelope's `errors`, in order.
-        errors: Vec<ApiMessage>,
         /// The envelope's `messages`.
         messages: Vec<ApiMessage>,
-        /// The `cf-ray` response header, which Cloudflare support asks for.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
     /// Rate limited: a 429 after the retries, a 429 whose `retry-after` asks for longer than the
     /// cap or the call's deadline allows, or a spent rate-limit budget that would not reset in
-    /// time (then nothing was sent). Cloudflare blocks a token for five minutes after a 429, so
-    /// the call fails at once rather than retrying into the block.
-    #[error(
-        "rate limited{}{}{}{}",
-        status.as_ref().map(|s| format!(" (HTTP {})", s.as_u16())).unwrap_or_default(),
-        retry_after.as_ref().map(|d| format!("; the server asks to wait {}", seconds(d))).unwrap_or_default(),
-        attempts_note(*attempts),
-        ray_note(ray_id.as_deref())
-    )]
+    /// time (then nothing was sent, and [`Error::status`] is `None`). Cloudflare blocks a token
+    /// for five minutes after a 429, so the call fails at once rather than retrying into the
+    /// block.
     RateLimited {
-        /// HTTP status of the response (429), or `None` when the client's pacing refused to send.
-        status: Option<StatusCode>,
         /// How long the server (or the rate-limit window) asks to wait, when it says.
         retry_after: Option<Duration>,
-        /// The envelope's `errors`, when the response carried one.
-        errors: Vec<ApiMessage>,
-        /// The `cf-ray` response header.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
     /// The server answered with a redirect. Cloudflare's API does not redirect, and following
     /// one could send the credentials elsewhere, so none is followed.
-    #[error(
-        "the API answered HTTP {} with a redirect to {}; redirects are not followed{}",
-        status.as_u16(),
-        location.as_deref().unwrap_or("(no location)"),
-        ray_note(ray_id.as_deref())
-    )]
     Redirected {
-        /// HTTP status of the response.
-        status: StatusCode,
         /// Where it pointed: the scheme, host and port only (never a path, query or credentials).
         location: Option<String>,
-        /// The `cf-ray` response header.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
     /// A response that is not a Cloudflare envelope, such as an HTML 502 from a proxy.
-    #[error(
-        "unexpected HTTP {status} response{} ({}){}",
-        attempts_note(*attempts),
-        content_type.as_deref().unwrap_or("no content type"),
-        ray_note(ray_id.as_deref())
-    )]
     UnexpectedResponse {
-        /// HTTP status of the response.
-        status: StatusCode,
         /// The `content-type` header, if any.
         content_type: Option<String>,
         /// The start of the body (at most 512 bytes, lossily decoded as UTF-8).
         body_prefix: String,
-        /// The `cf-ray` response header.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
     /// A successful response whose `result` does not match the spec's schema. The request was
     /// applied: `body` keeps what the server sent, so that nothing it said is lost.
-    #[error(
-        "cannot decode the response at `{path}`: {}{}",
-        reason(source),
-        ray_note(ray_id.as_deref())
-    )]
     Decode {
-        /// HTTP status of the response.
-        status: StatusCode,
         /// JSON path of the value that failed (`result.zone_defaults.ns_ttl`).
         path: String,
-        /// The `cf-ray` response header.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
         /// What serde found.
-        #[source]
         source: serde_json::Error,
         /// The body as read (bounded by
         /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
@@ -144,44 +105,23 @@ pub enum Error {
     },
 
     /// The response body was larger than the configured limit; reading stopped there.
-    #[error("the response body exceeds the limit of {limit} bytes{}", ray_note(ray_id.as_deref()))]
     ResponseTooLarge {
-        /// HTTP status of the response.
-        status: StatusCode,
         /// The limit in bytes ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
         limit: usize,
-        /// The `cf-ray` response header.
-        ray_id: Option<String>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
-    /// An attempt did not complete within the timeout, or the call within its deadline.
-    #[error(
-        "the request timed out{}{}",
-        broke_note(*status),
-        attempts_note(*attempts)
-    )]
+    /// An attempt did not complete within the timeout, or the call within its deadline. When a
+    /// response had come and its body was being read, [`Error::status`] is its status.
     Timeout {
         /// The underlying error; `None` when the call's deadline left no time for another wait
         /// or attempt.
-        #[source]
         source: Option<reqwest::Error>,
-        /// The status of the response whose body was being read, when one had come.
-        status: Option<StatusCode>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 
     /// A list whose pages cannot be trusted: the server answered another page than the one asked
     /// for, repeated items of earlier pages (it ignores `page`, or the list changed while it was
     /// read), or ended before the end its `result_info` announced. The items before it were
     /// yielded; the list may hold more.
-    #[error("cannot page through the list at page {page}: {problem}")]
     Pagination {
         /// The page asked for (from 1).
         page: i64,
@@ -190,22 +130,10 @@ pub enum Error {
     },
 
     /// The connection failed or broke (DNS, TCP, TLS, a reset), before a response or while its
-    /// body was read.
-    #[error(
-        "{}{}",
-        status.map_or_else(|| "cannot reach the API".to_string(), |s| format!("the connection broke{}", broke_note(Some(s)))),
-        attempts_note(*attempts)
-    )]
+    /// body was read (then [`Error::status`] is the response's status).
     Transport {
         /// The underlying error.
-        #[source]
         source: reqwest::Error,
-        /// The status of the response whose body was being read, when one had come.
-        status: Option<StatusCode>,
-        /// How many times the request was sent.
-        attempts: u32,
-        /// Whether the request may have reached the server and taken effect, over every attempt.
-        applied: Applied,
     },
 }
 
@@ -213,11 +141,12 @@ pub enum Error {
 /// can decide what to do next (read the state again before repeating a create, say). It counts
 /// every attempt of the call: a DELETE whose connection dropped and whose retry was answered
 /// `404` is [`Applied::Maybe`], since the first attempt may have deleted it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Applied {
     /// Certainly not: nothing was sent, the connection could not be made, or every answer was a
     /// refusal (a 3xx, a 4xx, a 429, or Cloudflare's `success: false`).
+    #[default]
     No,
     /// Perhaps: a connection broke or timed out after the request went out, a 5xx came back, or
     /// another origin answered (a redirect that a caller's own HTTP client followed).
@@ -258,66 +187,59 @@ pub struct ApiMessageSource {
 }
 
 impl Error {
-    /// The HTTP status, when a response was received.
+    /// An error with the facts of a call that sent something.
+    pub(crate) fn new(kind: ErrorKind, context: Context) -> Self {
+        Error(Box::new(Inner { kind, context }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0.kind
+    }
+
+    /// What went wrong, owned (to keep a `Decode`'s `body` without a copy, say).
+    pub fn into_kind(self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The HTTP status of the final response, when one was received (also when its body broke
+    /// off or was too large).
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api { status, .. }
-            | Error::Redirected { status, .. }
-            | Error::UnexpectedResponse { status, .. }
-            | Error::Decode { status, .. }
-            | Error::ResponseTooLarge { status, .. } => Some(*status),
-            Error::RateLimited { status, .. } => *status,
-            Error::Timeout { source, status, .. } => {
-                status.or_else(|| source.as_ref().and_then(reqwest::Error::status))
-            }
-            Error::Transport { source, status, .. } => status.or_else(|| source.status()),
-            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => None,
-        }
+        self.0.context.status
+    }
+
+    /// Every item of the final response's envelope `errors`, in order (empty unless it carried
+    /// one).
+    pub fn errors(&self) -> &[ApiMessage] {
+        &self.0.context.errors
     }
 
     /// Cloudflare's error codes, in order (empty unless the response carried an envelope with
     /// `errors`).
     pub fn codes(&self) -> Vec<i64> {
-        match self {
-            Error::Api { errors, .. } | Error::RateLimited { errors, .. } => {
-                errors.iter().map(|e| e.code).collect()
-            }
-            _ => Vec::new(),
-        }
+        self.errors().iter().map(|e| e.code).collect()
     }
 
-    /// The `cf-ray` id of the response, which Cloudflare support asks for.
+    /// The `cf-ray` id of the final response, which Cloudflare support asks for.
     pub fn ray_id(&self) -> Option<&str> {
-        match self {
-            Error::Api { ray_id, .. }
-            | Error::RateLimited { ray_id, .. }
-            | Error::Redirected { ray_id, .. }
-            | Error::UnexpectedResponse { ray_id, .. }
-            | Error::Decode { ray_id, .. }
-            | Error::ResponseTooLarge { ray_id, .. } => ray_id.as_deref(),
-            _ => None,
-        }
+        self.0.context.ray_id.as_deref()
     }
 
     /// How many times the request was sent (0 if it was refused before sending).
     pub fn attempts(&self) -> u32 {
-        match self {
-            Error::Api { attempts, .. }
-            | Error::RateLimited { attempts, .. }
-            | Error::Redirected { attempts, .. }
-            | Error::UnexpectedResponse { attempts, .. }
-            | Error::Decode { attempts, .. }
-            | Error::ResponseTooLarge { attempts, .. }
-            | Error::Timeout { attempts, .. }
-            | Error::Transport { attempts, .. } => *attempts,
-            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => 0,
-        }
+        self.0.context.attempts
+    }
+
+    /// Whether the request may have reached the server and taken effect, over every attempt of
+    /// the call (see [`Applied`]).
+    pub fn applied(&self) -> Applied {
+        self.0.context.applied
     }
 
     /// How long the server asked to wait before trying again, when it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+        match self.kind() {
+            ErrorKind::RateLimited { retry_after } => *retry_after,
             _ => None,
         }
     }
@@ -326,149 +248,29 @@ impl Error {
     /// failures, rate limits, and HTTP 408, 409 and 5xx. (Whether the client itself retried is
     /// another matter: see the README's retry table.)
     pub fn is_retryable(&self) -> bool {
-        match self {
+        let status = self.status();
+        match self.kind() {
             // A body that broke off: as its status says, unless it was a success.
-            Error::Timeout {
-                status: Some(status),
-                ..
+            ErrorKind::Timeout { .. } | ErrorKind::Transport { .. } => {
+                status.is_none_or(|s| s.is_success() || retryable_status(s))
             }
-            | Error::Transport {
-                status: Some(status),
-                ..
-            } if !status.is_success() => retryable_status(*status),
-            Error::Timeout { .. } | Error::Transport { .. } | Error::RateLimited { .. } => true,
-            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
-                retryable_status(*status)
+            ErrorKind::RateLimited { .. } => true,
+            ErrorKind::Api { .. } | ErrorKind::UnexpectedResponse { .. } => {
+                status.is_some_and(retryable_status)
             }
             _ => false,
         }
     }
 
-    /// Whether the request may have reached the server and taken effect, over every attempt of
-    /// the call (see [`Applied`]).
-    pub fn applied(&self) -> Applied {
-        match self {
-            Error::Api { applied, .. }
-            | Error::RateLimited { applied, .. }
-            | Error::Redirected { applied, .. }
-            | Error::UnexpectedResponse { applied, .. }
-            | Error::Decode { applied, .. }
-            | Error::ResponseTooLarge { applied, .. }
-            | Error::Timeout { applied, .. }
-            | Error::Transport { applied, .. } => *applied,
-            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => Applied::No,
-        }
-    }
-
-    /// What this outcome alone says of whether its attempt took effect.
-    pub(crate) fn applied_by_this_attempt(&self) -> Applied {
-        let by_status = |status: StatusCode| {
-            if status.is_success() {
-                Applied::Yes
-            } else if status.is_server_error() {
-                Applied::Maybe
-            } else {
-                Applied::No
-            }
-        };
-        let by_connection = |source: &reqwest::Error| {
-            if source.is_connect() {
-                Applied::No
-            } else {
-                Applied::Maybe
-            }
-        };
-        match self {
-            // Cloudflare said `success: false`: refused, whatever the status (a 5xx may still
-            // have done part of the work).
-            Error::Api { status, .. } if status.is_server_error() => Applied::Maybe,
-            Error::Api { .. } | Error::RateLimited { .. } => Applied::No,
-            Error::Redirected { status, .. } if status.is_redirection() => Applied::No,
-            // A client of the caller's own followed a redirect elsewhere, which answered.
-            Error::Redirected { .. } => Applied::Maybe,
-            Error::UnexpectedResponse { status, .. }
-            | Error::Decode { status, .. }
-            | Error::ResponseTooLarge { status, .. } => by_status(*status),
-            Error::Timeout {
-                status: Some(status),
-                ..
-            }
-            | Error::Transport {
-                status: Some(status),
-                ..
-            } => by_status(*status),
-            Error::Timeout { source, .. } => source.as_ref().map_or(Applied::No, by_connection),
-            Error::Transport { source, .. } => by_connection(source),
-            Error::InvalidInput { .. } | Error::Config(_) | Error::Pagination { .. } => Applied::No,
-        }
-    }
-
-    /// Records how the call ended: `n` attempts sent, of which those before this outcome may
-    /// have taken effect as `earlier` says.
-    pub(crate) fn settle(&mut self, n: u32, earlier: Applied) {
-        let this = self.applied_by_this_attempt();
-        if let Error::Api {
-            attempts, applied, ..
-        }
-        | Error::RateLimited {
-            attempts, applied, ..
-        }
-        | Error::Redirected {
-            attempts, applied, ..
-        }
-        | Error::UnexpectedResponse {
-            attempts, applied, ..
-        }
-        | Error::Decode {
-            attempts, applied, ..
-        }
-        | Error::ResponseTooLarge {
-            attempts, applied, ..
-        }
-        | Error::Timeout {
-            attempts, applied, ..
-        }
-        | Error::Transport {
-            attempts, applied, ..
-        } = self
-        {
-            *attempts = n;
-            *applied = this.max(earlier);
-        }
-    }
-
+    /// reqwest's error as this crate's: a request reqwest could not build is refused input.
     pub(crate) fn from_reqwest(source: reqwest::Error) -> Self {
-        if source.is_builder() {
-            // reqwest could not build the request (its body or URL): nothing was sent, and
-            // sending again would not help.
-            let cause = std::error::Error::source(&source)
-                .map(|cause| format!(": {cause}"))
-                .unwrap_or_default();
-            Error::InvalidInput {
-                field: "request".into(),
-                problem: format!("cannot be built{cause}"),
-            }
-        } else if source.is_timeout() {
-            Error::Timeout {
-                source: Some(source),
-                status: None,
-                attempts: 1,
-                applied: Applied::Maybe,
-            }
-        } else {
-            Error::Transport {
-                source,
-                status: None,
-                attempts: 1,
-                applied: Applied::Maybe,
-            }
-        }
+        ErrorKind::from_reqwest(source).into()
     }
 
     /// A generated builder's refusal: a value that was never set (an empty message, see
-    /// build/generate.rs), or one that did not convert.
+    /// build/sends.rs), or one that did not convert.
     pub(crate) fn from_builder(field: &str, problem: String) -> Self {
-        Error::InvalidInput {
+        ErrorKind::InvalidInput {
             field: field.to_string(),
             problem: if problem.is_empty() {
                 "is required and was not set".into()
@@ -476,28 +278,147 @@ impl Error {
                 problem
             },
         }
+        .into()
+    }
+
+    /// Refused input: `field` and what is wrong with it.
+    pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        ErrorKind::InvalidInput {
+            field: field.into(),
+            problem: problem.into(),
+        }
+        .into()
+    }
+
+    /// A client that cannot be built, and why.
+    pub(crate) fn config(problem: String) -> Self {
+        ErrorKind::Config(problem).into()
     }
 }
 
-/// Statuses worth retrying: 408, 409, 429 and 5xx.
-pub(crate) fn retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+impl ErrorKind {
+    /// reqwest's error: one it could not build is refused input (nothing was sent, and sending
+    /// again would not help); else a timeout or a broken connection.
+    pub(crate) fn from_reqwest(source: reqwest::Error) -> Self {
+        if source.is_builder() {
+            let cause = std::error::Error::source(&source)
+                .map(|cause| format!(": {cause}"))
+                .unwrap_or_default();
+            ErrorKind::InvalidInput {
+                field: "request".into(),
+                problem: format!("cannot be built{cause}"),
+            }
+        } else if source.is_timeout() {
+            ErrorKind::Timeout {
+                source: Some(source),
+            }
+        } else {
+            ErrorKind::Transport { source }
+        }
+    }
 }
 
-fn api_summary(
-    status: StatusCode,
-    errors: &[ApiMessage],
-    ray: Option<&str>,
-    attempts: u32,
-) -> String {
-    let mut s = format!("Cloudflare API error (HTTP {})", status.as_u16());
-    for (i, e) in errors.iter().enumerate() {
-        s.push_str(if i == 0 { ": " } else { "; " });
-        s.push_str(&format!("{} {}", e.code, e.message));
+/// An error raised before anything was sent: no status, no attempt.
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind, Context::default())
     }
-    s.push_str(&attempts_note(attempts));
-    s.push_str(&ray_note(ray));
-    s
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("status", &self.0.context.status)
+            .field("ray_id", &self.0.context.ray_id)
+            .field("errors", &self.0.context.errors)
+            .field("attempts", &self.0.context.attempts)
+            .field("applied", &self.0.context.applied)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Context {
+            status,
+            ray_id,
+            errors,
+            attempts,
+            ..
+        } = &self.0.context;
+        let (attempts, ray) = (attempts_note(*attempts), ray_note(ray_id.as_deref()));
+        let code = status.map_or(0, |s| s.as_u16());
+        match &self.0.kind {
+            ErrorKind::InvalidInput { field, problem } => {
+                write!(f, "invalid `{field}`: {problem}; nothing was sent")
+            }
+            ErrorKind::Config(problem) => write!(f, "client configuration: {problem}"),
+            ErrorKind::Api { .. } => {
+                write!(f, "Cloudflare API error (HTTP {code})")?;
+                for (i, e) in errors.iter().enumerate() {
+                    let sep = if i == 0 { ": " } else { "; " };
+                    write!(f, "{sep}{} {}", e.code, e.message)?;
+                }
+                write!(f, "{attempts}{ray}")
+            }
+            ErrorKind::RateLimited { retry_after } => {
+                f.write_str("rate limited")?;
+                if let Some(s) = status {
+                    write!(f, " (HTTP {})", s.as_u16())?;
+                }
+                if let Some(wait) = retry_after {
+                    write!(f, "; the server asks to wait {}", seconds(wait))?;
+                }
+                write!(f, "{attempts}{ray}")
+            }
+            ErrorKind::Redirected { location } => write!(
+                f,
+                "the API answered HTTP {code} with a redirect to {}; redirects are not followed{ray}",
+                location.as_deref().unwrap_or("(no location)"),
+            ),
+            ErrorKind::UnexpectedResponse { content_type, .. } => {
+                let status = status.map_or_else(|| "(none)".to_string(), |s| s.to_string());
+                let content_type = content_type.as_deref().unwrap_or("no content type");
+                write!(
+                    f,
+                    "unexpected HTTP {status} response{attempts} ({content_type}){ray}"
+                )
+            }
+            ErrorKind::Decode { path, source, .. } => write!(
+                f,
+                "cannot decode the response at `{path}`: {}{ray}",
+                reason(source)
+            ),
+            ErrorKind::ResponseTooLarge { limit } => {
+                write!(
+                    f,
+                    "the response body exceeds the limit of {limit} bytes{ray}"
+                )
+            }
+            ErrorKind::Timeout { .. } => {
+                write!(f, "the request timed out{}{attempts}", broke_note(*status))
+            }
+            ErrorKind::Pagination { page, problem } => {
+                write!(f, "cannot page through the list at page {page}: {problem}")
+            }
+            ErrorKind::Transport { .. } => match status {
+                None => write!(f, "cannot reach the API{attempts}"),
+                Some(_) => write!(f, "the connection broke{}{attempts}", broke_note(*status)),
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0.kind {
+            ErrorKind::Decode { source, .. } => Some(source),
+            ErrorKind::Timeout { source } => source.as_ref().map(|s| s as _),
+            ErrorKind::Transport { source } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -544,7 +465,7 @@ mod tests {
             .unwrap_err();
         let error = Error::from_reqwest(source);
         assert!(
-            matches!(&error, Error::InvalidInput { field, .. } if field == "request"),
+            matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "request"),
             "{error:?}"
         );
         assert!(!error.is_retryable());

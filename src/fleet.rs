@@ -3,12 +3,13 @@
 //! `account_views_apply` alike). Generic: the caller passes the list (a page fetcher, as for
 //! [`paginate`]) or explicit ids, and the apply; nothing here names an endpoint.
 //!
-//! Targets are applied (or only planned) many at a time, all through the one client and so
-//! inside its pacing and shared budget; each yields a [`Report`] as it ends. A target that fails
-//! does not stop the run; an authentication or permission refusal, which would refuse every
-//! target alike, does (with [`Error::InvalidInput`] on `credentials` saying so). With a
-//! [`Journal`], every finished target is appended as one line and flushed as it ends, and a run
-//! started again with the same journal reports those from it instead of touching them again.
+//! Targets are applied (or only planned) many at a time, all through the one client and so inside
+//! its pacing and shared budget; each yields a [`Report`] as it ends. A target that fails does not
+//! stop the run; an authentication or permission refusal, which would refuse every target alike,
+//! does (with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) on `credentials` saying
+//! so). With a [`Journal`], every finished target is appended as one line and flushed as it ends,
+//! and a run started again with the same journal reports those from it instead of touching them
+//! again.
 
 use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -22,6 +23,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::ErrorKind;
 use crate::plan::{Applied, Desired};
 use crate::{Error, Page, paginate};
 
@@ -140,10 +142,8 @@ impl Journal {
     /// process was killed while writing it) is dropped.
     pub fn open(path: impl AsRef<Path>, run: &impl Serialize) -> Result<Journal, Error> {
         let path = path.as_ref().to_path_buf();
-        let refuse = |problem: String| Error::InvalidInput {
-            field: "journal".into(),
-            problem: format!("{}: {problem}", path.display()),
-        };
+        let refuse =
+            |problem: String| Error::invalid("journal", format!("{}: {problem}", path.display()));
         let run = run_hash(run)?;
         let mut file = OpenOptions::new()
             .read(true)
@@ -206,9 +206,11 @@ impl Journal {
     }
 
     fn append(&mut self, report: &Report) -> Result<(), Error> {
-        write_line(&mut self.file, report).map_err(|e| Error::InvalidInput {
-            field: "journal".into(),
-            problem: format!("{}: cannot append: {e}", self.path.display()),
+        write_line(&mut self.file, report).map_err(|e| {
+            Error::invalid(
+                "journal",
+                format!("{}: cannot append: {e}", self.path.display()),
+            )
         })
     }
 }
@@ -225,10 +227,8 @@ fn write_line(file: &mut File, value: &impl Serialize) -> std::io::Result<()> {
 /// FNV-1a (64 bits) of the run's JSON: stable across builds and platforms, which a journal
 /// needs and `std`'s hasher does not promise. Not a defence against anyone, only a label.
 fn run_hash(run: &impl Serialize) -> Result<String, Error> {
-    let json = serde_json::to_vec(run).map_err(|e| Error::InvalidInput {
-        field: "journal".into(),
-        problem: format!("the run cannot be described: {e}"),
-    })?;
+    let json = serde_json::to_vec(run)
+        .map_err(|e| Error::invalid("journal", format!("the run cannot be described: {e}")))?;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in json {
         hash ^= u64::from(byte);
@@ -315,10 +315,8 @@ impl Fleet {
                 let json = serde_json::to_value(item?).unwrap_or_default();
                 let id = json.get("id").and_then(Value::as_str).map(str::to_string);
                 let name = json.get("name").and_then(Value::as_str).map(str::to_string);
-                id.map(|id| (id, name)).ok_or_else(|| Error::InvalidInput {
-                    field: "id".into(),
-                    problem: "an item of the list has no string `id`".into(),
-                })
+                id.map(|id| (id, name))
+                    .ok_or_else(|| Error::invalid("id", "an item of the list has no string `id`"))
             })),
             Targets::Ids(ids) => {
                 let mut seen = HashSet::new();
@@ -400,16 +398,16 @@ enum Stop {
 impl Refused {
     fn with(self, report: &Report, error: &Error) -> Error {
         match self.what {
-            Stop::Desired => match error {
-                Error::InvalidInput { field, problem } => Error::InvalidInput {
-                    field: field.clone(),
-                    problem: format!("{problem} (every target would be refused; the run stopped)"),
-                },
-                other => Error::Config(other.to_string()),
+            Stop::Desired => match error.kind() {
+                ErrorKind::InvalidInput { field, problem } => Error::invalid(
+                    field.clone(),
+                    format!("{problem} (every target would be refused; the run stopped)"),
+                ),
+                _ => Error::config(error.to_string()),
             },
-            Stop::Credentials => Error::InvalidInput {
-                field: "credentials".into(),
-                problem: format!(
+            Stop::Credentials => Error::invalid(
+                "credentials",
+                format!(
                     "`{}` was refused for authentication or permission (status {}, codes {:?}: \
                      {error}); every target would be, so the run stopped. The token needs the \
                      permission to read the list and to read (plan) or edit (apply) each \
@@ -418,7 +416,7 @@ impl Refused {
                     self.status.map_or("none".into(), |s| s.to_string()),
                     self.codes,
                 ),
-            },
+            ),
         }
     }
 }
@@ -427,8 +425,8 @@ impl Refused {
 /// spec refuses (checked before anything is sent, so every target would be refused alike; a
 /// refused identifier, a field ending in `_id`, is the target's own).
 fn stops_the_run(error: &Error) -> Option<Refused> {
-    match error {
-        Error::InvalidInput { field, .. } if !field.ends_with("_id") => Some(Refused {
+    match error.kind() {
+        ErrorKind::InvalidInput { field, .. } if !field.ends_with("_id") => Some(Refused {
             status: None,
             codes: Vec::new(),
             what: Stop::Desired,

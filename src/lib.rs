@@ -32,7 +32,7 @@ pub use client::{
     DEFAULT_TIMEOUT, RATE_LIMIT_SCOPE_ENV, RATE_LIMIT_STORE_ENV,
 };
 pub use credentials::Credentials;
-pub use error::{ApiMessage, ApiMessageSource, Applied, Error};
+pub use error::{ApiMessage, ApiMessageSource, Applied, Error, ErrorKind};
 pub use generated::{Client, builder, types};
 pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};

@@ -20,7 +20,7 @@ pub trait Desired: Serialize + DeserializeOwned + Clone {
     /// field.
     const WHOLE: &'static [&'static str];
     /// Checks the desired state against the spec's bounds, as the PATCH would before sending
-    /// (`Error::InvalidInput` naming the field); no I/O. `…_apply` does it first, and so can a
+    /// (`ErrorKind::InvalidInput` naming the field); no I/O. `…_apply` does it first, and so can a
     /// caller that wants every refusal before any request (the fleet's tool does).
     fn check(&self) -> Result<(), Error>;
 }
@@ -129,15 +129,13 @@ pub fn plan<D: Desired>(current: &D::Current, desired: &D) -> Result<Plan<D>, Er
     let current = to_json(current)?;
     let desired_json = to_json(desired)?;
     let mut changes = Vec::new();
-    let patch = match diff::<D>(Some(&current), &desired_json, "", &mut changes) {
-        None => None,
-        Some(patch) => Some(
-            serde_json::from_value(patch).map_err(|e| Error::InvalidInput {
-                field: "desired".into(),
-                problem: format!("does not make a valid PATCH: {e}"),
-            })?,
-        ),
-    };
+    let patch =
+        match diff::<D>(Some(&current), &desired_json, "", &mut changes) {
+            None => None,
+            Some(patch) => Some(serde_json::from_value(patch).map_err(|e| {
+                Error::invalid("desired", format!("does not make a valid PATCH: {e}"))
+            })?),
+        };
     Ok(Plan { patch, changes })
 }
 
@@ -146,28 +144,21 @@ pub fn plan<D: Desired>(current: &D::Current, desired: &D) -> Result<Plan<D>, Er
 /// `…_apply` call, before any request.)
 pub fn desired_from_json<D: Desired>(text: &str) -> Result<D, Error> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let desired: D = serde_path_to_error::deserialize(de).map_err(|e| Error::InvalidInput {
-        field: e.path().to_string(),
-        problem: e.inner().to_string(),
-    })?;
-    let given: Value = serde_json::from_str(text).map_err(|e| Error::InvalidInput {
-        field: "(root)".into(),
-        problem: e.to_string(),
-    })?;
+    let desired: D = serde_path_to_error::deserialize(de)
+        .map_err(|e| Error::invalid(e.path().to_string(), e.inner().to_string()))?;
+    let given: Value =
+        serde_json::from_str(text).map_err(|e| Error::invalid("(root)", e.to_string()))?;
     match unknown(&given, &to_json(&desired)?, "") {
-        Some(field) => Err(Error::InvalidInput {
+        Some(field) => Err(Error::invalid(
             field,
-            problem: "is not a field of this PATCH in the spec".into(),
-        }),
+            "is not a field of this PATCH in the spec",
+        )),
         None => Ok(desired),
     }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::InvalidInput {
-        field: "(root)".into(),
-        problem: e.to_string(),
-    })
+    serde_json::to_value(value).map_err(|e| Error::invalid("(root)", e.to_string()))
 }
 
 fn join(path: &str, key: &str) -> String {

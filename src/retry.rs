@@ -10,8 +10,6 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
 
-use crate::error::retryable_status;
-
 /// Retries: how many, and the backoff between them.
 #[derive(Clone, Debug)]
 pub(crate) struct RetryPolicy {
@@ -38,6 +36,11 @@ impl RetryPolicy {
         let full = exp.min(self.max_backoff);
         Duration::try_from_secs_f64(full.as_secs_f64() * (0.5 + 0.5 * jitter())).unwrap_or(full)
     }
+}
+
+/// Statuses worth retrying: 408, 409, 429 and 5xx.
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
 }
 
 static X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");

@@ -74,20 +74,14 @@ pub(crate) fn path_param(field: &str, value: &str) -> Result<(), Error> {
             })
     };
     match problem {
-        Some(problem) => Err(Error::InvalidInput {
-            field: field.to_string(),
-            problem,
-        }),
+        Some(problem) => Err(Error::invalid(field.to_string(), problem)),
         None => Ok(()),
     }
 }
 
 fn refuse_if(outside: bool, field: &str, problem: impl FnOnce() -> String) -> Result<(), Error> {
     if outside {
-        Err(Error::InvalidInput {
-            field: field.to_string(),
-            problem: problem(),
-        })
+        Err(Error::invalid(field.to_string(), problem()))
     } else {
         Ok(())
     }

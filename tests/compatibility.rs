@@ -4,7 +4,7 @@
 mod common;
 
 use cloudflare_dns_settings::types::Nameservers;
-use cloudflare_dns_settings::{Error, OpenEnum};
+use cloudflare_dns_settings::{ErrorKind, OpenEnum};
 use common::*;
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn a_missing_required_field_is_a_decode_error_naming_it() {
         .remove("ns_ttl");
     let server = serve_get(200, &body.to_string()).await;
     let error = get_account(&token_client(&server)).await.unwrap_err();
-    let Error::Decode { path, source, .. } = &error else {
+    let ErrorKind::Decode { path, source, .. } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(path, "result.zone_defaults");
@@ -82,7 +82,7 @@ async fn a_fractional_ttl_is_a_decode_error_not_a_silent_truncation() {
     body["result"]["zone_defaults"]["ns_ttl"] = serde_json::json!(3600.5);
     let server = serve_get(200, &body.to_string()).await;
     let error = get_account(&token_client(&server)).await.unwrap_err();
-    let Error::Decode { path, .. } = &error else {
+    let ErrorKind::Decode { path, .. } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(path, "result.zone_defaults.ns_ttl");

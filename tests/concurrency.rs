@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cloudflare_dns_settings::types::{AccountSettingsPatch, DnsViewCreate, ZoneDefaultsPatch};
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -231,10 +231,10 @@ async fn concurrent_edits_and_creates_are_sent_as_often_as_reported_and_never_ap
                 );
                 assert!(
                     matches!(
-                        error,
-                        Error::RateLimited { .. }
-                            | Error::UnexpectedResponse { .. }
-                            | Error::Transport { .. }
+                        error.kind(),
+                        ErrorKind::RateLimited { .. }
+                            | ErrorKind::UnexpectedResponse { .. }
+                            | ErrorKind::Transport { .. }
                     ),
                     "{call}: {error:?}"
                 );

@@ -53,7 +53,7 @@ use cloudflare_dns_settings::types::{
     Order, SoaPatch, ZoneDefaultsPatch, ZoneDefaultsPatchNameservers,
     ZoneDefaultsPatchNameserversType, ZoneMode, ZonesListStatus,
 };
-use cloudflare_dns_settings::{Client, Error, Nullable};
+use cloudflare_dns_settings::{Client, Error, ErrorKind, Nullable};
 use common::{ACCOUNT, TOKEN, ZONE};
 use futures_util::FutureExt as _;
 use http_body_util::{BodyExt, Full};
@@ -636,17 +636,19 @@ fn verdict<T>(
         let problem = format!("HTTP {} without sl-violations", exchange.status);
         return Err(("request rejected by Prism", problem.clone(), problem));
     }
-    match outcome {
-        Ok(_) => Ok(Accepted::Decoded),
-        Err(Error::Api {
-            status,
-            errors,
-            messages,
-            ..
-        }) if mode == Mode::AsGenerated && status.is_success() && !errors.is_empty() => {
+    let e = match outcome {
+        Ok(_) => return Ok(Accepted::Decoded),
+        Err(e) => e,
+    };
+    match e.kind() {
+        ErrorKind::Api { messages, .. }
+            if mode == Mode::AsGenerated
+                && e.status().is_some_and(|s| s.is_success())
+                && !e.errors().is_empty() =>
+        {
             // Every error and message item is kept as received, unknown fields included.
             let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
-            for (name, kept) in [("errors", errors), ("messages", messages)] {
+            for (name, kept) in [("errors", e.errors()), ("messages", messages.as_slice())] {
                 let kept = serde_json::to_value(kept).unwrap();
                 let received = match &body[name] {
                     Value::Null => Value::Array(Vec::new()),
@@ -662,7 +664,7 @@ fn verdict<T>(
             }
             Ok(Accepted::ApiErrorIn2xx)
         }
-        Err(e @ Error::Decode { path, source, .. }) => {
+        ErrorKind::Decode { path, source, .. } => {
             let signature = format!("`{path}`: {}", without_numbers(&source.to_string()));
             let field = path.rsplit('.').next().unwrap_or(path);
             let message = source.to_string();
@@ -679,17 +681,21 @@ fn verdict<T>(
             };
             Err((class, signature, format!("{e}: {e:?}")))
         }
-        Err(e @ Error::Api { .. }) => Err((
+        ErrorKind::Api { .. } => Err((
             "API error",
             without_numbers(&e.to_string()),
             format!("{e}: {e:?}"),
         )),
-        Err(e @ Error::UnexpectedResponse { status, .. }) => Err((
+        ErrorKind::UnexpectedResponse { .. } => Err((
             "unexpected response",
-            format!("HTTP {status}"),
+            format!(
+                "HTTP {}",
+                e.status()
+                    .map_or_else(|| "(none)".to_string(), |s| s.to_string())
+            ),
             format!("{e}: {e:?}"),
         )),
-        Err(e) => Err((
+        _ => Err((
             "other error",
             without_numbers(&e.to_string()),
             format!("{e}: {e:?}"),

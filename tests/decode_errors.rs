@@ -10,7 +10,7 @@
 
 mod spec_values;
 
-use cloudflare_dns_settings::Error;
+use cloudflare_dns_settings::ErrorKind;
 use cloudflare_dns_settings::testing::decode_response;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -178,7 +178,7 @@ fn a_missing_field_is_named_with_its_object_and_the_body_is_kept() {
                 return Ok(());
             };
             let shown = error.to_string();
-            let Error::Decode { path: at_path, body: kept, .. } = &error else {
+            let ErrorKind::Decode { path: at_path, body: kept, .. } = error.kind() else {
                 return Err(TestCaseError::fail(format!("{}: not a decode error: {error:?}", op.id)));
             };
             prop_assert_eq!(kept.as_ref(), body.as_slice(), "the body is kept as received");

@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use cloudflare_dns_settings::types::AccountSettings;
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use common::*;
 use proptest::prelude::*;
 use wiremock::matchers::any as any_request;
@@ -79,16 +79,16 @@ impl Harness {
 }
 
 fn kind(outcome: &Result<AccountSettings, Error>) -> &'static str {
-    match outcome {
-        Ok(_) => "Ok",
-        Err(Error::Api { .. }) => "Api",
-        Err(Error::RateLimited { .. }) => "RateLimited",
-        Err(Error::UnexpectedResponse { .. }) => "UnexpectedResponse",
-        Err(Error::Decode { .. }) => "Decode",
-        Err(Error::ResponseTooLarge { .. }) => "ResponseTooLarge",
-        Err(Error::Timeout { .. }) => "Timeout",
-        Err(Error::Transport { .. }) => "Transport",
-        Err(_) => "other",
+    let Err(error) = outcome else { return "Ok" };
+    match error.kind() {
+        ErrorKind::Api { .. } => "Api",
+        ErrorKind::RateLimited { .. } => "RateLimited",
+        ErrorKind::UnexpectedResponse { .. } => "UnexpectedResponse",
+        ErrorKind::Decode { .. } => "Decode",
+        ErrorKind::ResponseTooLarge { .. } => "ResponseTooLarge",
+        ErrorKind::Timeout { .. } => "Timeout",
+        ErrorKind::Transport { .. } => "Transport",
+        _ => "other",
     }
 }
 
@@ -165,7 +165,7 @@ proptest! {
         envelope["result"]["zone_defaults"][field] = value;
         let body = serde_json::to_vec(&envelope).unwrap();
         let outcome = H.with(|h| h.call(200, body));
-        let Err(Error::Decode { path, .. }) = &outcome else {
+        let Err(ErrorKind::Decode { path, .. }) = outcome.as_ref().map_err(Error::kind) else {
             return Err(TestCaseError::fail(format!("{field}: {outcome:?}")));
         };
         let at = format!("result.zone_defaults.{field}");
@@ -253,7 +253,10 @@ fn an_oversized_body_is_response_too_large() {
     body.extend(br#""}"#);
     let outcome = h.call(200, body);
     assert!(
-        matches!(outcome, Err(Error::ResponseTooLarge { limit: 65536, .. })),
+        matches!(
+            outcome.as_ref().map_err(Error::kind),
+            Err(ErrorKind::ResponseTooLarge { limit: 65536, .. })
+        ),
         "{outcome:?}"
     );
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use cloudflare_dns_settings::types::AccountSettings;
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use common::*;
 use proptest::prelude::*;
 use wiremock::matchers::any as any_request;
@@ -82,16 +82,15 @@ async fn a_429_asking_for_1e30_ms_is_rate_limited_with_that_wait_after_one_reque
     .await;
     let client = paused_clock_client(&server);
     let error = get_account(&client).await.unwrap_err();
-    let Error::RateLimited {
-        status: Some(status),
+    let ErrorKind::RateLimited {
         retry_after: Some(wait),
-        attempts: 1,
         ..
-    } = &error
+    } = error.kind()
     else {
         panic!("{error:?}")
     };
-    assert_eq!(status.as_u16(), 429);
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
     assert!(*wait > Duration::from_secs(1 << 60), "huge: {wait:?}");
     assert!(!error.to_string().is_empty(), "Display does not panic");
     assert_eq!(received(&server).await.len(), 1, "not retried");
@@ -407,20 +406,18 @@ fn cases() -> impl Strategy<Value = Case> {
 
 /// The kind of an outcome, as the oracle names it ("Paced": the client's pacer refused to send).
 fn kind(outcome: &Result<AccountSettings, Error>) -> &'static str {
-    match outcome {
-        Ok(_) => "Ok",
-        Err(Error::Api { .. }) => "Api",
-        Err(Error::RateLimited {
-            status: Some(_), ..
-        }) => "RateLimited",
-        Err(Error::RateLimited { status: None, .. }) => "Paced",
-        Err(Error::Redirected { .. }) => "Redirected",
-        Err(Error::UnexpectedResponse { .. }) => "UnexpectedResponse",
-        Err(Error::Decode { .. }) => "Decode",
-        Err(Error::ResponseTooLarge { .. }) => "ResponseTooLarge",
-        Err(Error::Timeout { .. }) => "Timeout",
-        Err(Error::Transport { .. }) => "Transport",
-        Err(_) => "other",
+    let Err(error) = outcome else { return "Ok" };
+    match error.kind() {
+        ErrorKind::Api { .. } => "Api",
+        ErrorKind::RateLimited { .. } if error.status().is_some() => "RateLimited",
+        ErrorKind::RateLimited { .. } => "Paced",
+        ErrorKind::Redirected { .. } => "Redirected",
+        ErrorKind::UnexpectedResponse { .. } => "UnexpectedResponse",
+        ErrorKind::Decode { .. } => "Decode",
+        ErrorKind::ResponseTooLarge { .. } => "ResponseTooLarge",
+        ErrorKind::Timeout { .. } => "Timeout",
+        ErrorKind::Transport { .. } => "Transport",
+        _ => "other",
     }
 }
 
@@ -471,11 +468,12 @@ fn check(case: &Case, outcome: &Result<AccountSettings, Error>) -> Result<(), St
             "HTTP {status} gave {kind} ({outcome:?}); allowed: {allowed:?}"
         ));
     }
-    match outcome {
-        Err(Error::Redirected {
+    let Err(error) = outcome else { return Ok(()) };
+    match error.kind() {
+        ErrorKind::Redirected {
             location: Some(location),
             ..
-        }) => {
+        } => {
             // Only an origin: scheme://host[:port], nothing after it.
             let (scheme, rest) = location
                 .split_once("://")
@@ -484,11 +482,7 @@ fn check(case: &Case, outcome: &Result<AccountSettings, Error>) -> Result<(), St
                 return Err(format!("location {location:?} is not an origin"));
             }
         }
-        Err(Error::RateLimited {
-            status: None,
-            attempts,
-            ..
-        }) if *attempts == 0 => {
+        ErrorKind::RateLimited { .. } if error.status().is_none() && error.attempts() == 0 => {
             return Err("the pacer refused the first attempt of a fresh client".into());
         }
         _ => {}

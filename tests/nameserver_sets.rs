@@ -7,7 +7,7 @@ mod common;
 use cloudflare_dns_settings::types::{
     NameserverSet, NameserverSetCreate, NameserverSetMemberCreate,
 };
-use cloudflare_dns_settings::{Error, paginate};
+use cloudflare_dns_settings::{ErrorKind, paginate};
 use common::*;
 use futures_util::TryStreamExt;
 use serde_json::json;
@@ -159,7 +159,7 @@ async fn a_broken_advanced_set_names_the_field_that_failed() {
         .send()
         .await
         .unwrap_err();
-    let Error::Decode { path, source, .. } = &error else {
+    let ErrorKind::Decode { path, source, .. } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(path, "result");
@@ -198,10 +198,10 @@ async fn the_spec_bounds_are_checked_before_sending() {
             .send()
             .await
             .unwrap_err();
-        let Error::InvalidInput {
+        let ErrorKind::InvalidInput {
             field: f,
             problem: p,
-        } = &error
+        } = error.kind()
         else {
             panic!("{error:?}")
         };
@@ -217,7 +217,7 @@ async fn the_spec_bounds_are_checked_before_sending() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, Error::InvalidInput { field, .. } if field == "nameserver_set_id"),
+            matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "nameserver_set_id"),
             "{bad}: {error:?}"
         );
     }

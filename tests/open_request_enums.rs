@@ -10,7 +10,7 @@ use cloudflare_dns_settings::types::{
     AccountSettingsPatch, Direction, DnsSettingsZonePatch, NameserversPatch, ZoneDefaultsPatch,
     ZoneDefaultsPatchNameservers, ZoneMode, ZonesListStatus,
 };
-use cloudflare_dns_settings::{Error, OpenEnum};
+use cloudflare_dns_settings::{ErrorKind, OpenEnum};
 use common::*;
 use serde_json::json;
 use wiremock::matchers::method;
@@ -188,7 +188,7 @@ async fn the_spec_bounds_are_still_checked_beside_an_unknown_value() {
         .send()
         .await
         .unwrap_err();
-    let Error::InvalidInput { field, .. } = &error else {
+    let ErrorKind::InvalidInput { field, .. } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(field, "zone_defaults.ns_ttl");

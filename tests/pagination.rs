@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cloudflare_dns_settings::{Client, Error, paginate};
+use cloudflare_dns_settings::{Client, Error, ErrorKind, paginate};
 use common::*;
 use futures_util::{StreamExt, TryStreamExt};
 use wiremock::matchers::{method, query_param};
@@ -160,7 +160,7 @@ async fn a_bad_page_names_the_envelope_path_that_failed() {
         .send()
         .await
         .unwrap_err();
-    let Error::Decode { path, .. } = &error else {
+    let ErrorKind::Decode { path, .. } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(path, "result_info.count");
@@ -208,7 +208,7 @@ async fn a_server_that_ignores_page_ends_the_list_with_an_error_after_one_page()
     let (all, error) = until_error(views(&client, calls.clone())).await;
     assert_eq!(names(&all), ["view 0", "view 1", "view 2"], "no repetition");
     assert!(
-        matches!(&error, Some(Error::Pagination { page: 2, problem }) if problem.contains("listed already")),
+        matches!(error.as_ref().map(Error::kind), Some(ErrorKind::Pagination { page: 2, problem }) if problem.contains("listed already")),
         "the repeated page 2 ends the list with an error, not a silent end: {error:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -245,7 +245,10 @@ async fn a_server_that_says_page_1_for_every_page_ends_the_list_with_an_error_af
     let (all, error) = until_error(views(&client, calls.clone())).await;
     assert_eq!(names(&all), ["view 0", "view 1", "view 2"]);
     assert!(
-        matches!(&error, Some(Error::Pagination { page: 2, .. })),
+        matches!(
+            error.as_ref().map(Error::kind),
+            Some(ErrorKind::Pagination { page: 2, .. })
+        ),
         "{error:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);

@@ -6,7 +6,7 @@ use cloudflare_dns_settings::types::{
     AccountSettingsPatch, CustomNameserverSetPatch, DnsSettingsZonePatch, NameserversPatch,
     SoaPatch, ZoneDefaultsPatch, ZoneMode,
 };
-use cloudflare_dns_settings::{Error, Nullable};
+use cloudflare_dns_settings::{Error, ErrorKind, Nullable};
 use common::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
@@ -158,10 +158,10 @@ async fn each_bound_of_the_spec_is_checked_with_field_value_and_range() {
     ];
     for (patch, field, problem) in cases {
         let error = refused(zone_defaults(patch)).await;
-        let Error::InvalidInput {
+        let ErrorKind::InvalidInput {
             field: f,
             problem: p,
-        } = &error
+        } = error.kind()
         else {
             panic!("{error:?}")
         };
@@ -211,7 +211,7 @@ async fn zone_edit_checks_the_union_member_bound() {
         .send()
         .await
         .unwrap_err();
-    let Error::InvalidInput { field, problem } = &error else {
+    let ErrorKind::InvalidInput { field, problem } = error.kind() else {
         panic!("{error:?}")
     };
     assert_eq!(field, "nameservers.ns_set");
@@ -245,7 +245,7 @@ async fn unsafe_identifiers_are_refused_before_any_io() {
             .send()
             .await
             .unwrap_err();
-        let Error::InvalidInput { field, .. } = &error else {
+        let ErrorKind::InvalidInput { field, .. } = error.kind() else {
             panic!("{id:?}: {error:?}")
         };
         assert_eq!(field, "account_id", "{id:?}");
@@ -293,7 +293,7 @@ async fn a_body_never_given_is_refused_and_nothing_is_sent() {
             let answer = cloudflare_dns_settings::testing::send_without_body(&client, id).await;
             let error = answer.unwrap_or_else(|| panic!("{id}: a PATCH without a body"));
             assert!(
-                matches!(&error, Err(Error::InvalidInput { field, .. }) if field == "body"),
+                matches!(error.as_ref().map_err(Error::kind), Err(ErrorKind::InvalidInput { field, .. }) if field == "body"),
                 "{id}: {error:?}"
             );
         }

@@ -6,7 +6,7 @@
 mod common;
 mod spec_values;
 
-use cloudflare_dns_settings::Error;
+use cloudflare_dns_settings::ErrorKind;
 use cloudflare_dns_settings::plan::{Desired, Unconverged, desired_from_json, plan};
 use cloudflare_dns_settings::types::{
     AccountSettings, AccountSettingsPatch, DnsSettingsZonePatch, DnsView, DnsViewPatch, SoaPatch,
@@ -277,13 +277,13 @@ fn a_desired_state_with_an_unknown_field_is_refused_by_its_path() {
         desired_from_json::<AccountSettingsPatch>(r#"{"zone_defaults":{"soa":{"refersh":600}}}"#)
             .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "zone_defaults.soa.refersh"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "zone_defaults.soa.refersh"),
         "{error:?}"
     );
     let error = desired_from_json::<AccountSettingsPatch>(r#"{"zone_defaults":{"ns_ttl":"long"}}"#)
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "zone_defaults.ns_ttl"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "zone_defaults.ns_ttl"),
         "{error:?}"
     );
     let ok =
@@ -390,7 +390,7 @@ async fn a_desired_state_out_of_bounds_is_refused_before_any_request() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "zone_defaults.ns_ttl"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "zone_defaults.ns_ttl"),
         "{error:?}"
     );
     assert!(received(&server).await.is_empty());

@@ -7,7 +7,7 @@
 
 mod common;
 
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use common::*;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -84,18 +84,16 @@ async fn assert_not_followed(scheme: Scheme, location: impl Fn(&MockServer) -> S
         let error = get_account(&client(scheme, &redirecting))
             .await
             .unwrap_err();
-        let Error::Redirected {
-            status: got,
+        let ErrorKind::Redirected {
             location: Some(named),
-            ray_id,
             ..
-        } = &error
+        } = error.kind()
         else {
             panic!("{scheme:?} {status}: {error:?}")
         };
-        assert_eq!(got.as_u16(), status);
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(named, &origin, "{scheme:?} {status}: the origin only");
-        assert_eq!(ray_id.as_deref(), Some("8c3f0a1b2c3d4e5f-SJC"));
+        assert_eq!(error.ray_id(), Some("8c3f0a1b2c3d4e5f-SJC"));
         assert_eq!(error.attempts(), 1);
         assert!(!error.is_retryable());
         assert_no_credential(&error);
@@ -166,9 +164,7 @@ async fn a_redirect_to_plain_http_on_another_name_is_refused_for_both_schemes() 
                 .await
                 .unwrap_err();
             assert!(
-                matches!(
-                    &error,
-                    Error::Redirected { location: Some(l), .. }
+                matches!(error.kind(), ErrorKind::Redirected { location: Some(l), .. }
                         if l == "http://api.cloudflare.com.evil.example"
                 ),
                 "{scheme:?} {status}: {error:?}"
@@ -185,7 +181,7 @@ async fn a_relative_location_names_the_origin_it_resolves_to() {
     let error = get_account(&token_client(&redirecting)).await.unwrap_err();
     let expected = format!("http://127.0.0.1:{}", port(&redirecting));
     assert!(
-        matches!(&error, Error::Redirected { location: Some(l), .. } if *l == expected),
+        matches!(error.kind(), ErrorKind::Redirected { location: Some(l), .. } if *l == expected),
         "{error:?}"
     );
     assert_eq!(received(&redirecting).await.len(), 1);
@@ -200,7 +196,7 @@ async fn a_redirect_without_a_location_is_an_error_without_one() {
         .await;
     let error = get_account(&key_client(&server)).await.unwrap_err();
     assert!(
-        matches!(error, Error::Redirected { location: None, .. }),
+        matches!(error.kind(), ErrorKind::Redirected { location: None, .. }),
         "{error:?}"
     );
     assert!(error.to_string().contains("(no location)"), "{error}");
@@ -215,7 +211,10 @@ async fn a_callers_http_client_is_refused_with_an_api_key() {
         .http_client(reqwest::Client::new())
         .build()
         .unwrap_err();
-    assert!(matches!(refused, Error::Config(_)), "{refused:?}");
+    assert!(
+        matches!(refused.kind(), ErrorKind::Config(_)),
+        "{refused:?}"
+    );
     assert!(refused.to_string().contains("API token only"), "{refused}");
     assert_no_credential(&refused);
 }
@@ -241,7 +240,7 @@ async fn a_callers_client_that_follows_is_reported_as_redirected_and_never_forwa
         let error = get_account(&client).await.unwrap_err();
         let expected = format!("http://localhost:{}", port(&target));
         assert!(
-            matches!(&error, Error::Redirected { location: Some(l), .. } if *l == expected),
+            matches!(error.kind(), ErrorKind::Redirected { location: Some(l), .. } if *l == expected),
             "{status}: {error:?}"
         );
         assert_no_credential(&error);
@@ -302,7 +301,10 @@ async fn a_callers_client_that_follows_a_patch_never_forwards_the_token() {
             .send()
             .await
             .unwrap_err();
-        assert!(matches!(error, Error::Redirected { .. }), "{error:?}");
+        assert!(
+            matches!(error.kind(), ErrorKind::Redirected { .. }),
+            "{error:?}"
+        );
         // The redirect was followed (else "never forwarded" would hold for want of a request).
         let seen = received(&target).await;
         assert_eq!(seen.len(), 1, "{status}: reqwest followed once");
@@ -407,7 +409,7 @@ mod downgrade {
             let error = get_account(&client).await.unwrap_err();
             let expected = format!("http://localhost:{}", port(&target));
             assert!(
-                matches!(&error, Error::Redirected { location: Some(l), .. } if *l == expected),
+                matches!(error.kind(), ErrorKind::Redirected { location: Some(l), .. } if *l == expected),
                 "{status}: {error:?}"
             );
             assert_no_credential(&error);

@@ -5,7 +5,7 @@ mod common;
 use cloudflare_dns_settings::types::{
     CustomNameserverSet, Nameservers, ZoneDefaultsNameserversType, ZoneMode,
 };
-use cloudflare_dns_settings::{Error, Nullable, OpenEnum};
+use cloudflare_dns_settings::{ErrorKind, Nullable, OpenEnum};
 use common::*;
 
 /// The seed's sample with its placeholder `errors`/`messages` emptied: every field decodes.
@@ -64,17 +64,11 @@ async fn seed_sample_result_decodes_every_field() {
 async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() {
     let server = serve_get(200, &fixture("seed_account_edit_response.json")).await;
     let error = get_account(&token_client(&server)).await.unwrap_err();
-    let Error::Api {
-        status,
-        errors,
-        messages,
-        ray_id,
-        ..
-    } = &error
-    else {
+    let ErrorKind::Api { messages, .. } = error.kind() else {
         panic!("expected Api, got {error:?}")
     };
-    assert_eq!(status.as_u16(), 200);
+    let errors = error.errors();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(200));
     assert_eq!(errors[0].code, 1000);
     assert_eq!(
         errors[0].documentation_url.as_deref(),
@@ -85,7 +79,7 @@ async fn seed_sample_as_published_is_an_api_error_because_errors_is_not_empty() 
         Some("pointer")
     );
     assert_eq!(messages.len(), 1);
-    assert_eq!(ray_id.as_deref(), Some("8c3f0a1b2c3d4e5f-SJC"));
+    assert_eq!(error.ray_id(), Some("8c3f0a1b2c3d4e5f-SJC"));
 }
 
 #[tokio::test]

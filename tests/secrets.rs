@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use cloudflare_dns_settings::{Client, Credentials, Error};
+use cloudflare_dns_settings::{Client, Credentials, Error, ErrorKind};
 use common::*;
 use wiremock::Mock;
 use wiremock::matchers::method;
@@ -74,7 +74,7 @@ fn half_a_key_pair_or_nothing_is_a_clear_error() {
     let err = Credentials::from_lookup(lookup(&[])).unwrap_err();
     assert!(err.to_string().contains("no credentials"), "{err}");
     let err = Client::builder().build().unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
+    assert!(matches!(err.kind(), ErrorKind::Config(_)));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn a_credential_with_a_line_break_is_refused_without_echoing_it() {
     ] {
         let printed = format!("{err} {err:?}");
         assert!(!printed.contains("secret-part"), "{printed}");
-        assert!(matches!(err, Error::Config(_)));
+        assert!(matches!(err.kind(), ErrorKind::Config(_)));
     }
 }
 
@@ -140,7 +140,10 @@ fn a_base_url_with_a_user_name_or_password_is_refused_without_echoing_them() {
             .build()
             .unwrap_err();
         let printed = format!("{err} {err:?}");
-        assert!(matches!(err, Error::Config(_)), "{raw}: {printed}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Config(_)),
+            "{raw}: {printed}"
+        );
         assert!(!printed.contains("hunter2"), "{printed}");
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use cloudflare_dns_settings::{Client, Error, RATE_LIMIT_STORE_ENV};
+use cloudflare_dns_settings::{Client, Error, ErrorKind, RATE_LIMIT_STORE_ENV};
 use common::TOKEN;
 
 fn from_env(store: &str) -> Result<Client, Error> {
@@ -21,7 +21,7 @@ fn from_env(store: &str) -> Result<Client, Error> {
 #[test]
 fn without_the_feature_a_store_in_the_environment_is_refused() {
     let error = from_env("redis://:hunter2@127.0.0.1:6379/").unwrap_err();
-    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error:?}");
     let message = error.to_string();
     assert!(
         message.contains(RATE_LIMIT_STORE_ENV) && message.contains("`redis` feature"),
@@ -57,7 +57,7 @@ fn the_stores_password_never_shows() {
 fn a_store_url_that_is_not_one_is_a_config_error_without_it() {
     for url in ["http://user:hunter2@host/", "not a url hunter2"] {
         let error = from_env(url).unwrap_err();
-        assert!(matches!(error, Error::Config(_)), "{error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error:?}");
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 }

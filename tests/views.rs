@@ -3,7 +3,7 @@
 
 mod common;
 
-use cloudflare_dns_settings::Error;
+use cloudflare_dns_settings::ErrorKind;
 use cloudflare_dns_settings::types::{Direction, DnsViewCreate, DnsViewPatch, Match};
 use common::*;
 use wiremock::matchers::{method, path, query_param};
@@ -161,7 +161,7 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "name"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "name"),
         "{error:?}"
     );
 
@@ -177,7 +177,7 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "zones[]"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "zones[]"),
         "{error:?}"
     );
     assert!(
@@ -195,7 +195,7 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "page"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "page"),
         "{error:?}"
     );
     let error = client
@@ -206,7 +206,7 @@ async fn view_bounds_from_the_spec_are_checked_before_sending() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "view_id"),
+        matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "view_id"),
         "{error:?}"
     );
     assert!(received(&server).await.is_empty(), "nothing may be sent");

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cloudflare_dns_settings::fleet::{Fleet, Journal, Outcome, Report, Targets};
 use cloudflare_dns_settings::plan::{Applied, Desired, desired_from_json};
 use cloudflare_dns_settings::types::{AccountSettingsPatch, DnsSettingsZonePatch};
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use cloudflare_dns_settings_cli::mock;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -140,9 +140,11 @@ async fn client(demo: bool) -> Result<(Client, Option<String>), Error> {
         let account = mock::demo_account();
         let zones = account.zones.len();
         let limit = account.limit;
-        let server = mock::start(account)
-            .await
-            .map_err(|e| Error::Config(format!("cannot start the demo's mock account: {e}")))?;
+        let server = mock::start(account).await.map_err(|e| {
+            Error::from(ErrorKind::Config(format!(
+                "cannot start the demo's mock account: {e}"
+            )))
+        })?;
         eprintln!(
             "demo: against an embedded mock Cloudflare account ({zones} zones, rate limit \
              scaled to {} requests per {:?}) at {}; nothing real is touched",
@@ -157,18 +159,23 @@ async fn client(demo: bool) -> Result<(Client, Option<String>), Error> {
     }
     match Client::from_env() {
         Ok(client) => Ok((client, None)),
-        Err(Error::Config(problem)) => Err(Error::Config(format!(
-            "{problem} (CLOUDFLARE_BASE_URL changes the API's address, \
-             CLOUDFLARE_RATE_LIMIT_REDIS_URL shares a rate-limit budget); or run with --demo"
-        ))),
-        Err(e) => Err(e),
+        Err(e) => match e.kind() {
+            ErrorKind::Config(problem) => Err(ErrorKind::Config(format!(
+                "{problem} (CLOUDFLARE_BASE_URL changes the API's address, \
+                 CLOUDFLARE_RATE_LIMIT_REDIS_URL shares a rate-limit budget); or run with --demo"
+            ))
+            .into()),
+            _ => Err(e),
+        },
     }
 }
 
 fn read_desired<D: Desired>(path: &PathBuf) -> Result<D, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidInput {
-        field: "desired".into(),
-        problem: format!("cannot read {}: {e}", path.display()),
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::from(ErrorKind::InvalidInput {
+            field: "desired".into(),
+            problem: format!("cannot read {}: {e}", path.display()),
+        })
     })?;
     let desired: D = desired_from_json(&text)?;
     desired.check()?;
@@ -210,10 +217,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
 }
 
 fn no_account() -> Error {
-    Error::InvalidInput {
+    ErrorKind::InvalidInput {
         field: "account_id".into(),
         problem: "no account: pass --account-id or set CLOUDFLARE_ACCOUNT_ID".into(),
     }
+    .into()
 }
 
 /// One target (`account`, `zone ID`): its plan, and whether it was applied.
@@ -295,10 +303,11 @@ async fn zones(selection: Selection, apply: bool, demo: bool, output: Output) ->
     // Refused before any request: a field the PATCH does not have, or a value of the wrong type.
     let desired: DnsSettingsZonePatch = read_desired(&selection.desired)?;
     if selection.concurrency == 0 {
-        return Err(Error::InvalidInput {
+        return Err(ErrorKind::InvalidInput {
             field: "concurrency".into(),
             problem: "must be at least 1".into(),
-        });
+        }
+        .into());
     }
     let (client, demo_account) = client(demo).await?;
     let account = demo_account.or(selection.account_id.clone());

@@ -11,7 +11,7 @@ use std::time::Duration;
 use cloudflare_dns_settings::fleet::{Fleet, Journal, Outcome, Report, Targets};
 use cloudflare_dns_settings::plan::desired_from_json;
 use cloudflare_dns_settings::types::DnsSettingsZonePatch;
-use cloudflare_dns_settings::{Client, Error};
+use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use cloudflare_dns_settings_cli::mock::{self, Account, DEMO_ACCOUNT, DEMO_TOKEN, Limit};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -357,7 +357,7 @@ fn a_journal_keeps_finished_targets_refuses_another_run_and_drops_a_torn_line() 
     let other = json!({"desired": DESIRED, "zones": ["a"]});
     let refused = Journal::open(&path, &other).unwrap_err();
     assert!(
-        matches!(&refused, Error::InvalidInput { field, problem }
+        matches!(refused.kind(), ErrorKind::InvalidInput { field, problem }
             if field == "journal" && problem.contains("another desired state")),
         "{refused}"
     );

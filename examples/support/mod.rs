@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use cloudflare_dns_settings::Error;
+use cloudflare_dns_settings::{Error, ErrorKind};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -178,11 +178,8 @@ pub fn report(error: &Error) {
     if let Some(status) = error.status() {
         eprintln!("  HTTP status: {status}");
     }
-    if let Error::Api {
-        errors, messages, ..
-    } = error
-    {
-        for e in errors {
+    if let ErrorKind::Api { messages, .. } = error.kind() {
+        for e in error.errors() {
             eprintln!("  error {}: {}", e.code, e.message);
         }
         for m in messages {

@@ -25,7 +25,6 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use crate::Error;
 use budget::{Budget, News};
 #[cfg(feature = "redis")]
 pub(crate) use shared::{Shared, SharedBudget, StoreAnswer, StoreAway, StoreFuture};
@@ -64,7 +63,7 @@ impl Pacer {
         &self,
         deadline: Option<Instant>,
         max_wait: Duration,
-    ) -> Result<Turn<'_>, Error> {
+    ) -> Result<Turn<'_>, Refused> {
         // When the first wait began (read only when there is a wait: a paced call's fast path
         // reads the clock once).
         let mut started = None;
@@ -116,7 +115,7 @@ async fn pace_until(
     started: &mut Option<Instant>,
     deadline: Option<Instant>,
     max_wait: Duration,
-) -> Result<(), Error> {
+) -> Result<(), Refused> {
     let wait = check_wait(at, started, deadline, max_wait)?;
     tracing::debug!(
         wait_ms = wait.as_millis() as u64,
@@ -133,22 +132,22 @@ fn check_wait(
     started: &mut Option<Instant>,
     deadline: Option<Instant>,
     max_wait: Duration,
-) -> Result<Duration, Error> {
+) -> Result<Duration, Refused> {
     let now = Instant::now();
     let wait = at.saturating_duration_since(now);
     if at.saturating_duration_since(*started.get_or_insert(now)) > max_wait
         || deadline.is_some_and(|d| at > d)
     {
-        return Err(Error::RateLimited {
-            status: None,
-            retry_after: Some(wait),
-            errors: Vec::new(),
-            ray_id: None,
-            attempts: 0,
-            applied: crate::error::Applied::No,
-        });
+        return Err(Refused { wait });
     }
     Ok(wait)
+}
+
+/// The budget's refusal of a request, which then is not sent: it would have had to wait `wait`,
+/// longer than the cap allows or past the deadline.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub wait: Duration,
 }
 
 /// How a request ended.
@@ -284,7 +283,7 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
-        assert_eq!(refused.retry_after(), Some(Duration::from_secs(300)));
+        assert_eq!(refused.wait, Duration::from_secs(300));
     }
 
     /// A 429 without `retry-after` locks the budget for what `Ratelimit` says, else for the
@@ -310,10 +309,10 @@ mod tests {
             let short = pacer
                 .wait_turn(None, lockout - Duration::from_secs(1))
                 .await;
-            assert_eq!(short.err().unwrap().retry_after(), Some(lockout));
+            assert_eq!(short.err().unwrap().wait, lockout);
             let deadline = start + lockout - Duration::from_secs(1);
             let late = pacer.wait_turn(Some(deadline), cap).await;
-            assert_eq!(late.err().unwrap().retry_after(), Some(lockout));
+            assert_eq!(late.err().unwrap().wait, lockout);
             assert_eq!(start.elapsed(), Duration::ZERO, "refused at once");
             pacer
                 .wait_turn(Some(start + lockout), cap)
