@@ -134,12 +134,12 @@ pub fn generate(
             plan = contract::PLAN_PLAN,
             verify = contract::PLAN_VERIFY,
         );
-        let (applied, plan, verify) = (
-            contract::tokens(contract::PLAN_APPLIED),
+        let (report, plan, verify) = (
+            contract::tokens(contract::PLAN_APPLY_REPORT),
             contract::tokens(contract::PLAN_PLAN),
             contract::tokens(contract::PLAN_VERIFY),
         );
-        let applied_value = contract::applied();
+        let report_value = contract::apply_report();
         items.push(syn::parse_quote! {
             impl Client {
                 #[doc = #doc]
@@ -148,7 +148,7 @@ pub fn generate(
                     #(#params: &str,)*
                     desired: &#desired,
                     dry_run: bool,
-                ) -> ::std::result::Result<#applied<#desired>, #error> {
+                ) -> ::std::result::Result<#report<#desired>, #error> {
                     #check
                     let before = self.#get_fn()#(.#params(#params))*.send().await?;
                     let plan = #plan(&before, desired)?;
@@ -164,7 +164,7 @@ pub fn generate(
                         Some(after) => #verify(after, desired)?,
                         None => ::std::vec::Vec::new(),
                     };
-                    Ok(#applied_value)
+                    Ok(#report_value)
                 }
             }
         });
