@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use crate::contract;
 use crate::rules::OperationRules;
-use crate::sends::Operation;
+use crate::sends::BuilderParts;
 use crate::syntax::generic;
 
 /// Three hidden functions for tests, so that they can reach every operation through the spec's
@@ -16,7 +16,7 @@ use crate::syntax::generic;
 /// body type, each serialized back to JSON.
 pub fn round_trip_hooks(
     operations: &[OperationRules],
-    ops: &BTreeMap<String, Operation>,
+    parts: &BTreeMap<String, BuilderParts>,
 ) -> Vec<syn::Item> {
     let (mut responses, mut requests, mut unset_bodies) = (Vec::new(), Vec::new(), Vec::new());
     let (page, result) = (
@@ -26,7 +26,7 @@ pub fn round_trip_hooks(
     let error = contract::tokens(contract::ERROR);
     let received = contract::received(quote!(body));
     for op in operations {
-        let Some(generated) = ops.get(&op.operation_id) else {
+        let Some(generated) = parts.get(&op.operation_id) else {
             continue;
         };
         let id = &op.upstream_operation_id;
