@@ -2,10 +2,11 @@
 //! upgrade cannot break a user: checked on the generated code and on every hand-written file, by
 //! reading what is `pub` with syn (stable toolchain, no rustdoc JSON), and by the compiler for
 //! what `send()` returns. Read the same way: the test hooks are compiled only with the `testing`
-//! feature (not part of the API).
+//! feature (not part of the API), and no public type name is defined twice.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use cloudflare_dns_settings::types::AccountSettings;
@@ -266,4 +267,115 @@ fn the_check_sees_an_ungated_hook() {
         .map(|(_, name, _)| name)
         .collect();
     assert_eq!(ungated, ["testing", "decode_body", "send_without_body"]);
+}
+
+/// Every public type a file defines (struct, enum, union, trait, type alias), by name, with where:
+/// items of public modules included, of private ones (`mod tests`) not.
+struct PublicTypes {
+    path: Vec<String>,
+    found: Vec<(String, String)>,
+}
+
+impl PublicTypes {
+    fn define(&mut self, vis: &syn::Visibility, ident: &syn::Ident) {
+        if public(vis) {
+            let at = [self.path.as_slice(), &[ident.to_string()]].concat();
+            self.found.push((ident.to_string(), at.join("::")));
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for PublicTypes {
+    fn visit_item_struct(&mut self, i: &'ast syn::ItemStruct) {
+        self.define(&i.vis, &i.ident);
+    }
+    fn visit_item_enum(&mut self, i: &'ast syn::ItemEnum) {
+        self.define(&i.vis, &i.ident);
+    }
+    fn visit_item_union(&mut self, i: &'ast syn::ItemUnion) {
+        self.define(&i.vis, &i.ident);
+    }
+    fn visit_item_trait(&mut self, i: &'ast syn::ItemTrait) {
+        self.define(&i.vis, &i.ident);
+    }
+    fn visit_item_type(&mut self, i: &'ast syn::ItemType) {
+        self.define(&i.vis, &i.ident);
+    }
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if public(&m.vis) {
+            self.path.push(m.ident.to_string());
+            syn::visit::visit_item_mod(self, m);
+            self.path.pop();
+        }
+    }
+}
+
+/// Every public type `source` defines: `(name, "file: module::path::Name")`.
+fn public_types(source: &str, file: &str) -> Vec<(String, String)> {
+    let parsed = syn::parse_file(source).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut types = PublicTypes {
+        path: Vec::new(),
+        found: Vec::new(),
+    };
+    types.visit_file(&parsed);
+    types
+        .found
+        .into_iter()
+        .map(|(name, at)| (name, format!("{file}: {at}")))
+        .collect()
+}
+
+/// The names defined more than once among `types`, each with where.
+fn defined_twice(types: Vec<(String, String)>) -> Vec<String> {
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, at) in types {
+        by_name.entry(name).or_default().push(at);
+    }
+    by_name
+        .into_iter()
+        .filter(|(_, at)| at.len() > 1)
+        .map(|(name, at)| format!("`{name}`: {}", at.join(", ")))
+        .collect()
+}
+
+/// No public type name is defined twice, among the generated types and the hand-written files
+/// (whatever module each is in): a reader, and an import, can tell every public type from its
+/// name alone (issue 25: there were two `Applied`).
+#[test]
+fn no_public_type_name_is_defined_twice() {
+    let mut types = public_types(
+        cloudflare_dns_settings::testing::SOURCE,
+        "generated.rs (OUT_DIR)",
+    );
+    let generated = types.len();
+    for path in common::hand_written_sources() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path);
+        types.extend(public_types(&text, &file.display().to_string()));
+    }
+    assert!(generated >= 40, "read {generated} generated types");
+    assert!(
+        types.len() - generated >= 15,
+        "read {} hand-written types",
+        types.len() - generated
+    );
+    let twice = defined_twice(types);
+    assert!(
+        twice.is_empty(),
+        "public type names defined more than once:\n{}",
+        twice.join("\n")
+    );
+}
+
+/// The check can fail: a name defined in two modules is seen, one in a private module is not.
+#[test]
+fn the_check_sees_a_name_defined_twice() {
+    let raw = "pub enum Applied { No } pub mod plan { pub struct Applied; pub struct Plan; } \
+               mod tests { pub struct Plan; }";
+    assert_eq!(
+        defined_twice(public_types(raw, "raw")),
+        ["`Applied`: raw: Applied, raw: plan::Applied"]
+    );
 }
