@@ -50,11 +50,11 @@ pub const VALIDATE_PATH_PARAM: &str = "crate::validate::path_param";
 /// A union's variant decoded from the object: `(Map) -> Result<T, D::Error>`.
 pub const UNION_VARIANT: &str = "crate::wrappers::union_variant";
 /// The desired state of a GET/PATCH pair (build/plans.rs) and its functions; the result of an
-/// apply is [`applied`]'s.
+/// apply is [`apply_report`]'s.
 pub const PLAN_DESIRED: &str = "crate::plan::Desired";
 pub const PLAN_PLAN: &str = "crate::plan::plan";
 pub const PLAN_VERIFY: &str = "crate::plan::verify";
-pub const PLAN_APPLIED: &str = "crate::plan::Applied";
+pub const PLAN_APPLY_REPORT: &str = "crate::plan::ApplyReport";
 /// The public wrappers the adjusted spec names by `x-rust-type` (build/adjust.rs), by their
 /// names in the crate's root.
 pub const PAGE: &str = "Page";
@@ -89,7 +89,7 @@ pub const PATHS: &[&str] = &[
     PLAN_DESIRED,
     PLAN_PLAN,
     PLAN_VERIFY,
-    PLAN_APPLIED,
+    PLAN_APPLY_REPORT,
     "::cloudflare_dns_settings::Page",
     "::cloudflare_dns_settings::Nullable",
     "::cloudflare_dns_settings::OpenEnum",
@@ -100,17 +100,17 @@ pub const PATHS: &[&str] = &[
 
 #[allow(dead_code)] // Read by tests/codegen.rs.
 /// The struct literals generated code writes, `"<path>.<field>"`: every field, since a literal
-/// names them all ([`received`], [`applied`]).
+/// names them all ([`received`], [`apply_report`]).
 pub const FIELDS: &[&str] = &[
     "crate::envelope::Received.status",
     "crate::envelope::Received.headers",
     "crate::envelope::Received.body",
     "crate::envelope::Received.attempts",
     "crate::envelope::Received.earlier",
-    "crate::plan::Applied.plan",
-    "crate::plan::Applied.before",
-    "crate::plan::Applied.after",
-    "crate::plan::Applied.unconverged",
+    "crate::plan::ApplyReport.plan",
+    "crate::plan::ApplyReport.before",
+    "crate::plan::ApplyReport.after",
+    "crate::plan::ApplyReport.unconverged",
 ];
 
 /// `path` (one of [`PATHS`]) as tokens, to interpolate into generated code.
@@ -137,8 +137,8 @@ pub fn received(body: TokenStream) -> TokenStream {
     }
 }
 
-/// The fields of [`PLAN_APPLIED`], from locals of the same names.
-pub fn applied() -> TokenStream {
-    let applied = tokens(PLAN_APPLIED);
-    quote! { #applied { plan, before, after, unconverged } }
+/// The fields of [`PLAN_APPLY_REPORT`], from locals of the same names.
+pub fn apply_report() -> TokenStream {
+    let report = tokens(PLAN_APPLY_REPORT);
+    quote! { #report { plan, before, after, unconverged } }
 }

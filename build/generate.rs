@@ -61,16 +61,17 @@ fn generate(
     surface::deprecated_fields_say_so(&mut file, &adjusted.deprecated)?;
     let types = checks::Types::of(module(&mut file.items, "types")?);
     let builders = module(&mut file.items, "builder")?;
-    let (ops, functions) =
+    let (parts, functions) =
         sends::sends_through_the_transport(builders, operations, &types, &with_default)?;
     let mut names = operations.iter().map(|op| &op.operation_id);
-    if let Some(name) = names.find(|name| !ops.contains_key(*name)) {
+    if let Some(name) = names.find(|name| !parts.contains_key(*name)) {
         return Err(format!(
             "operation `{name}` has no builder with a `send` in progenitor's output"
         ));
     }
-    file.items.extend(hooks::round_trip_hooks(operations, &ops));
-    file.items.extend(plans::generate(pairs, &ops)?);
+    file.items
+        .extend(hooks::round_trip_hooks(operations, &parts));
+    file.items.extend(plans::generate(pairs, &parts)?);
     file.items.push(syn::parse_quote! {
         /// The spec's bounds on request bodies, checked on the typed body before it is sent.
         pub(crate) mod checks {
@@ -78,9 +79,9 @@ fn generate(
             #(#functions)*
         }
     });
-    let drift = ops
-        .iter()
-        .filter_map(|(name, op)| Some(drift::function(name, op.result.as_ref()?, &types)));
+    let drift = parts.iter().filter_map(|(name, builder)| {
+        Some(drift::function(name, builder.result.as_ref()?, &types))
+    });
     file.items.push(syn::parse_quote! {
         /// What each operation's result carries that the spec does not know, said once per path
         /// (src/drift.rs).

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::contract;
 use crate::rules::OperationRules;
-use crate::sends::Operation;
+use crate::sends::BuilderParts;
 use crate::spec::{type_of, walk};
 
 /// One GET/PATCH pair.
@@ -69,12 +69,12 @@ pub fn pairs<'a>(spec: &Value, operations: &'a [OperationRules]) -> Result<Vec<P
 /// The `impl Desired` of each pair's PATCH body and the client's `…_apply` methods.
 pub fn generate(
     pairs: &[Pair<'_>],
-    ops: &BTreeMap<String, Operation>,
+    parts: &BTreeMap<String, BuilderParts>,
 ) -> Result<Vec<syn::Item>, String> {
     let mut items = Vec::new();
     for pair in pairs {
         let (get, patch) = (&pair.get.operation_id, &pair.patch.operation_id);
-        let (Some(get_op), Some(patch_op)) = (ops.get(get), ops.get(patch)) else {
+        let (Some(get_op), Some(patch_op)) = (parts.get(get), parts.get(patch)) else {
             return Err(format!(
                 "`{get}` or `{patch}` is not in progenitor's output"
             ));
@@ -134,12 +134,12 @@ pub fn generate(
             plan = contract::PLAN_PLAN,
             verify = contract::PLAN_VERIFY,
         );
-        let (applied, plan, verify) = (
-            contract::tokens(contract::PLAN_APPLIED),
+        let (report, plan, verify) = (
+            contract::tokens(contract::PLAN_APPLY_REPORT),
             contract::tokens(contract::PLAN_PLAN),
             contract::tokens(contract::PLAN_VERIFY),
         );
-        let applied_value = contract::applied();
+        let report_value = contract::apply_report();
         items.push(syn::parse_quote! {
             impl Client {
                 #[doc = #doc]
@@ -148,7 +148,7 @@ pub fn generate(
                     #(#params: &str,)*
                     desired: &#desired,
                     dry_run: bool,
-                ) -> ::std::result::Result<#applied<#desired>, #error> {
+                ) -> ::std::result::Result<#report<#desired>, #error> {
                     #check
                     let before = self.#get_fn()#(.#params(#params))*.send().await?;
                     let plan = #plan(&before, desired)?;
@@ -164,7 +164,7 @@ pub fn generate(
                         Some(after) => #verify(after, desired)?,
                         None => ::std::vec::Vec::new(),
                     };
-                    Ok(#applied_value)
+                    Ok(#report_value)
                 }
             }
         });

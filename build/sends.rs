@@ -1,5 +1,5 @@
 //! The step that routes every operation through the crate's transport: progenitor's builders
-//! are read ([`Operation`]), each `send` is rewritten to hand the built request to the runtime
+//! are read ([`BuilderParts`]), each `send` is rewritten to hand the built request to the runtime
 //! (build/contract.rs names what it calls), the spec's checks are inserted, and the builders'
 //! other functions lose progenitor's allocations.
 
@@ -17,9 +17,12 @@ use crate::syntax::{
 };
 use crate::{checks, contract};
 
-/// What one operation's generated code is made of, read from progenitor's builder for it.
+/// What progenitor's builder of one operation is made of (its body and result types, its
+/// parameters), read from the builder: what the later steps (hooks.rs, plans.rs, drift.rs)
+/// generate from. Not the operation: the spec's facts about it are `rules::OperationRules`, and
+/// `Operation` means only the runtime table's entry (`crate::validate::Operation`).
 #[derive(Default)]
-pub struct Operation {
+pub struct BuilderParts {
     /// The body type (`types::AccountSettingsPatch`).
     pub body: Option<syn::Type>,
     /// What `send` returns: `T` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
@@ -44,33 +47,33 @@ pub struct Operation {
 fn read_builder(
     send: &syn::ImplItemFn,
     fields: Option<&syn::Fields>,
-) -> Result<(String, Operation), String> {
+) -> Result<(String, BuilderParts), String> {
     let stmts = &send.block.stmts;
     let name = stmts
         .iter()
         .find_map(operation_info)
         .ok_or("a builder's `send` has no `OperationInfo { operation_id }`")?;
-    let mut op = Operation {
+    let mut parts = BuilderParts {
         result: match &send.sig.output {
             syn::ReturnType::Type(_, ty) => generic(ty, "Result")
                 .and_then(|ok| generic(ok, "ResponseValue"))
                 .cloned(),
             syn::ReturnType::Default => None,
         },
-        ..Operation::default()
+        ..BuilderParts::default()
     };
     for field in fields.into_iter().flatten() {
         let (Some(ident), Some(held)) = (&field.ident, generic(&field.ty, "Result")) else {
             continue;
         };
         if ident == "body" {
-            op.body = Some(held.clone());
+            parts.body = Some(held.clone());
         }
         if generic(held, "Option").is_some() {
-            op.optional.insert(ident.to_string());
+            parts.optional.insert(ident.to_string());
         }
         if idents(held) == ["std", "string", "String"] {
-            op.strings.insert(ident.to_string());
+            parts.strings.insert(ident.to_string());
         }
     }
     let url = stmts
@@ -78,9 +81,9 @@ fn read_builder(
         .find_map(url_format)
         .ok_or_else(|| format!("`{name}`: `send` has no `let url = format!(…)`"))?;
     let arguments = format_arguments(url).map_err(|e| format!("`{name}`: the URL: {e}"))?;
-    op.path = arguments.iter().filter_map(encoded_path).cloned().collect();
-    syn::visit::Visit::visit_block(&mut QueryParams(&mut op.query), &send.block);
-    Ok((name, op))
+    parts.path = arguments.iter().filter_map(encoded_path).cloned().collect();
+    syn::visit::Visit::visit_block(&mut QueryParams(&mut parts.query), &send.block);
+    Ok((name, parts))
 }
 
 /// Each builder's `send` is progenitor's up to the built `reqwest::Request`; from there it hands
@@ -103,13 +106,14 @@ fn read_builder(
 ///
 /// One pass over progenitor's `mod builder`, once the types are final: each builder is read
 /// ([`read_builder`]), its body check made (build/checks.rs) and its functions edited. Returns
-/// the operations by name and the check functions, in the operations' name order.
+/// each operation's [`BuilderParts`] by its name, and the check functions, in the operations'
+/// name order.
 pub fn sends_through_the_transport(
     builders: &mut [syn::Item],
     operations: &[OperationRules],
     types: &checks::Types,
     with_default: &BTreeSet<String>,
-) -> Result<(BTreeMap<String, Operation>, Vec<TokenStream>), String> {
+) -> Result<(BTreeMap<String, BuilderParts>, Vec<TokenStream>), String> {
     let fields: BTreeMap<String, syn::Fields> = builders
         .iter()
         .filter_map(|item| match item {
@@ -117,7 +121,7 @@ pub fn sends_through_the_transport(
             _ => None,
         })
         .collect();
-    let (mut ops, mut functions) = (BTreeMap::new(), BTreeMap::new());
+    let (mut by_name, mut functions) = (BTreeMap::new(), BTreeMap::new());
     for item in builders.iter_mut() {
         let syn::Item::Impl(i) = item else { continue };
         let send = i.items.iter().find_map(|member| match member {
@@ -127,19 +131,19 @@ pub fn sends_through_the_transport(
         let (Some(builder), Some(send)) = (last_ident(&i.self_ty), send) else {
             continue;
         };
-        let (name, mut op) = read_builder(send, fields.get(&builder))?;
+        let (name, mut parts) = read_builder(send, fields.get(&builder))?;
         let rules = operations
             .iter()
             .find(|op| op.operation_id == name)
             .ok_or_else(|| format!("`send` of `{name}`, which is not an operation of the spec"))?;
-        if let Some(body) = &op.body
+        if let Some(body) = &parts.body
             && let Some((check, function)) = checks::function(rules, body, types)
         {
-            op.check = Some(check);
+            parts.check = Some(check);
             functions.insert(name.clone(), function);
         }
         // The body starts unset (see surface.rs, `no_type_builders`).
-        let empty = op
+        let empty = parts
             .body
             .as_ref()
             .and_then(last_ident)
@@ -147,30 +151,30 @@ pub fn sends_through_the_transport(
         for member in &mut i.items {
             match member {
                 syn::ImplItem::Fn(f) if f.sig.ident == "send" => {
-                    rewrite_send(f, rules, &op).map_err(|e| format!("`{name}`: {e}"))?
+                    rewrite_send(f, rules, &parts).map_err(|e| format!("`{name}`: {e}"))?
                 }
                 syn::ImplItem::Fn(f) => BuilderEdits::of(f, empty).visit_block_mut(&mut f.block),
                 _ => {}
             }
         }
-        ops.insert(name, op);
+        by_name.insert(name, parts);
     }
-    Ok((ops, functions.into_values().collect()))
+    Ok((by_name, functions.into_values().collect()))
 }
 
 fn rewrite_send(
     f: &mut syn::ImplItemFn,
     rules: &OperationRules,
-    op: &Operation,
+    parts: &BuilderParts,
 ) -> Result<(), String> {
     let unknown = "`send` does not return `Result<ResponseValue<T>, Error<E>>`";
-    let result = op.result.clone().ok_or(unknown)?;
+    let result = parts.result.clone().ok_or(unknown)?;
     let stmts = std::mem::take(&mut f.block.stmts);
     let info_at = stmts
         .iter()
         .position(|s| operation_info(s).is_some())
         .ok_or("`send` has no `OperationInfo`")?;
-    let parameter_checks = parameter_checks(rules, op)?;
+    let parameter_checks = parameter_checks(rules, parts)?;
     let other_headers = stmts[..info_at]
         .iter()
         .any(|s| header_append(s) == Some(false));
@@ -187,7 +191,7 @@ fn rewrite_send(
         let mut edits = SendEdits {
             binding,
             drop_header_map: !other_headers,
-            strings: &op.strings,
+            strings: &parts.strings,
         };
         edits.visit_stmt_mut(&mut stmt);
         if binding == Some("request") {
@@ -195,7 +199,7 @@ fn rewrite_send(
         }
         kept.push(stmt);
         if binding == Some("body")
-            && let Some(check) = &op.check
+            && let Some(check) = &parts.check
         {
             kept.push(syn::parse_quote! { super::checks::#check(&body)?; });
         }
@@ -251,22 +255,25 @@ fn request_built_per_attempt(stmt: syn::Stmt) -> Result<syn::Stmt, String> {
 /// is built: every path parameter is safe in a path (not empty, no `/`, `..`, `?`, `#`, `%`,
 /// whitespace or control characters: `.` or `..` would move the request elsewhere), and each
 /// bound the spec sets on a parameter holds.
-fn parameter_checks(rules: &OperationRules, op: &Operation) -> Result<Vec<syn::Stmt>, String> {
+fn parameter_checks(
+    rules: &OperationRules,
+    parts: &BuilderParts,
+) -> Result<Vec<syn::Stmt>, String> {
     let names: Vec<&str> = rules
         .path_template
         .split('/')
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
         .collect();
-    if names.len() != op.path.len() {
+    if names.len() != parts.path.len() {
         return Err(format!(
             "{} path parameters in progenitor's URL for {} in the template",
-            op.path.len(),
+            parts.path.len(),
             names.len()
         ));
     }
     let mut out: Vec<syn::Stmt> = Vec::new();
     let path_param = contract::tokens(contract::VALIDATE_PATH_PARAM);
-    for (name, ident) in names.iter().zip(&op.path) {
+    for (name, ident) in names.iter().zip(&parts.path) {
         out.push(syn::parse_quote! { #path_param(#name, &#ident)?; });
         for rule in rules.path.iter().filter(|r| r.field == *name) {
             let check = checks::call(&rule.check, name, quote!(v));
@@ -274,12 +281,12 @@ fn parameter_checks(rules: &OperationRules, op: &Operation) -> Result<Vec<syn::S
         }
     }
     for Rule { field, check } in &rules.query {
-        let ident = op
+        let ident = parts
             .query
             .get(field)
             .ok_or_else(|| format!("query parameter `{field}` is not in progenitor's request"))?;
         let check = checks::call(check, field, quote!(v));
-        out.push(if op.optional.contains(&ident.to_string()) {
+        out.push(if parts.optional.contains(&ident.to_string()) {
             syn::parse_quote! { if let Some(v) = &#ident { #check } }
         } else {
             syn::parse_quote! { { let v = &#ident; #check } }

@@ -17,7 +17,7 @@ mod support;
 
 use std::process::ExitCode;
 
-use cloudflare_dns_settings::plan::{Applied, Desired, desired_from_json};
+use cloudflare_dns_settings::plan::{ApplyReport, Desired, desired_from_json};
 use cloudflare_dns_settings::types::{AccountSettingsPatch, DnsSettingsZonePatch};
 use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use support::{DEMO_ACCOUNT, DEMO_ZONE, has_credentials, mock_cloudflare, report};
@@ -83,7 +83,7 @@ async fn run() -> Result<(), Error> {
     Ok(())
 }
 
-fn show<D: Desired>(applied: Applied<D>, yes: bool) {
+fn show<D: Desired>(applied: ApplyReport<D>, yes: bool) {
     if applied.plan.changes.is_empty() {
         println!("Nothing to change: the settings already look like that. Nothing was sent.");
         return;

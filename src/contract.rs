@@ -14,7 +14,7 @@
 //! - `crate::validate::{range, length, path_param}`: the spec's bounds, checked before sending.
 //! - `crate::drift::{seen, seen_field, Drift}`: what a result carries that the spec does not know.
 //! - `crate::wrappers::union_variant`: a discriminated union's variant, decoded.
-//! - `crate::plan::{Desired, plan, verify, Applied}` with all of `Applied`'s fields: the
+//! - `crate::plan::{Desired, plan, verify, ApplyReport}` with all of `ApplyReport`'s fields: the
 //!   `…_apply` functions of each GET/PATCH pair.
 //! - `crate::client::ClientState`: what progenitor's `Client` holds.
 //! - the public `Page`, `Nullable` (`Value`, `deserialize_present`), `OpenEnum` (`Other`),
@@ -50,11 +50,11 @@ pub(crate) const ITEMS: &[&str] = &[
     "crate::plan::Desired",
     "crate::plan::plan",
     "crate::plan::verify",
-    "crate::plan::Applied",
-    "crate::plan::Applied.plan",
-    "crate::plan::Applied.before",
-    "crate::plan::Applied.after",
-    "crate::plan::Applied.unconverged",
+    "crate::plan::ApplyReport",
+    "crate::plan::ApplyReport.plan",
+    "crate::plan::ApplyReport.before",
+    "crate::plan::ApplyReport.after",
+    "crate::plan::ApplyReport.unconverged",
     "::cloudflare_dns_settings::Page",
     "::cloudflare_dns_settings::Nullable",
     "::cloudflare_dns_settings::Nullable::Value",
@@ -68,7 +68,7 @@ pub(crate) const ITEMS: &[&str] = &[
 #[allow(dead_code)]
 fn fields<D: crate::plan::Desired>(
     received: crate::envelope::Received,
-    applied: crate::plan::Applied<D>,
+    report: crate::plan::ApplyReport<D>,
 ) {
     let crate::envelope::Received {
         status: _,
@@ -77,10 +77,10 @@ fn fields<D: crate::plan::Desired>(
         attempts: _,
         earlier: _,
     } = received;
-    let crate::plan::Applied {
+    let crate::plan::ApplyReport {
         plan: _,
         before: _,
         after: _,
         unconverged: _,
-    } = applied;
+    } = report;
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ErrorKind;
-use crate::plan::{Applied, Desired};
+use crate::plan::{ApplyReport, Desired};
 use crate::{Error, Page, paginate};
 
 /// How many targets are in flight at once unless set: enough to keep the budget busy through
@@ -293,7 +293,7 @@ impl Fleet {
         L: FnMut(i64) -> LF + Send + 'a,
         LF: Future<Output = Result<Page<T>, Error>> + Send + 'a,
         A: Fn(String, bool) -> AF + Send + Sync + 'a,
-        AF: Future<Output = Result<Applied<D>, Error>> + Send + 'a,
+        AF: Future<Output = Result<ApplyReport<D>, Error>> + Send + 'a,
         D: Desired + Send + 'a,
         D::Current: Send,
     {
@@ -452,7 +452,7 @@ fn report<D: Desired>(
     id: String,
     name: Option<String>,
     dry_run: bool,
-    result: Result<Applied<D>, Error>,
+    result: Result<ApplyReport<D>, Error>,
 ) -> Report {
     let mut report = Report {
         id,

@@ -22,7 +22,9 @@ pub(crate) mod operations {
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 }
 
-/// Not part of the API (hidden, and may change in any release): what the crate's own tests read.
+/// Not part of the API (compiled only with the `testing` feature, which the crate's own tests
+/// turn on; hidden, and may change in any release): what the crate's own tests read.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing {
     pub use super::{decode_body, decode_response, send_without_body};

@@ -38,6 +38,8 @@ pub use pagination::{Page, ResultInfo, paginate};
 pub use wrappers::{Nullable, OpenEnum};
 
 // Not part of the API: hooks for the crate's own tests (the generated source, a decode or a send
-// by operationId). Everything users need is re-exported above.
+// by operationId), compiled only with the `testing` feature, which only the tests turn on
+// (Cargo.toml; tests/public_api.rs checks the gate). Everything users need is re-exported above.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub use generated::testing;

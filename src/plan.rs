@@ -47,7 +47,7 @@ pub struct Change {
 
 /// What an `…_apply` call did.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Applied<D: Desired> {
+pub struct ApplyReport<D: Desired> {
     /// The plan: what was sent, or with `dry_run` would have been.
     pub plan: Plan<D>,
     /// The settings read before.
@@ -60,7 +60,7 @@ pub struct Applied<D: Desired> {
     pub unconverged: Vec<Unconverged>,
 }
 
-impl<D: Desired> Applied<D> {
+impl<D: Desired> ApplyReport<D> {
     /// Whether the settings are as desired: a PATCH was answered with every desired field, or
     /// there was nothing to change. A dry run with changes is not converged.
     pub fn converged(&self) -> bool {

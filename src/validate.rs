@@ -6,7 +6,10 @@
 
 use crate::Error;
 
-/// What build.rs found in the spec about one operation.
+/// One operation of the spec, as the table of operations that build.rs writes (one `static` per
+/// operation, `generated::operations`) describes it. (What build/ reads from progenitor's
+/// builder of an operation is build/sends.rs's `BuilderParts`; the schemas the tests make values
+/// from are tests/spec_values' `OperationSchemas`.)
 #[derive(Debug)]
 pub(crate) struct Operation {
     /// The method name (`account_edit`).

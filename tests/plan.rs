@@ -16,7 +16,7 @@ use cloudflare_dns_settings::{Nullable, types};
 use common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use spec_values::{Side, flatten, operations, resolve, spec, value_for};
+use spec_values::{Side, flatten, operation_schemas, resolve, spec, value_for};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -90,7 +90,7 @@ fn holds<D: Desired>(result: &Value, desired: &Value, at: &str) -> Result<(), Te
 
 fn schemas(get: &str, patch: &str) -> (Value, Value) {
     let spec = spec();
-    let ops = operations(&spec);
+    let ops = operation_schemas(&spec);
     let result = ops
         .iter()
         .find(|o| o.id == get)

@@ -9,7 +9,7 @@ mod spec_values;
 use cloudflare_dns_settings::testing::{decode_body, decode_response};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use spec_values::{Side, operations, spec, value_for};
+use spec_values::{Side, operation_schemas, spec, value_for};
 
 const CASES: u32 = 128;
 
@@ -25,9 +25,9 @@ fn envelope(result: &Value, info: Option<&Value>) -> Vec<u8> {
 fn every_response_round_trips_through_the_production_decode() {
     let spec = spec();
     let mut covered = 0;
-    for spec_values::Operation {
+    for spec_values::OperationSchemas {
         id, result, paged, ..
-    } in operations(&spec)
+    } in operation_schemas(&spec)
     {
         let Some(result) = result else { continue };
         covered += 1;
@@ -53,7 +53,7 @@ fn every_response_round_trips_through_the_production_decode() {
 fn every_request_body_round_trips() {
     let spec = spec();
     let mut covered = 0;
-    for spec_values::Operation { id, body, .. } in operations(&spec) {
+    for spec_values::OperationSchemas { id, body, .. } in operation_schemas(&spec) {
         let Some(body) = body else { continue };
         covered += 1;
         proptest!(ProptestConfig::with_cases(CASES), |(value in value_for(&body, &spec, Side::Request))| {

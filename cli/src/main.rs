@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cloudflare_dns_settings::fleet::{Fleet, Journal, Outcome, Report, Targets};
-use cloudflare_dns_settings::plan::{Applied, Desired, desired_from_json};
+use cloudflare_dns_settings::plan::{ApplyReport, Desired, desired_from_json};
 use cloudflare_dns_settings::types::{AccountSettingsPatch, DnsSettingsZonePatch};
 use cloudflare_dns_settings::{Client, Error, ErrorKind};
 use cloudflare_dns_settings_cli::mock;
@@ -227,7 +227,7 @@ fn no_account() -> Error {
 /// One target (`account`, `zone ID`): its plan, and whether it was applied.
 fn single<D: Desired>(
     id: &str,
-    applied: Result<Applied<D>, Error>,
+    applied: Result<ApplyReport<D>, Error>,
     dry_run: bool,
     output: Output,
 ) -> Result<u8, Error> {

@@ -61,8 +61,9 @@ pub fn flatten(schema: &Value, spec: &Value) -> Value {
     merged
 }
 
-/// One operation of the spec, as the tests need it.
-pub struct Operation {
+/// The schemas of one operation of the spec (its request body and its result), as the tests need
+/// them to make values.
+pub struct OperationSchemas {
     pub id: String,
     /// The request body's schema.
     pub body: Option<Value>,
@@ -72,8 +73,8 @@ pub struct Operation {
     pub paged: bool,
 }
 
-/// Every operation of the spec.
-pub fn operations(spec: &Value) -> Vec<Operation> {
+/// The schemas of every operation of the spec.
+pub fn operation_schemas(spec: &Value) -> Vec<OperationSchemas> {
     let mut out = Vec::new();
     for item in spec["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
@@ -92,7 +93,7 @@ pub fn operations(spec: &Value) -> Vec<Operation> {
             let paged = envelope
                 .as_ref()
                 .is_some_and(|e| e.pointer("/properties/result_info").is_some());
-            out.push(Operation {
+            out.push(OperationSchemas {
                 id: id.to_string(),
                 body,
                 result,

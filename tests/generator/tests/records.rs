@@ -10,7 +10,7 @@ use generator_fixture::testing::decode_response;
 use generator_fixture::types::DnsRecord;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use spec_values::{Side, operations, spec, value_for};
+use spec_values::{Side, operation_schemas, spec, value_for};
 
 const LIST: &str = "dns-records-for-a-zone-list-dns-records";
 const GET: &str = "dns-records-for-a-zone-dns-record-details";
@@ -91,9 +91,9 @@ fn a_record_that_fails_on_one_field_names_it() {
 fn every_response_of_the_fixture_round_trips() {
     let spec = spec();
     let mut covered = 0;
-    for spec_values::Operation {
+    for spec_values::OperationSchemas {
         id, result, paged, ..
-    } in operations(&spec)
+    } in operation_schemas(&spec)
     {
         let Some(result) = result else { continue };
         covered += 1;
