@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use cloudflare_dns_settings::types::{AccountSettingsPatch, ZoneDefaultsPatch};
 use common::*;
+use tracing::Instrument;
 use tracing_subscriber::fmt::format::FmtSpan;
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
@@ -118,4 +119,50 @@ async fn a_failing_call_traces_one_span_with_its_facts_and_no_secret_or_body() {
         !log.contains("4242") && !log.contains("zone_defaults"),
         "no request body in traces:\n{log}"
     );
+}
+
+/// With the call's span filtered out (a subscriber at `info`), what a call learns is recorded
+/// nowhere: not in the span of the caller it runs in, even one with fields of the same names.
+#[tokio::test]
+async fn a_filtered_out_call_records_nothing_in_the_callers_span() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(json_response(
+            403,
+            &fixture("error_10000_authentication.json"),
+        ))
+        .mount(&server)
+        .await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let caller = tracing::info_span!(
+        "caller",
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        cf_ray = tracing::field::Empty,
+    );
+    let client = token_client(&server);
+    let error = async {
+        let call = client.account_get().account_id(ACCOUNT).send();
+        call.await.unwrap_err()
+    }
+    .instrument(caller)
+    .await;
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let closed: Vec<&str> = log.lines().filter(|l| l.contains("close")).collect();
+    assert_eq!(closed.len(), 1, "the caller's span only:\n{log}");
+    for field in ["status=", "attempts=", "cf_ray="] {
+        assert!(
+            !closed[0].contains(field),
+            "{field} in the caller's span: {log}"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use super::headers::{POLICY, Reading, Reset};
+use super::headers::{Reading, Reset};
 
 /// A window, reset or lockout longer than this is not believed.
 pub(super) const PLAUSIBLE_WINDOW: u64 = 3600;
@@ -136,16 +136,17 @@ impl Budget {
         status: StatusCode,
         retry_after: Option<Duration>,
     ) -> News {
-        let news = self.news(headers, status, retry_after);
-        if let Some(policy) = headers.get(&POLICY).filter(|p| p.as_bytes() != self.policy) {
-            self.policy = policy.as_bytes().to_vec();
-        }
-        news
+        let reading = Reading::of(headers, &mut self.policy);
+        self.news(reading, status, retry_after)
     }
 
-    fn news(&self, headers: &HeaderMap, status: StatusCode, retry_after: Option<Duration>) -> News {
+    fn news(
+        &self,
+        reading: Option<Reading>,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    ) -> News {
         let mut news = News::default();
-        let reading = Reading::of(headers, &self.policy);
         if status == StatusCode::TOO_MANY_REQUESTS {
             news.lockout = match retry_after {
                 Some(wait) if wait.as_secs() <= PLAUSIBLE_WINDOW => Some(wait),

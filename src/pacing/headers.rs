@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::HeaderMap;
 
 /// What one response says of the rate limit.
 #[derive(Debug, Default, PartialEq)]
@@ -23,14 +23,13 @@ pub(super) enum Reset {
     Unreadable,
 }
 
-pub(super) static POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
-
 impl Reading {
     /// Reads `Ratelimit` (`"default";r=50;t=30`, or the older `limit=100, remaining=50,
     /// reset=30`), `Ratelimit-Policy` (`"default";q=100;w=60`, or `100;w=60`; skipped when it is
-    /// `seen_policy`, the one already applied) and `X-RateLimit-{Limit,Remaining,Reset}` (the
-    /// reset in seconds or as an HTTP date). `None` when there is none of them.
-    pub(super) fn of(headers: &HeaderMap, seen_policy: &[u8]) -> Option<Reading> {
+    /// `seen_policy`, the one already applied, which a new one replaces) and
+    /// `X-RateLimit-{Limit,Remaining,Reset}` (the reset in seconds or as an HTTP date). `None`
+    /// when there is none of them.
+    pub(super) fn of(headers: &HeaderMap, seen_policy: &mut Vec<u8>) -> Option<Reading> {
         // One pass over the headers (a response has a handful) rather than a hashed lookup each.
         let (mut ratelimit, mut policy, mut x_limit, mut x_remaining, mut x_reset) =
             (None, None, None, None, None);
@@ -51,10 +50,14 @@ impl Reading {
         let now = ratelimit
             .map(|v| Params::of(v.as_bytes()))
             .unwrap_or_default();
-        let policy = policy
-            .filter(|v| v.as_bytes() != seen_policy)
-            .map(|v| Params::of(v.as_bytes()))
-            .unwrap_or_default();
+        let policy = match policy.map(|v| v.as_bytes()) {
+            Some(new) if new != seen_policy.as_slice() => {
+                seen_policy.clear();
+                seen_policy.extend_from_slice(new);
+                Params::of(new)
+            }
+            _ => Params::default(),
+        };
         let x_reset = x_reset.map(|v: &reqwest::header::HeaderValue| {
             match (
                 number(v.as_bytes()),
@@ -186,21 +189,33 @@ pub(super) mod tests {
             ("ratelimit", r#""default";r=50;t=30"#),
             ("ratelimit-policy", r#""burst";q=100;w=60"#),
         ]);
-        assert_eq!(Reading::of(&h, b""), reading(50, 30, Some(100), Some(60)));
+        assert_eq!(
+            Reading::of(&h, &mut Vec::new()),
+            reading(50, 30, Some(100), Some(60))
+        );
         let h = headers(&[("ratelimit", "limit=100, remaining=5, reset=7")]);
-        assert_eq!(Reading::of(&h, b""), reading(5, 7, Some(100), None));
+        assert_eq!(
+            Reading::of(&h, &mut Vec::new()),
+            reading(5, 7, Some(100), None)
+        );
         let h = headers(&[
             ("x-ratelimit-limit", "1200"),
             ("x-ratelimit-remaining", "3"),
             ("x-ratelimit-reset", "12"),
         ]);
-        assert_eq!(Reading::of(&h, b""), reading(3, 12, Some(1200), None));
+        assert_eq!(
+            Reading::of(&h, &mut Vec::new()),
+            reading(3, 12, Some(1200), None)
+        );
         let h = headers(&[
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "Wed, 21 Oct 2015 07:28:00 GMT"),
         ]);
         let at = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
-        assert_eq!(Reading::of(&h, b"").unwrap().reset, Some(Reset::At(at)));
-        assert_eq!(Reading::of(&HeaderMap::new(), b""), None);
+        assert_eq!(
+            Reading::of(&h, &mut Vec::new()).unwrap().reset,
+            Some(Reset::At(at))
+        );
+        assert_eq!(Reading::of(&HeaderMap::new(), &mut Vec::new()), None);
     }
 }

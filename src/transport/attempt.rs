@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, LOCATION};
-use reqwest::{Response, StatusCode};
+use reqwest::{Request, Response, StatusCode};
 use tokio::time::Instant;
+use tracing::Span;
 
 use super::Build;
 use crate::client::ClientState;
@@ -53,45 +54,27 @@ pub(super) enum Body {
     },
 }
 
-/// Makes one attempt; `sent` counts the requests that went out, this one included.
+/// Makes one attempt; `sent` counts the requests that went out, this one included. What it
+/// learns is recorded in `span`, the call's, when a subscriber listens.
 pub(super) async fn once(
     state: &ClientState,
     http: &reqwest::Client,
     build: Build<'_>,
     deadline: Option<Instant>,
     sent: &mut u32,
+    span: &Span,
 ) -> Outcome {
-    let mut request = match build() {
-        Ok(request) => request,
-        Err(error) => return Outcome::Unsent(error.into_kind()),
+    let (request, turn) = match prepare(state, build, deadline).await {
+        Ok(ready) => ready,
+        Err(kind) => return Outcome::Unsent(kind),
     };
-    let headers = request.headers_mut();
-    for (name, value) in &state.auth_headers {
-        headers.insert(name.clone(), value.clone());
-    }
-    let turn = match &state.pacer {
-        Some(pacer) => match pacer.wait_turn(deadline, state.max_pacing_wait).await {
-            Ok(turn) => turn,
-            Err(refused) => {
-                let retry_after = Some(refused.wait);
-                return Outcome::Unsent(ErrorKind::RateLimited { retry_after });
-            }
-        },
-        None => Turn::untracked(),
-    };
-    let Some(timeout) = attempt_timeout(state.timeout, deadline) else {
-        turn.not_sent();
-        return Outcome::Unsent(ErrorKind::Timeout { source: None });
-    };
-    // The crate's own HTTP client already has the attempt timeout; a request carries one only
-    // when the deadline cuts it shorter, or when the client is the caller's.
-    if state.custom_http || timeout != state.timeout {
-        *request.timeout_mut() = timeout;
-    }
     // A client of the caller's own may follow redirects; ours never does.
     let sent_to = state.custom_http.then(|| request.url().clone());
     *sent += 1;
-    tracing::Span::current().record("attempts", *sent);
+    let traced = !span.is_disabled();
+    if traced {
+        span.record("attempts", *sent);
+    }
     let mut response = match http.execute(request).await {
         Ok(response) => response,
         Err(error) => {
@@ -109,10 +92,11 @@ pub(super) async fn once(
         .then(|| retry::retry_after(&headers))
         .flatten();
     turn.answered(&headers, status, asked);
-    let span = tracing::Span::current();
-    span.record("status", status.as_u16());
-    if let Some(ray) = headers.get(&envelope::CF_RAY).and_then(|v| v.to_str().ok()) {
-        span.record("cf_ray", ray);
+    if traced {
+        span.record("status", status.as_u16());
+        if let Some(ray) = headers.get(&envelope::CF_RAY).and_then(|v| v.to_str().ok()) {
+            span.record("cf_ray", ray);
+        }
     }
     let followed = sent_to.is_some_and(|url| url != *response.url());
     let body = if status.is_redirection() || followed {
@@ -126,6 +110,39 @@ pub(super) async fn once(
         asked,
         body,
     })
+}
+
+/// The request built and authenticated, its turn of the rate-limit budget taken and its timeout
+/// cut to the deadline; or why nothing is sent.
+async fn prepare<'s>(
+    state: &'s ClientState,
+    build: Build<'_>,
+    deadline: Option<Instant>,
+) -> Result<(Request, Turn<'s>), ErrorKind> {
+    let mut request = build().map_err(Error::into_kind)?;
+    let headers = request.headers_mut();
+    for (name, value) in &state.auth_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let turn = match &state.pacer {
+        Some(pacer) => pacer
+            .wait_turn(deadline, state.max_pacing_wait)
+            .await
+            .map_err(|refused| ErrorKind::RateLimited {
+                retry_after: Some(refused.wait),
+            })?,
+        None => Turn::untracked(),
+    };
+    let Some(timeout) = attempt_timeout(state.timeout, deadline) else {
+        turn.not_sent();
+        return Err(ErrorKind::Timeout { source: None });
+    };
+    // The crate's own HTTP client already has the attempt timeout; a request carries one only
+    // when the deadline cuts it shorter, or when the client is the caller's.
+    if state.custom_http || timeout != state.timeout {
+        *request.timeout_mut() = timeout;
+    }
+    Ok((request, turn))
 }
 
 impl Outcome {

@@ -17,8 +17,8 @@ mod strategy;
 use reqwest::Request;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use tracing::Instrument;
 use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 use crate::client::ClientState;
 use crate::envelope::{self, Received};
@@ -68,11 +68,10 @@ async fn execute(
     );
     // With no subscriber listening, the span is not entered on every poll.
     if span.is_disabled() {
-        send(state, &client.client, request, op).await
+        send(state, &client.client, request, op, &span).await
     } else {
-        send(state, &client.client, request, op)
-            .instrument(span)
-            .await
+        let call = send(state, &client.client, request, op, &span);
+        call.instrument(span.clone()).await
     }
 }
 
@@ -83,6 +82,7 @@ async fn send(
     http: &reqwest::Client,
     build: Build<'_>,
     op: &'static Operation,
+    span: &Span,
 ) -> Result<Received, Error> {
     let limits = Limits {
         deadline: state.deadline.and_then(|d| Instant::now().checked_add(d)),
@@ -93,7 +93,7 @@ async fn send(
     let mut sent = 0u32;
     let mut earlier = Applied::No;
     loop {
-        let outcome = attempt::once(state, http, build, limits.deadline, &mut sent).await;
+        let outcome = attempt::once(state, http, build, limits.deadline, &mut sent, span).await;
         let verdict = classify::classify(&outcome, idempotent);
         let applied = earlier.max(verdict.applied);
         let held = || state.pacer.as_ref().and_then(|pacer| pacer.held());
