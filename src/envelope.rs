@@ -14,8 +14,7 @@ use serde::de::{DeserializeOwned, IgnoredAny, IntoDeserializer};
 use crate::error::{ApiMessage, Applied, Context, ErrorKind};
 use crate::{Error, Page, ResultInfo};
 
-/// At most this much of a non-JSON body is kept in
-/// [`ErrorKind::UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse).
+/// At most this much of a non-JSON body is kept in [`ErrorKind::UnexpectedResponse`].
 const BODY_PREFIX_BYTES: usize = 512;
 
 pub(crate) static CF_RAY: HeaderName = HeaderName::from_static("cf-ray");

@@ -6,10 +6,9 @@
 //! Targets are applied (or only planned) many at a time, all through the one client and so inside
 //! its pacing and shared budget; each yields a [`Report`] as it ends. A target that fails does not
 //! stop the run; an authentication or permission refusal, which would refuse every target alike,
-//! does (with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) on `credentials` saying
-//! so). With a [`Journal`], every finished target is appended as one line and flushed as it ends,
-//! and a run started again with the same journal reports those from it instead of touching them
-//! again.
+//! does (with [`ErrorKind::InvalidInput`] on `credentials` saying so). With a [`Journal`], every
+//! finished target is appended as one line and flushed as it ends, and a run started again with
+//! the same journal reports those from it instead of touching them again.
 
 use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
