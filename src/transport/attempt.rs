@@ -155,49 +155,54 @@ impl Outcome {
         applied: Applied,
         lockout: Option<Duration>,
     ) -> Result<Received, Error> {
-        let mut context = Context {
+        let context = Context {
             attempts,
             applied,
             ..Context::default()
         };
-        let kind = match self {
-            Outcome::Unsent(kind) => kind,
-            Outcome::Failed(error) => ErrorKind::from_reqwest(error),
-            Outcome::Answered(answer) => {
-                let Answer {
+        let answer = match self {
+            Outcome::Unsent(kind) => return Err(Error::new(kind, context)),
+            Outcome::Failed(error) => {
+                return Err(Error::new(ErrorKind::from_reqwest(error), context));
+            }
+            Outcome::Answered(answer) => answer,
+        };
+        let Answer {
+            status,
+            headers,
+            asked,
+            body,
+        } = answer;
+        let body = match body {
+            Body::Read(body) if status.is_success() => {
+                return Ok(Received {
                     status,
                     headers,
-                    asked,
                     body,
-                } = answer;
-                context.status = Some(status);
-                context.ray_id = envelope::ray_id(&headers);
-                let retry_after = asked.or(lockout);
-                match body {
-                    Body::Read(body) if status.is_success() => {
-                        return Ok(Received {
-                            status,
-                            headers,
-                            body,
-                            attempts,
-                            earlier: applied,
-                        });
-                    }
-                    Body::Redirected { location, .. } => ErrorKind::Redirected { location },
-                    // An error status whose body broke off or is too large is still that status:
-                    // a 429 stays a rate limit.
-                    Body::Read(body) => {
-                        let (kind, errors) = envelope::failed(status, &headers, &body, retry_after);
-                        context.errors = errors;
-                        kind
-                    }
-                    _ if status == StatusCode::TOO_MANY_REQUESTS => {
-                        ErrorKind::RateLimited { retry_after }
-                    }
-                    Body::Broke(error) => ErrorKind::from_reqwest(error),
-                    Body::TooLarge { limit } => ErrorKind::ResponseTooLarge { limit },
-                }
+                    attempts,
+                    earlier: applied,
+                });
             }
+            body => body,
+        };
+        let mut context = Context {
+            status: Some(status),
+            ray_id: envelope::ray_id(&headers),
+            ..context
+        };
+        let retry_after = asked.or(lockout);
+        let kind = match body {
+            Body::Redirected { location, .. } => ErrorKind::Redirected { location },
+            // An error status whose body broke off or is too large is still that status: a 429
+            // stays a rate limit.
+            Body::Read(body) => {
+                let (kind, errors) = envelope::failed(status, &headers, &body, retry_after);
+                context.errors = errors;
+                kind
+            }
+            _ if status == StatusCode::TOO_MANY_REQUESTS => ErrorKind::RateLimited { retry_after },
+            Body::Broke(error) => ErrorKind::from_reqwest(error),
+            Body::TooLarge { limit } => ErrorKind::ResponseTooLarge { limit },
         };
         Err(Error::new(kind, context))
     }
