@@ -64,6 +64,37 @@ impl Pacer {
         deadline: Option<Instant>,
         max_wait: Duration,
     ) -> Result<Turn<'_>, Refused> {
+        if let Some(turn) = self.turn_now(Instant::now()) {
+            return Ok(turn);
+        }
+        // Out of line: a call's future does not carry the state of a wait it seldom has.
+        Box::pin(self.wait_for_turn(deadline, max_wait)).await
+    }
+
+    /// The usual case, a budget of this client's own with room at `now` (the current time, read
+    /// by the caller): a turn at once. `None` when the request must wait, or ask the shared
+    /// store: then [`wait_turn`](Self::wait_turn).
+    pub fn turn_now(&self, now: Instant) -> Option<Turn<'_>> {
+        #[cfg(feature = "redis")]
+        if self.shared.is_some() {
+            return None;
+        }
+        let Ok(mut budget) = self.budget.lock() else {
+            return Some(Turn::untracked());
+        };
+        if budget.next_free(now, 1).is_some() {
+            return None;
+        }
+        budget.in_flight += 1;
+        Some(Turn::new(self))
+    }
+
+    /// [`wait_turn`](Self::wait_turn) when it may have to wait, or ask the shared store.
+    async fn wait_for_turn(
+        &self,
+        deadline: Option<Instant>,
+        max_wait: Duration,
+    ) -> Result<Turn<'_>, Refused> {
         // When the first wait began (read only when there is a wait: a paced call's fast path
         // reads the clock once).
         let mut started = None;

@@ -54,17 +54,17 @@ pub(super) enum Body {
     },
 }
 
-/// Makes one attempt; `sent` counts the requests that went out, this one included. What it
-/// learns is recorded in `span`, the call's, when a subscriber listens.
+/// Makes one attempt, starting at `now`; `sent` counts the requests that went out, this one
+/// included. What it learns is recorded in `span`, the call's, when a subscriber listens.
 pub(super) async fn once(
     state: &ClientState,
     http: &reqwest::Client,
     build: Build<'_>,
-    deadline: Option<Instant>,
+    (now, deadline): (Instant, Option<Instant>),
     sent: &mut u32,
     span: &Span,
 ) -> Outcome {
-    let (request, turn) = match prepare(state, build, deadline).await {
+    let (request, turn) = match prepare(state, build, now, deadline).await {
         Ok(ready) => ready,
         Err(kind) => return Outcome::Unsent(kind),
     };
@@ -113,10 +113,12 @@ pub(super) async fn once(
 }
 
 /// The request built and authenticated, its turn of the rate-limit budget taken and its timeout
-/// cut to the deadline; or why nothing is sent.
+/// cut to the deadline; or why nothing is sent. `now` is the current time, read once for the
+/// budget and the deadline both unless the budget makes the request wait.
 async fn prepare<'s>(
     state: &'s ClientState,
     build: Build<'_>,
+    mut now: Instant,
     deadline: Option<Instant>,
 ) -> Result<(Request, Turn<'s>), ErrorKind> {
     let mut request = build().map_err(Error::into_kind)?;
@@ -125,15 +127,19 @@ async fn prepare<'s>(
         headers.insert(name.clone(), value.clone());
     }
     let turn = match &state.pacer {
-        Some(pacer) => pacer
-            .wait_turn(deadline, state.max_pacing_wait)
-            .await
-            .map_err(|refused| ErrorKind::RateLimited {
-                retry_after: Some(refused.wait),
-            })?,
         None => Turn::untracked(),
+        Some(pacer) => match pacer.turn_now(now) {
+            Some(turn) => turn,
+            None => {
+                let waited = pacer.wait_turn(deadline, state.max_pacing_wait).await;
+                now = Instant::now();
+                waited.map_err(|refused| ErrorKind::RateLimited {
+                    retry_after: Some(refused.wait),
+                })?
+            }
+        },
     };
-    let Some(timeout) = attempt_timeout(state.timeout, deadline) else {
+    let Some(timeout) = attempt_timeout(state.timeout, deadline, now) else {
         turn.not_sent();
         return Err(ErrorKind::Timeout { source: None });
     };
@@ -222,16 +228,18 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// The time an attempt may take: the configured timeout, cut to what is left of the deadline.
+/// The time an attempt may take: the configured timeout, cut to what is left of the deadline at
+/// `now`.
 /// `None` when the deadline has passed; `Some(None)` for no limit at all.
 fn attempt_timeout(
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    now: Instant,
 ) -> Option<Option<Duration>> {
     match deadline {
         None => Some(timeout),
         Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 return None;
             }

@@ -84,8 +84,10 @@ async fn send(
     op: &'static Operation,
     span: &Span,
 ) -> Result<Received, Error> {
+    // The clock, read once for the deadline and the first attempt; again after each wait.
+    let mut now = Instant::now();
     let limits = Limits {
-        deadline: state.deadline.and_then(|d| Instant::now().checked_add(d)),
+        deadline: state.deadline.and_then(|d| now.checked_add(d)),
         max_pacing_wait: state.max_pacing_wait,
     };
     let idempotent = op.idempotent || state.retry.retry_non_idempotent;
@@ -93,7 +95,8 @@ async fn send(
     let mut sent = 0u32;
     let mut earlier = Applied::No;
     loop {
-        let outcome = attempt::once(state, http, build, limits.deadline, &mut sent, span).await;
+        let at = (now, limits.deadline);
+        let outcome = attempt::once(state, http, build, at, &mut sent, span).await;
         let verdict = classify::classify(&outcome, idempotent);
         let applied = earlier.max(verdict.applied);
         let held = || state.pacer.as_ref().and_then(|pacer| pacer.held());
@@ -110,6 +113,7 @@ async fn send(
                 );
                 earlier = applied;
                 tokio::time::sleep(wait).await;
+                now = Instant::now();
             }
         }
     }
