@@ -98,18 +98,21 @@ impl Pacer {
         // When the first wait began (read only when there is a wait: a paced call's fast path
         // reads the clock once).
         let mut started = None;
-        #[cfg(feature = "redis")]
-        let share = match &self.shared {
-            Some(shared) => match shared.turn(self, deadline, max_wait, &mut started).await? {
-                Some(turn) => return Ok(turn),
-                // The store is away: this client keeps to its share of the budget.
-                None => shared.sharers(),
-            },
-            None => 1,
-        };
-        #[cfg(not(feature = "redis"))]
-        let share = 1;
+        // Each pass asks the shared store first: one that came back while this request waited
+        // on its share of the budget takes it from there (a request sent alone then would be
+        // unknown to the store, which admits the whole budget to the others).
         loop {
+            #[cfg(feature = "redis")]
+            let share = match &self.shared {
+                Some(shared) => match shared.turn(self, deadline, max_wait, &mut started).await? {
+                    Some(turn) => return Ok(turn),
+                    // The store is away: this client keeps to its share of the budget.
+                    None => shared.sharers(),
+                },
+                None => 1,
+            };
+            #[cfg(not(feature = "redis"))]
+            let share = 1;
             let at = match self.budget.lock() {
                 Ok(mut budget) => match budget.next_free(Instant::now(), share) {
                     None => {

@@ -184,6 +184,10 @@ impl Drop for Placed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// A store that always asks to wait `wait` milliseconds.
     #[derive(Debug)]
@@ -221,5 +225,64 @@ mod tests {
             assert!(refused.wait > Duration::from_secs(330), "{refused:?}");
             assert_eq!(pacer.budget.lock().unwrap().in_flight, 0, "nothing held");
         }
+    }
+
+    /// A store away until `back` (on tokio's clock), then admitting every request, counted.
+    #[derive(Debug)]
+    struct AwayUntil {
+        back: Instant,
+        admitted: Arc<AtomicU64>,
+    }
+
+    impl SharedBudget for AwayUntil {
+        fn ticket(&self) -> u64 {
+            1
+        }
+        fn take(&self, _: u64, _: u64, _: u64) -> StoreFuture<'_> {
+            Box::pin(async move {
+                if Instant::now() < self.back {
+                    return Err(StoreAway);
+                }
+                self.admitted.fetch_add(1, Ordering::Relaxed);
+                Ok(StoreAnswer::Admitted)
+            })
+        }
+        fn settle(&self, _: u64, _: End, _: u64, _: u64) {}
+        fn sharers(&self) -> u64 {
+            2
+        }
+    }
+
+    /// A request that waits on its share of the budget while the store is away asks the store
+    /// again when its wait ends: a store back by then admits it, so that it is not sent unknown
+    /// to the store (which admits the whole budget to the others).
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_on_a_share_ends_at_the_store_when_it_is_back() {
+        let admitted = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let store = AwayUntil {
+            back: start + Duration::from_millis(11_500),
+            admitted: admitted.clone(),
+        };
+        let pacer = Pacer::shared(2, Duration::from_secs(10), Box::new(store));
+        let cap = Duration::from_secs(60);
+        // Away: the first request goes on this client's share (one of two).
+        let alone = pacer.wait_turn(None, cap).await.unwrap();
+        assert_eq!(alone.ticket, None, "paced alone");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        alone.answered(&HeaderMap::new(), StatusCode::OK, None);
+        // Past the share's window (a window from the first turn), the store still away: the
+        // request waits on its share for the first one's room (a window from its answer), and
+        // the store is back before that wait ends.
+        tokio::time::sleep(Duration::from_millis(8_500)).await;
+        let turn = pacer.wait_turn(None, cap).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(10_700),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(turn.ticket, Some(1), "taken from the store");
+        assert_eq!(admitted.load(Ordering::Relaxed), 1);
+        turn.not_sent();
     }
 }
