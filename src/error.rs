@@ -26,7 +26,8 @@ struct Inner {
     context: Context,
 }
 
-/// The facts every error states once; all empty for an error raised before anything was sent.
+/// The facts every error states once: empty for refused input or configuration, and for an
+/// error raised before a call sent anything.
 #[derive(Debug, Default)]
 pub(crate) struct Context {
     /// HTTP status of the final response, when one came (of a body that broke off, too).
@@ -187,7 +188,7 @@ pub struct ApiMessageSource {
 }
 
 impl Error {
-    /// An error with the facts of a call that sent something.
+    /// An error with the facts of a call.
     pub(crate) fn new(kind: ErrorKind, context: Context) -> Self {
         Error(Box::new(Inner { kind, context }))
     }

@@ -4,6 +4,7 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use cloudflare_dns_settings::types::{AccountSettingsPatch, ZoneDefaultsPatch};
 use common::*;
@@ -165,4 +166,26 @@ async fn a_filtered_out_call_records_nothing_in_the_callers_span() {
             "{field} in the caller's span: {log}"
         );
     }
+}
+
+/// A retry after a failed connection is logged without the URL (reqwest's own message names
+/// it, with the path's identifiers and any query).
+#[tokio::test]
+async fn a_retry_after_a_failed_connection_is_logged_without_the_url() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = cloudflare_dns_settings::Client::builder()
+        .api_token(TOKEN)
+        .base_url(&base)
+        .max_retries(1)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap();
+    let (captured, _guard) = capture();
+    let error = client.account_get().account_id(ACCOUNT).send().await;
+    assert_eq!(error.unwrap_err().attempts(), 2);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("retrying"), "{log}");
+    assert!(!log.contains(ACCOUNT), "the URL is in the log:\n{log}");
 }

@@ -234,7 +234,8 @@ impl<'a> Turn<'a> {
         self.finish(|budget| End::Answered(budget.read(headers, status, retry_after)));
     }
 
-    /// The request never reached the server (the connection could not be made).
+    /// The request never reached the server (the connection could not be made, or the call's
+    /// deadline passed before it was sent).
     pub fn not_sent(mut self) {
         self.finish(|_| End::NotSent);
     }

@@ -23,7 +23,8 @@ pub(super) enum Outcome {
     /// Nothing was sent: the request could not be built, the rate-limit budget refused it, or
     /// the deadline had passed.
     Unsent(ErrorKind),
-    /// Sent, and no response came: the connection could not be made, broke, or timed out.
+    /// No response came: the connection could not be made, broke, or timed out (or reqwest
+    /// refused to send the request at all).
     Failed(reqwest::Error),
     /// A response came.
     Answered(Answer),
@@ -167,6 +168,12 @@ impl Outcome {
             ..Context::default()
         };
         let answer = match self {
+            // Refused input (a request that could not be built, by the builder or by reqwest)
+            // was never sent: it has no facts of the call.
+            Outcome::Unsent(kind @ ErrorKind::InvalidInput { .. }) => return Err(kind.into()),
+            Outcome::Failed(error) if error.is_builder() => {
+                return Err(ErrorKind::from_reqwest(error).into());
+            }
             Outcome::Unsent(kind) => return Err(Error::new(kind, context)),
             Outcome::Failed(error) => {
                 return Err(Error::new(ErrorKind::from_reqwest(error), context));
@@ -214,16 +221,24 @@ impl Outcome {
     }
 }
 
-/// What a retry is logged with: never a header or a body.
+/// What a retry is logged with: never a header, a body or the URL.
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Unsent(_) => f.write_str("not sent"),
-            Outcome::Failed(error) => write!(f, "{error}"),
-            Outcome::Answered(answer) => match &answer.body {
-                Body::Broke(error) => write!(f, "HTTP {}, body broke: {error}", answer.status),
-                _ => write!(f, "HTTP {}", answer.status.as_u16()),
-            },
+            // reqwest's own message names the URL, whose path and query may say too much.
+            Outcome::Failed(error) if error.is_timeout() => f.write_str("the request timed out"),
+            Outcome::Failed(error) if error.is_connect() => f.write_str("cannot connect"),
+            Outcome::Failed(_) => f.write_str("the connection broke"),
+            Outcome::Answered(answer) => {
+                let broke = matches!(answer.body, Body::Broke(_));
+                let code = answer.status.as_u16();
+                write!(
+                    f,
+                    "HTTP {code}{}",
+                    if broke { ", its body broke off" } else { "" }
+                )
+            }
         }
     }
 }
@@ -298,4 +313,36 @@ async fn read_capped(mut response: Response, limit: usize) -> Body {
         Some(joined) => joined.freeze(),
         None => first.unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refused input (a request the builder or reqwest could not build) was never sent: whatever
+    /// attempts came before, it states no attempt and no effect, as it did before the call's
+    /// phases were split.
+    #[test]
+    fn refused_input_has_no_facts_of_the_call() {
+        let unbuilt = reqwest::Client::new().get("no scheme").build().unwrap_err();
+        let invalid = ErrorKind::InvalidInput {
+            field: "request".into(),
+            problem: "cannot be built".into(),
+        };
+        for outcome in [Outcome::Failed(unbuilt), Outcome::Unsent(invalid)] {
+            let Err(error) = outcome.finish(2, Applied::Maybe, None) else {
+                panic!("an error")
+            };
+            assert!(
+                matches!(error.kind(), ErrorKind::InvalidInput { .. }),
+                "{error:?}"
+            );
+            assert_eq!((error.attempts(), error.applied()), (0, Applied::No));
+            assert_eq!(error.status(), None);
+        }
+        // A refusal of the budget on a retry keeps the call's facts.
+        let paced = Outcome::Unsent(ErrorKind::RateLimited { retry_after: None });
+        let error = paced.finish(2, Applied::Maybe, None).err().unwrap();
+        assert_eq!((error.attempts(), error.applied()), (2, Applied::Maybe));
+    }
 }
