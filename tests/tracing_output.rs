@@ -28,10 +28,15 @@ impl Write for Captured {
 }
 
 fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    capture_at(tracing::Level::TRACE)
+}
+
+/// What a subscriber listening at `level` and up writes.
+fn capture_at(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_max_level(level)
         .with_span_events(FmtSpan::CLOSE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
@@ -134,15 +139,7 @@ async fn a_filtered_out_call_records_nothing_in_the_callers_span() {
         ))
         .mount(&server)
         .await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_at(tracing::Level::INFO);
     let caller = tracing::info_span!(
         "caller",
         status = tracing::field::Empty,
